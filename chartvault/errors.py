@@ -1,0 +1,86 @@
+"""Errors of chartvault.
+
+Hierarchy::
+
+    ChartvaultError            stable ``code``, message free of patient data
+     ├── QuarantineError       an input cannot be archived; carries a QuarantineReason
+     ├── StorageError          object store refused or failed
+     │    ├── ObjectExists     write-once key already holds an object
+     │    └── ObjectLocked     retention or legal hold forbids the change
+     ├── IntegrityError        a checksum did not match after write or on re-read
+     └── PolicyError           retention policy files are invalid
+
+Messages never carry names, MRNs, dates of birth, OCR text or file names: they are
+logged and may reach Prefect's database. Put document ids and hashes in them instead.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class QuarantineReason(StrEnum):
+    """Why an intake file was set aside instead of archived (machine-readable)."""
+
+    UNSUPPORTED_FORMAT = "unsupported_format"
+    CORRUPT = "corrupt"
+    ENCRYPTED = "encrypted"
+    EMPTY = "empty"
+    TOO_LARGE = "too_large"
+    TOO_MANY_PAGES = "too_many_pages"
+    INCOMPLETE = "incomplete"
+    OCR_FAILED = "ocr_failed"
+    NO_TEXT = "no_text"
+    ARCHIVE_FAILED = "archive_failed"
+
+
+class ChartvaultError(Exception):
+    """Base of all chartvault errors; ``code`` is stable across releases."""
+
+    code = "chartvault_error"
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        if code is not None:
+            self.code = code
+
+
+class QuarantineError(ChartvaultError):
+    """An input file cannot be archived; the run goes on without it."""
+
+    code = "quarantine"
+
+    def __init__(self, reason: QuarantineReason, detail: str) -> None:
+        super().__init__(f"{reason.value}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+class StorageError(ChartvaultError):
+    """The object store failed or refused an operation."""
+
+    code = "storage_error"
+
+
+class ObjectExists(StorageError):
+    """A write-once key already holds an object."""
+
+    code = "object_exists"
+
+
+class ObjectLocked(StorageError):
+    """Retention or a legal hold forbids deleting or overwriting an object."""
+
+    code = "object_locked"
+
+
+class IntegrityError(ChartvaultError):
+    """A checksum did not match."""
+
+    code = "integrity_error"
+
+
+class PolicyError(ChartvaultError):
+    """Retention policy files are invalid."""
+
+    code = "policy_error"

@@ -1,0 +1,139 @@
+"""Settings, one class per area, read once at the entry point and passed down.
+
+Sources, strongest first: environment (``CHARTVAULT_*``, nested with ``__``, e.g.
+``CHARTVAULT_S3__ENDPOINT_URL``), then ``chartvault.toml`` in the data directory (or the
+file named by ``CHARTVAULT_CONFIG``), then defaults. Secrets are ``SecretStr`` so they
+never print.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+
+def _default_data_dir() -> Path:
+    return Path(os.environ.get("CHARTVAULT_DATA_DIR", Path.cwd() / "chartvault-data"))
+
+
+def _config_file() -> Path:
+    explicit = os.environ.get("CHARTVAULT_CONFIG")
+    return Path(explicit) if explicit else _default_data_dir() / "chartvault.toml"
+
+
+class IntakeFolder(BaseModel):
+    """An intake folder and the routing stamped on every document it yields."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(description="Label used in manifests and logs (never a path).")
+    path: Path | None = Field(None, description="Folder; default <data_dir>/intake/<name>.")
+    facility: str = Field("Main Facility", description="Facility that owns these records.")
+    jurisdiction: str = Field("US", description="Jurisdiction for retention, e.g. US-CA.")
+    doc_type_hint: str | None = Field(None, description="Type to prefer when unsure.")
+    station: str | None = Field(None, description="Scan station id, for provenance.")
+    operator: str | None = Field(None, description="Scanning operator, for provenance.")
+
+
+class OcrSettings(BaseModel):
+    """Page loading and OCR."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    jobs: int = Field(0, description="Worker processes for pages; 0 = number of cores.")
+    language: str = Field("eng", description="Tesseract language(s).")
+    page_timeout_s: float = Field(300.0, description="Tesseract time limit per page.")
+    max_file_mb: float = Field(1024.0, description="Larger files are quarantined.")
+    max_pages: int = Field(2000, description="Documents with more pages are quarantined.")
+    cleanup: bool = Field(True, description="OpenCV deskew/orientation/denoise before OCR.")
+
+    def worker_count(self) -> int:
+        """Processes to use for OCR."""
+        return self.jobs if self.jobs > 0 else max(1, os.cpu_count() or 1)
+
+
+class S3Settings(BaseModel):
+    """S3-compatible object store (MinIO, AWS S3, Ceph RGW)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    endpoint_url: str | None = None
+    region: str = "us-east-1"
+    bucket: str = "chartvault"
+    access_key: SecretStr | None = None
+    secret_key: SecretStr | None = None
+    verify_tls: bool = True
+    lock_mode: Literal["GOVERNANCE", "COMPLIANCE"] = "GOVERNANCE"
+
+
+class Settings(BaseSettings):
+    """All of chartvault's settings."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="CHARTVAULT_", env_nested_delimiter="__", extra="forbid"
+    )
+
+    data_dir: Path = Field(default_factory=_default_data_dir)
+    user: str = Field(default_factory=getpass.getuser, description="Actor of audit events.")
+    catalog_url: str | None = Field(None, description="SQLAlchemy URL; default SQLite.")
+    store: Literal["local", "s3"] = "local"
+    s3: S3Settings = S3Settings()
+    ocr: OcrSettings = OcrSettings()
+    intakes: list[IntakeFolder] = Field(default_factory=lambda: [IntakeFolder(name="default")])
+    review_threshold: float = Field(0.5, description="Below this type confidence: review.")
+    settle_seconds: float = Field(
+        2.0, description="A file must be unchanged this long before it is claimed."
+    )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Environment beats the TOML file, which beats defaults."""
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=_config_file())
+        return (init_settings, env_settings, toml)
+
+    @cached_property
+    def sqlalchemy_url(self) -> str:
+        """The catalog URL, SQLite under the data directory by default."""
+        return self.catalog_url or f"sqlite:///{self.data_dir / 'catalog.db'}"
+
+    def intake_path(self, intake: IntakeFolder) -> Path:
+        """Folder watched for an intake."""
+        return intake.path or self.data_dir / "intake" / intake.name
+
+    @property
+    def objects_dir(self) -> Path:
+        """Root of the local object store."""
+        return self.data_dir / "objects"
+
+    @property
+    def quarantine_dir(self) -> Path:
+        """Where unreadable inputs go, each with a reason file."""
+        return self.data_dir / "quarantine"
+
+    @property
+    def processing_dir(self) -> Path:
+        """Claimed files, one folder per document id, until archived."""
+        return self.data_dir / "processing"
+
+    @property
+    def processed_dir(self) -> Path:
+        """Intake copies kept after their archived copy is verified and catalogued."""
+        return self.data_dir / "processed"
