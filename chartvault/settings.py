@@ -92,6 +92,9 @@ class Settings(BaseSettings):
     ocr: OcrSettings = OcrSettings()
     intakes: list[IntakeFolder] = Field(default_factory=lambda: [IntakeFolder(name="default")])
     review_threshold: float = Field(0.5, description="Below this type confidence: review.")
+    keep_processed: bool = Field(
+        False, description="Keep intake copies under processed/ after archiving (else delete)."
+    )
     settle_seconds: float = Field(
         2.0, description="A file must be unchanged this long before it is claimed."
     )

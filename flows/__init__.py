@@ -1,1 +1,1 @@
-"""flows room."""
+"""Prefect flows: ingest, and later fixity and retention."""

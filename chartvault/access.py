@@ -1,0 +1,74 @@
+"""Search and retrieval for auditors and records staff; every access is audited.
+
+The audit event of a search names the criteria used (``mrn``, ``text``...) and the ids
+returned, never the values searched for: a search for a patient's name is itself
+patient data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from chartvault.catalog import Catalog, SearchCriteria, SearchHit
+from chartvault.errors import ChartvaultError, IntegrityError
+from storage.base import ObjectStore
+
+
+class NotFound(ChartvaultError):
+    """No such document in the catalog."""
+
+    code = "not_found"
+
+
+def search(catalog: Catalog, criteria: SearchCriteria, actor: str) -> list[SearchHit]:
+    """Run a search and record it."""
+    hits = catalog.search(criteria)
+    catalog.audit(
+        actor,
+        "search",
+        [h.row["doc_id"] for h in hits],
+        outcome="ok",
+        detail={"criteria": criteria.fields_used(), "hits": len(hits)},
+    )
+    return hits
+
+
+@dataclass(frozen=True)
+class Retrieved:
+    """A retrieved original and the hash it was verified against."""
+
+    doc_id: str
+    path: Path
+    sha256: str
+    size: int
+
+
+def retrieve(
+    catalog: Catalog, store: ObjectStore, doc_id: str, out: Path, actor: str
+) -> Retrieved:
+    """Copy a document's original to ``out``, verified against the catalogued SHA-256."""
+    row = catalog.get(doc_id)
+    if row is None or row["status"] == "destroyed":
+        catalog.audit(actor, "retrieve", [doc_id], outcome="not_found")
+        raise NotFound(f"document {doc_id} is not in the archive")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".part")
+    got = store.download(row["original_key"], tmp)
+    if got != row["sha256"]:
+        tmp.unlink(missing_ok=True)
+        catalog.audit(actor, "retrieve", [doc_id], outcome="integrity_error")
+        raise IntegrityError(f"document {doc_id}: stored original does not match its SHA-256")
+    tmp.replace(out)
+    catalog.audit(actor, "retrieve", [doc_id], outcome="ok", detail={"sha256": got})
+    return Retrieved(doc_id, out, got, out.stat().st_size)
+
+
+def sha256_file(path: Path) -> str:
+    """SHA-256 of a file (for the user's own check)."""
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()

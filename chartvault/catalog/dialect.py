@@ -1,0 +1,87 @@
+"""What differs between SQLite and PostgreSQL: full-text search and append-only triggers.
+
+SQLite uses an FTS5 table (bm25 ranking); PostgreSQL a generated ``tsvector`` column
+with a GIN index (``ts_rank``). Both are created by ``install`` after the portable tables.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from sqlalchemy import Connection, text
+
+_SQLITE_DDL = (
+    "CREATE VIRTUAL TABLE IF NOT EXISTS document_fts USING fts5("
+    "doc_id UNINDEXED, body, tokenize='porter unicode61')",
+    "CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit_events "
+    "BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END",
+    "CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit_events "
+    "BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END",
+)
+
+_PG_DDL = (
+    "CREATE TABLE IF NOT EXISTS document_text (doc_id varchar(32) PRIMARY KEY, body text NOT NULL,"
+    " tsv tsvector GENERATED ALWAYS AS (to_tsvector('english', body)) STORED)",
+    "CREATE INDEX IF NOT EXISTS ix_document_text_tsv ON document_text USING gin(tsv)",
+    "CREATE OR REPLACE FUNCTION audit_append_only() RETURNS trigger AS $$ BEGIN "
+    "RAISE EXCEPTION 'audit_events is append-only'; END; $$ LANGUAGE plpgsql",
+    "DROP TRIGGER IF EXISTS audit_no_change ON audit_events",
+    "CREATE TRIGGER audit_no_change BEFORE UPDATE OR DELETE ON audit_events "
+    "FOR EACH ROW EXECUTE FUNCTION audit_append_only()",
+)
+
+_WORD = re.compile(r"[\w'-]+", re.UNICODE)
+
+
+def is_sqlite(conn: Connection) -> bool:
+    """True on SQLite, False on PostgreSQL."""
+    return conn.dialect.name == "sqlite"
+
+
+def install(conn: Connection) -> None:
+    """Create the dialect-specific objects (idempotent)."""
+    for ddl in _SQLITE_DDL if is_sqlite(conn) else _PG_DDL:
+        conn.execute(text(ddl))
+
+
+def index_text(conn: Connection, doc_id: str, body: str) -> None:
+    """Add a document's text to the full-text index."""
+    table = "document_fts" if is_sqlite(conn) else "document_text"
+    conn.execute(text(f"INSERT INTO {table} (doc_id, body) VALUES (:d, :b)"), {"d": doc_id, "b": body})
+
+
+def unindex_text(conn: Connection, doc_id: str) -> None:
+    """Remove a document's text from the full-text index."""
+    table = "document_fts" if is_sqlite(conn) else "document_text"
+    conn.execute(text(f"DELETE FROM {table} WHERE doc_id = :d"), {"d": doc_id})
+
+
+def query_terms(query: str) -> list[str]:
+    """Words of a free-text query; operators and punctuation are dropped on purpose."""
+    return [w for w in _WORD.findall(query) if w.strip("'-")]
+
+
+def text_search(conn: Connection, query: str, limit: int) -> list[tuple[str, float]]:
+    """Best ``limit`` documents containing every word of ``query``, best first."""
+    terms = query_terms(query)
+    if not terms:
+        return []
+    if is_sqlite(conn):
+        match = " ".join('"' + t.replace('"', "") + '"' for t in terms)
+        rows: Sequence[tuple[str, float]] = conn.execute(
+            text(
+                "SELECT doc_id, bm25(document_fts) AS r FROM document_fts "
+                "WHERE document_fts MATCH :q ORDER BY r LIMIT :n"
+            ),
+            {"q": match, "n": limit},
+        ).all()  # type: ignore[assignment]
+    else:
+        rows = conn.execute(
+            text(
+                "SELECT doc_id, ts_rank(tsv, q) AS r FROM document_text, "
+                "plainto_tsquery('english', :q) q WHERE tsv @@ q ORDER BY r DESC LIMIT :n"
+            ),
+            {"q": " ".join(terms), "n": limit},
+        ).all()  # type: ignore[assignment]
+    return [(str(d), float(r)) for d, r in rows]

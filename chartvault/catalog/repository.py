@@ -1,0 +1,287 @@
+"""The catalog: documents, full text, quarantine, batches and the audit trail.
+
+One ``Catalog`` per process; every write that records an archived document, its text
+and its audit event happens in one transaction, so a crash leaves either all or none.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Connection,
+    Engine,
+    RowMapping,
+    and_,
+    create_engine,
+    event,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.pool import ConnectionPoolEntry
+
+from chartvault.catalog import audit, dialect
+from chartvault.catalog.schema import batches, documents, metadata, quarantine
+from chartvault.model import Manifest
+
+
+def name_key(family: str | None, given: str | None) -> str | None:
+    """Case-, accent- and punctuation-free "family given" used for name search."""
+    if not family:
+        return None
+    raw = f"{family} {given or ''}"
+    folded = unicodedata.normalize("NFKD", raw).encode("ascii", "ignore").decode().lower()
+    folded = folded.replace("'", "").replace("`", "")  # O'Brien == OBrien
+    return " ".join("".join(c if c.isalnum() else " " for c in folded).split())
+
+
+@dataclass(frozen=True)
+class SearchCriteria:
+    """What an auditor asks for; every given criterion must hold."""
+
+    mrn: str | None = None
+    facility: str | None = None
+    name: str | None = None  # "Family", "Family, Given" or "Given Family"
+    dob: date | None = None
+    doc_type: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    text: str | None = None
+    limit: int = 50
+
+    def fields_used(self) -> list[str]:
+        """Names (never values) of the criteria given, for the audit trail."""
+        names = ("mrn", "facility", "name", "dob", "doc_type", "date_from", "date_to", "text")
+        return [n for n in names if getattr(self, n)]
+
+
+@dataclass
+class SearchHit:
+    """A catalog row plus its full-text rank when text was searched."""
+
+    row: RowMapping
+    rank: float | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: ConnectionPoolEntry) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute("PRAGMA secure_delete=ON")  # destroyed rows must not linger in free pages
+    cur.close()
+
+
+class Catalog:
+    """Index over the archive; SQLite by default, PostgreSQL at scale."""
+
+    def __init__(self, url: str) -> None:
+        self.engine: Engine = create_engine(url, future=True)
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+
+    def create(self) -> None:
+        """Create tables and dialect objects if missing (idempotent)."""
+        with self.engine.begin() as conn:
+            metadata.create_all(conn)
+            dialect.install(conn)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """A connection in a transaction that commits on success."""
+        with self.engine.begin() as conn:
+            yield conn
+
+    def close(self) -> None:
+        """Release pooled connections."""
+        self.engine.dispose()
+
+    # --- documents ------------------------------------------------------------------
+
+    def has_document(self, doc_id: str) -> bool:
+        """True when the document is catalogued (in any status)."""
+        with self.engine.connect() as conn:
+            q = select(documents.c.doc_id).where(documents.c.doc_id == doc_id)
+            return conn.execute(q).first() is not None
+
+    def get(self, doc_id: str) -> RowMapping | None:
+        """One document row."""
+        with self.engine.connect() as conn:
+            q = select(documents).where(documents.c.doc_id == doc_id)
+            return conn.execute(q).mappings().first()
+
+    def record_document(
+        self, conn: Connection, manifest: Manifest, manifest_key: str, text: str
+    ) -> None:
+        """Insert the document row and its text (caller's transaction)."""
+        conn.execute(insert(documents).values(**document_row(manifest, manifest_key)))
+        dialect.index_text(conn, manifest.doc_id, text)
+
+    def search(self, criteria: SearchCriteria) -> list[SearchHit]:
+        """Documents matching every criterion; text hits ranked best first."""
+        conds = []
+        if criteria.mrn:
+            conds.append(documents.c.mrn == normalise_mrn(criteria.mrn))
+        if criteria.facility:
+            conds.append(documents.c.facility == criteria.facility)
+        if criteria.name:
+            key = _name_query_key(criteria.name)
+            if key:
+                conds.append(documents.c.name_key.like(key + "%"))
+        if criteria.dob:
+            conds.append(documents.c.birth_date == criteria.dob)
+        if criteria.doc_type:
+            conds.append(documents.c.doc_type == criteria.doc_type)
+        served = func.coalesce(documents.c.service_date, documents.c.document_date)
+        if criteria.date_from:
+            conds.append(served >= criteria.date_from)
+        if criteria.date_to:
+            conds.append(served <= criteria.date_to)
+        conds.append(documents.c.status != "destroyed")
+        with self.engine.connect() as conn:
+            if criteria.text:
+                ranked = dialect.text_search(conn, criteria.text, max(criteria.limit * 4, 200))
+                if not ranked:
+                    return []
+                rank = dict(ranked)
+                q = select(documents).where(and_(documents.c.doc_id.in_(list(rank)), *conds))
+                rows = conn.execute(q).mappings().all()
+                hits = [SearchHit(r, rank[r["doc_id"]]) for r in rows]
+                best_first = sorted(hits, key=lambda h: h.rank or 0.0)
+                if not dialect.is_sqlite(conn):  # ts_rank: higher is better
+                    best_first.reverse()
+                return best_first[: criteria.limit]
+            q = select(documents).where(and_(*conds)).order_by(served.desc()).limit(criteria.limit)
+            return [SearchHit(r) for r in conn.execute(q).mappings().all()]
+
+    # --- quarantine and batches -------------------------------------------------------
+
+    def record_quarantine(self, conn: Connection, **values: Any) -> None:
+        """Insert a quarantine entry (caller's transaction)."""
+        conn.execute(insert(quarantine).values(**values))
+
+    def quarantined(self, batch_id: str | None = None) -> Sequence[RowMapping]:
+        """Quarantine entries, newest first."""
+        q = select(quarantine).order_by(quarantine.c.at.desc())
+        if batch_id:
+            q = q.where(quarantine.c.batch_id == batch_id)
+        with self.engine.connect() as conn:
+            return conn.execute(q).mappings().all()
+
+    def start_batch(self, batch_id: str, intake: str, actor: str) -> None:
+        """Record that a batch began."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert(batches).values(
+                    batch_id=batch_id, intake=intake, started_at=datetime.now(UTC), actor=actor,
+                    counts={},
+                )
+            )
+
+    def finish_batch(self, batch_id: str, counts: Mapping[str, int]) -> None:
+        """Record a batch's outcome counts."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(batches)
+                .where(batches.c.batch_id == batch_id)
+                .values(finished_at=datetime.now(UTC), counts=dict(counts))
+            )
+
+    # --- audit ------------------------------------------------------------------------
+
+    def audit(
+        self,
+        actor: str,
+        action: str,
+        doc_ids: Sequence[str] = (),
+        outcome: str = "ok",
+        detail: Mapping[str, Any] | None = None,
+        conn: Connection | None = None,
+    ) -> int:
+        """Append an audit event, in ``conn``'s transaction or a new one."""
+        if conn is not None:
+            return audit.append(
+                conn, actor=actor, action=action, doc_ids=doc_ids, outcome=outcome, detail=detail
+            )
+        with self.engine.begin() as own:
+            return audit.append(
+                own, actor=actor, action=action, doc_ids=doc_ids, outcome=outcome, detail=detail
+            )
+
+    def verify_audit(self) -> audit.ChainReport:
+        """Re-walk the audit chain."""
+        with self.engine.connect() as conn:
+            return audit.verify(conn)
+
+
+def normalise_mrn(mrn: str) -> str:
+    """MRN as stored: letters and digits only, upper case."""
+    return "".join(c for c in mrn if c.isalnum()).upper()
+
+
+def _name_query_key(name: str) -> str | None:
+    if "," in name:
+        family, _, given = name.partition(",")
+        return name_key(family.strip(), given.strip())
+    parts = name.split()
+    if len(parts) >= 2:  # "Given Family"
+        return name_key(parts[-1], " ".join(parts[:-1]))
+    return name_key(name, None)
+
+
+def document_row(manifest: Manifest, manifest_key: str) -> dict[str, Any]:
+    """Catalog row of a manifest (also used by ``catalog rebuild``)."""
+    ex = manifest.extraction
+    p = ex.patient
+    ret = manifest.retention
+    return {
+        "doc_id": manifest.doc_id,
+        "sha256": manifest.sha256,
+        "status": "archived",
+        "doc_type": manifest.classification.doc_type,
+        "loinc": manifest.classification.loinc,
+        "type_confidence": manifest.classification.confidence,
+        "needs_review": manifest.needs_review,
+        "review_reasons": list(manifest.review_reasons),
+        "facility": manifest.routing.facility,
+        "jurisdiction": manifest.routing.jurisdiction,
+        "intake": manifest.routing.intake,
+        "batch_id": manifest.provenance.batch_id,
+        "mrn": normalise_mrn(p.mrn) if p.mrn else None,
+        "patient_family": p.family,
+        "patient_given": p.given,
+        "name_key": name_key(p.family, p.given),
+        "birth_date": p.birth_date,
+        "sex": p.sex,
+        "service_date": ex.service_date,
+        "document_date": ex.document_date,
+        "admission_date": ex.admission_date,
+        "discharge_date": ex.discharge_date,
+        "author": ex.author,
+        "author_npi": ex.author_npi,
+        "printed_facility": ex.facility,
+        "codes": {"icd10": list(ex.icd10_codes), "cpt": list(ex.cpt_codes)},
+        "pages": manifest.pages,
+        "source_format": manifest.provenance.source_format,
+        "size_bytes": manifest.provenance.size_bytes,
+        "captured_at": manifest.provenance.captured_at,
+        "ingested_at": manifest.ingested_at,
+        "ingested_by": manifest.ingested_by,
+        "manifest_key": manifest_key,
+        "original_key": manifest.objects["original"].key,
+        "policy_id": ret.policy_id if ret else None,
+        "policy_version": ret.policy_version if ret else None,
+        "rule_id": ret.rule_id if ret else None,
+        "retention_class": ret.retention_class if ret else None,
+        "retain_until": ret.retain_until if ret else None,
+        "disposition": ret.action if ret else None,
+        "legal_hold": False,
+    }

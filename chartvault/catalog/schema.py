@@ -1,0 +1,133 @@
+"""Catalog tables (SQLAlchemy Core), identical on SQLite and PostgreSQL.
+
+The catalog is an index over storage, which stays the source of truth: every row here
+can be rebuilt from manifests and event objects. Core tables rather than ORM classes
+because the hot paths (search over 100k documents, retention sweeps over a million) are
+set-based queries.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+documents = Table(
+    "documents",
+    metadata,
+    Column("doc_id", String(32), primary_key=True),
+    Column("sha256", String(64), nullable=False, unique=True),
+    Column("status", String(16), nullable=False, default="archived"),
+    Column("doc_type", String(40), nullable=False),
+    Column("loinc", String(16)),
+    Column("type_confidence", Float, nullable=False),
+    Column("needs_review", Boolean, nullable=False),
+    Column("review_reasons", JSON, nullable=False, default=list),
+    Column("facility", String(200), nullable=False),
+    Column("jurisdiction", String(40), nullable=False),
+    Column("intake", String(100), nullable=False),
+    Column("batch_id", String(40), nullable=False),
+    # patient identity: (facility, mrn) is the patient key
+    Column("mrn", String(64)),
+    Column("patient_family", String(200)),
+    Column("patient_given", String(200)),
+    Column("name_key", String(400)),  # normalised "family given" for search
+    Column("birth_date", Date),
+    Column("sex", String(1)),
+    Column("service_date", Date),
+    Column("document_date", Date),
+    Column("admission_date", Date),
+    Column("discharge_date", Date),
+    Column("author", String(200)),
+    Column("author_npi", String(10)),
+    Column("printed_facility", String(200)),
+    Column("codes", JSON, nullable=False, default=dict),
+    Column("pages", Integer, nullable=False),
+    Column("source_format", String(16), nullable=False),
+    Column("size_bytes", Integer, nullable=False),
+    Column("captured_at", DateTime(timezone=True), nullable=False),
+    Column("ingested_at", DateTime(timezone=True), nullable=False),
+    Column("ingested_by", String(100), nullable=False),
+    Column("manifest_key", String(200), nullable=False),
+    Column("original_key", String(200), nullable=False),
+    # retention (see retention_policies); NULL retain_until = kept until reviewed
+    Column("policy_id", String(100)),
+    Column("policy_version", String(40)),
+    Column("rule_id", String(100)),
+    Column("retention_class", String(100)),
+    Column("retain_until", Date),
+    Column("disposition", String(16)),
+    Column("legal_hold", Boolean, nullable=False, default=False),
+    Index("ix_documents_patient", "facility", "mrn"),
+    Index("ix_documents_mrn", "mrn"),
+    Index("ix_documents_name", "name_key"),
+    Index("ix_documents_birth", "birth_date"),
+    Index("ix_documents_type", "doc_type"),
+    Index("ix_documents_service", "service_date"),
+    Index("ix_documents_retain", "retain_until"),
+)
+
+quarantine = Table(
+    "quarantine",
+    metadata,
+    Column("quarantine_id", String(40), primary_key=True),
+    Column("sha256", String(64)),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("batch_id", String(40), nullable=False),
+    Column("intake", String(100), nullable=False),
+    Column("reason", String(40), nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("folder", String(400), nullable=False),  # relative to the data directory
+    Column("resolved", Boolean, nullable=False, default=False),
+)
+
+batches = Table(
+    "batches",
+    metadata,
+    Column("batch_id", String(40), primary_key=True),
+    Column("intake", String(100), nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True)),
+    Column("actor", String(100), nullable=False),
+    Column("counts", JSON, nullable=False, default=dict),
+)
+
+# Append-only and hash-chained: each row's hash covers its content and the previous
+# row's hash, so an edit or a deleted row breaks the chain (`chartvault audit verify`).
+# Rows carry ids only, never patient data. Triggers refuse UPDATE and DELETE.
+audit_events = Table(
+    "audit_events",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor", String(100), nullable=False),
+    Column("action", String(40), nullable=False),
+    Column("doc_ids", JSON, nullable=False),
+    Column("outcome", String(40), nullable=False),
+    Column("detail", JSON, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False, unique=True),
+    Index("ix_audit_action", "action"),
+)
+
+# One row; locked while appending so that concurrent writers chain in order (PostgreSQL).
+audit_head = Table(
+    "audit_head",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("seq", Integer, nullable=False),
+    Column("hash", String(64), nullable=False),
+)

@@ -1,0 +1,303 @@
+"""Command line: ``chartvault COMMAND``. Acts as the user named in settings.
+
+The CLI prints patient data only where the user asked for it (search results,
+``analyze``); logs stay free of it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from chartvault.settings import Settings
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    from chartvault import runtime
+
+    settings = Settings()
+    runtime.prepare(settings, verbose=getattr(args, "verbose", False))
+    return settings
+
+
+def _catalog(settings: Settings) -> Any:
+    from chartvault.catalog import Catalog
+
+    catalog = Catalog(settings.sqlalchemy_url)
+    catalog.create()
+    return catalog
+
+
+# --- ingest ------------------------------------------------------------------------------
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    from flows.ingest import ingest
+
+    t0 = time.perf_counter()
+    batches = ingest(intake=args.intake)
+    elapsed = time.perf_counter() - t0
+    _report(batches, elapsed, settings)
+    return 0
+
+
+def _report(batches: list[dict[str, Any]], seconds: float, settings: Settings) -> None:
+    total_pages = sum(b["pages"] for b in batches)
+    for b in batches:
+        print(f"batch {b['batch_id']} (intake {b['intake']}): {b['archived']} archived, "
+              f"{b['duplicates']} duplicate, {b['quarantined']} quarantined, "
+              f"{b['needs_review']} flagged needs_review; {b['pages']} pages")
+        for doc_type, n in sorted(b["types"].items()):
+            print(f"    {n:4d}  {doc_type}")
+    catalog = _catalog(settings)
+    for b in batches:
+        for row in catalog.quarantined(b["batch_id"]):
+            print(f"  quarantined {row['quarantine_id']}: {row['reason']} ({row['detail']}) "
+                  f"-> {settings.data_dir / row['folder']}")
+    rate = total_pages / seconds if seconds else 0.0
+    print(f"time: {seconds:.1f} s ({rate:.2f} pages/s); data directory: {settings.data_dir}")
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    from chartvault.synth.badfiles import make_bad_inputs
+    from chartvault.synth.batch import generate_batch, write_truth
+
+    intake = settings.intakes[0]
+    folder = settings.intake_path(intake)
+    folder.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    rows = generate_batch(folder, args.docs, seed=args.seed, jobs=settings.ocr.worker_count())
+    write_truth(rows, settings.data_dir / "demo-truth.jsonl")
+    if not args.no_bad:
+        bad_dir = settings.data_dir / "demo-bad"
+        make_bad_inputs(bad_dir)
+        for i, p in enumerate(sorted(bad_dir.iterdir())[:3]):
+            p.rename(folder / f"bad_{i}{p.suffix}")
+    print(f"generated {len(rows)} sample scans in {time.perf_counter() - t0:.1f} s into {folder}")
+    old = settings.settle_seconds
+    import os
+
+    os.environ["CHARTVAULT_SETTLE_SECONDS"] = "0"  # just written by us, complete
+    from flows.ingest import ingest
+
+    t1 = time.perf_counter()
+    batches = ingest(intake=intake.name)
+    _report(batches, time.perf_counter() - t1, settings)
+    os.environ["CHARTVAULT_SETTLE_SECONDS"] = str(old)
+    print("try: .venv/bin/chartvault search --type discharge_summary")
+    return 0
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from chartvault.synth.batch import generate_batch, write_truth
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    rows = generate_batch(args.out, args.docs, seed=args.seed, jobs=args.jobs)
+    if args.truth:
+        write_truth(rows, args.truth)
+    print(f"generated {len(rows)} documents into {args.out}")
+    return 0
+
+
+# --- search and retrieval ------------------------------------------------------------
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    from chartvault.access import search
+    from chartvault.catalog import SearchCriteria
+
+    criteria = SearchCriteria(
+        mrn=args.mrn, facility=args.facility, name=args.name, dob=args.dob,
+        doc_type=args.type, date_from=args.date_from, date_to=args.date_to,
+        text=" ".join(args.text) if args.text else None, limit=args.limit,
+    )
+    if not criteria.fields_used():
+        print("give at least one criterion (see --help)", file=sys.stderr)
+        return 2
+    hits = search(_catalog(settings), criteria, settings.user)
+    for h in hits:
+        r = h.row
+        if args.json:
+            print(json.dumps({k: (v.isoformat() if hasattr(v, "isoformat") else v)
+                              for k, v in dict(r).items()}, default=str))
+        else:
+            name = f"{r['patient_family'] or '?'}, {r['patient_given'] or '?'}"
+            when = r["service_date"] or r["document_date"] or ""
+            flag = " REVIEW" if r["needs_review"] else ""
+            print(f"{r['doc_id']}  {r['doc_type']:26s} {when!s:10s}  MRN {r['mrn'] or '-':10s} "
+                  f"{name}  ({r['pages']} p){flag}")
+    print(f"{len(hits)} document(s)", file=sys.stderr)
+    return 0
+
+
+def cmd_retrieve(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    from chartvault.access import NotFound, retrieve
+    from storage.factory import open_store
+
+    try:
+        got = retrieve(_catalog(settings), open_store(settings), args.doc_id, args.out,
+                       settings.user)
+    except NotFound as err:
+        print(str(err), file=sys.stderr)
+        return 1
+    print(f"{got.path}  sha256 {got.sha256}  {got.size} bytes (verified)")
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    from storage.factory import open_store
+
+    catalog = _catalog(settings)
+    row = catalog.get(args.doc_id)
+    if row is None:
+        print(f"document {args.doc_id} is not in the archive", file=sys.stderr)
+        return 1
+    manifest = open_store(settings).get(row["manifest_key"])
+    catalog.audit(settings.user, "view_manifest", [args.doc_id])
+    print(manifest.decode())
+    return 0
+
+
+# --- analysis, training ----------------------------------------------------------------
+
+
+def cmd_analyze(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    from chartvault.analyze import analyze, dumps
+
+    out = args.output.open("w") if args.output else sys.stdout
+    n = 0
+    for record in analyze(args.paths, settings):
+        n += 1
+        if args.jsonl:
+            out.write(dumps(record) + "\n")
+        elif "error" in record:
+            out.write(f"{record['file']}: quarantine ({record['error']['reason']})\n")
+        else:
+            p = record["patient"]
+            out.write(f"{record['file']}: {record['doc_type']} "
+                      f"({record['chartvault']['type_confidence']:.2f}) "
+                      f"{p['family']}, {p['given']} MRN {p['mrn']} DOB {p['birth_date']} "
+                      f"pages {record['pages']}\n")
+        out.flush()
+    if args.output:
+        out.close()
+    print(f"{n} document(s) analysed", file=sys.stderr)
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from classifiers.doctype import train_from_labeled
+
+    report = train_from_labeled(args.labeled, args.out)
+    print(json.dumps(report, indent=2, default=str))
+    return 0
+
+
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    report = _catalog(settings).verify_audit()
+    state = "intact" if report.ok else f"BROKEN at event {report.first_bad_seq}"
+    print(f"audit trail: {report.events} events, chain {state}")
+    return 0 if report.ok else 1
+
+
+def cmd_quarantine_list(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    for row in _catalog(settings).quarantined():
+        print(f"{row['quarantine_id']}  {row['at']:%Y-%m-%d %H:%M}  {row['reason']:18s} "
+              f"{row['detail']}  {settings.data_dir / row['folder']}")
+    return 0
+
+
+# --- parser ------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="chartvault", description=__doc__)
+    p.add_argument("-v", "--verbose", action="store_true", help="debug logging (ids only)")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("demo", help="generate sample scans into the intake folder and ingest them")
+    s.add_argument("--docs", type=int, default=20)
+    s.add_argument("--seed", type=int, default=2026)
+    s.add_argument("--no-bad", action="store_true", help="do not add unreadable files")
+    s.set_defaults(func=cmd_demo)
+
+    s = sub.add_parser("generate", help="generate synthetic scanned charts with ground truth")
+    s.add_argument("out", type=Path)
+    s.add_argument("--docs", type=int, default=20)
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--jobs", type=int, default=1)
+    s.add_argument("--truth", type=Path)
+    s.set_defaults(func=cmd_generate)
+
+    s = sub.add_parser("ingest", help="run the ingest flow over the intake folder(s)")
+    s.add_argument("--intake", help="intake name (default: all)")
+    s.set_defaults(func=cmd_ingest)
+
+    s = sub.add_parser("search", help="search the archive")
+    s.add_argument("text", nargs="*", help="free text")
+    s.add_argument("--mrn")
+    s.add_argument("--facility")
+    s.add_argument("--name", help='"Family", "Family, Given" or "Given Family"')
+    s.add_argument("--dob", type=date.fromisoformat)
+    s.add_argument("--type", help="document type key")
+    s.add_argument("--from", dest="date_from", type=date.fromisoformat)
+    s.add_argument("--to", dest="date_to", type=date.fromisoformat)
+    s.add_argument("--limit", type=int, default=50)
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_search)
+
+    s = sub.add_parser("retrieve", help="copy a document's original out, verified")
+    s.add_argument("doc_id")
+    s.add_argument("--out", type=Path, required=True)
+    s.set_defaults(func=cmd_retrieve)
+
+    s = sub.add_parser("show", help="print a document's manifest")
+    s.add_argument("doc_id")
+    s.set_defaults(func=cmd_show)
+
+    s = sub.add_parser("analyze", help="preview files without archiving")
+    s.add_argument("paths", nargs="+", type=Path)
+    s.add_argument("--jsonl", action="store_true", help="JSON lines in the eval schema")
+    s.add_argument("-o", "--output", type=Path)
+    s.set_defaults(func=cmd_analyze)
+
+    s = sub.add_parser("train", help="retrain the document-type classifier on labelled documents")
+    s.add_argument("--labeled", type=Path, required=True)
+    s.add_argument("--out", type=Path, required=True)
+    s.set_defaults(func=cmd_train)
+
+    s = sub.add_parser("audit", help="audit trail")
+    a = s.add_subparsers(dest="audit_command", required=True)
+    v = a.add_parser("verify", help="re-walk the hash chain")
+    v.set_defaults(func=cmd_audit_verify)
+
+    s = sub.add_parser("quarantine", help="quarantined inputs")
+    q = s.add_subparsers(dest="quarantine_command", required=True)
+    ql = q.add_parser("list")
+    ql.set_defaults(func=cmd_quarantine_list)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``chartvault`` command."""
+    args = build_parser().parse_args(argv)
+    code: int = args.func(args)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

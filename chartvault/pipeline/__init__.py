@@ -1,0 +1,1 @@
+"""Ingest pipeline steps as plain functions; flows/ composes them with Prefect."""

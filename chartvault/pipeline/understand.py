@@ -1,0 +1,85 @@
+"""From text to a record: document type, metadata and the review decision.
+
+``analyze`` and ingest share this, so what a user previews is what gets filed. A document
+is filed automatically only when its type is confident and its patient identity is
+established (name + MRN or name + date of birth) without conflicts; otherwise it is still
+archived, flagged ``needs_review`` with the reasons, and never filed under a guess.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Protocol
+
+from chartvault.model import Classification, Extraction
+
+# Validation flags that mean the identity on the page cannot be trusted as is.
+_IDENTITY_FLAGS = {"conflicting_mrn", "conflicting_name", "conflicting_birth_date"}
+
+
+class DocumentClassifier(Protocol):
+    """Seam: text -> document type."""
+
+    name: str
+    version: str
+
+    def classify(self, text: str) -> Classification:
+        """Type of one document."""
+        ...
+
+
+class MetadataExtractor(Protocol):
+    """Seam: text -> metadata."""
+
+    name: str
+    version: str
+
+    def extract(self, text: str) -> Extraction:
+        """Fields of one document."""
+        ...
+
+
+@dataclass(frozen=True)
+class Understanding:
+    """Everything decided about one document's content."""
+
+    classification: Classification
+    extraction: Extraction
+    needs_review: bool
+    review_reasons: tuple[str, ...]
+
+
+def review_reasons(
+    classification: Classification, extraction: Extraction, threshold: float
+) -> tuple[str, ...]:
+    """Why a document must be looked at by a person (empty: file automatically)."""
+    reasons = []
+    if classification.confidence < threshold:
+        reasons.append("low_type_confidence")
+    if not extraction.identity_established():
+        reasons.append("identity_not_established")
+    reasons.extend(sorted(_IDENTITY_FLAGS.intersection(extraction.flags)))
+    return tuple(reasons)
+
+
+def understand(
+    text: str,
+    classifier: DocumentClassifier,
+    extractor: MetadataExtractor,
+    threshold: float,
+) -> Understanding:
+    """Classify and extract one document's text."""
+    cls = classifier.classify(text)
+    ex = extractor.extract(text)
+    reasons = review_reasons(cls, ex, threshold)
+    return Understanding(cls, ex, bool(reasons), reasons)
+
+
+@lru_cache(maxsize=1)
+def default_models() -> tuple[DocumentClassifier, MetadataExtractor]:
+    """The shipped classifier and extractor, loaded once per process."""
+    from classifiers.doctype import DocTypeClassifier
+    from extractors.metadata import MetadataExtractor as ChartMetadata
+
+    return DocTypeClassifier.load(), ChartMetadata()

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Set up chartvault on Debian/Ubuntu: system packages, .venv/, the shipped models.
+# Idempotent; run as root or with sudo available. Usage: scripts/setup.sh [--with-servers]
+#   --with-servers  also install PostgreSQL, Ceph RGW and docker-compose (tests need them)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+
+pkgs=(tesseract-ocr tesseract-ocr-eng poppler-utils fonts-dejavu-core python3-venv python3-dev)
+if [ "${1:-}" = "--with-servers" ]; then
+  pkgs+=(ocrmypdf postgresql radosgw ceph-mon ceph-osd docker-compose curl time)
+fi
+missing=()
+for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "== installing system packages: ${missing[*]}"
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  echo "== creating .venv"
+  "$PY" -m venv .venv
+fi
+echo "== installing chartvault into .venv"
+.venv/bin/python -m pip install -q --upgrade pip >/dev/null
+.venv/bin/python -m pip install -q -e ".[dev]"
+
+echo "== building the shipped document-type model"
+.venv/bin/python -m classifiers.build
+echo "== set-up done"

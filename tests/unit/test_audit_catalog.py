@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from chartvault.catalog import Catalog, SearchCriteria, name_key
+from chartvault.catalog.schema import audit_events
+from chartvault.model import (
+    Classification,
+    Extraction,
+    Manifest,
+    ObjectRef,
+    Patient,
+    Provenance,
+    Routing,
+)
+
+
+def _catalog(tmp_path: Path) -> Catalog:
+    c = Catalog(f"sqlite:///{tmp_path / 'c.db'}")
+    c.create()
+    return c
+
+
+def _manifest(doc_id: str, family: str, mrn: str, body_date: date) -> Manifest:
+    ref = ObjectRef(key=f"records/{doc_id}/original.pdf", sha256="0" * 64, size=1,
+                    content_type="application/pdf")
+    return Manifest(
+        doc_id=doc_id,
+        sha256=doc_id.ljust(64, "0"),
+        routing=Routing(intake="default", facility="F1", jurisdiction="US"),
+        provenance=Provenance(intake="default", batch_id="b1", captured_at=datetime.now(UTC),
+                              source_format="pdf_scan", page_count=1, size_bytes=1),
+        classification=Classification(doc_type="progress_note", loinc="11506-3", confidence=0.9),
+        extraction=Extraction(patient=Patient(family=family, given="Ann", mrn=mrn,
+                                              birth_date=date(1970, 1, 2)),
+                              service_date=body_date),
+        needs_review=False,
+        objects={"original": ref},
+        pages=1,
+        models={},
+        ingested_at=datetime.now(UTC),
+        ingested_by="t",
+    )
+
+
+def test_audit_chain_detects_tampering(tmp_path: Path) -> None:
+    c = _catalog(tmp_path)
+    for i in range(5):
+        c.audit("alice", "search", [f"d{i}"], detail={"criteria": ["mrn"]})
+    assert c.verify_audit().ok and c.verify_audit().events == 5
+    with pytest.raises(DBAPIError):
+        with c.transaction() as conn:
+            conn.execute(audit_events.update().values(actor="mallory"))
+    # a privileged user drops the trigger and edits a row: the chain breaks there
+    with c.transaction() as conn:
+        conn.execute(text("DROP TRIGGER audit_no_update"))
+        conn.execute(audit_events.update().where(audit_events.c.seq == 3).values(actor="mallory"))
+    report = c.verify_audit()
+    assert not report.ok and report.first_bad_seq == 3
+
+
+def test_search_by_mrn_name_dob_type_dates_and_text(tmp_path: Path) -> None:
+    c = _catalog(tmp_path)
+    with c.transaction() as conn:
+        c.record_document(conn, _manifest("a" * 24, "O'Brien", "MR-001", date(2020, 5, 1)),
+                          "k", "chest pain resolved with nitroglycerin")
+        c.record_document(conn, _manifest("b" * 24, "Smith", "002", date(2021, 6, 1)),
+                          "k", "knee arthroscopy uneventful")
+    ids = lambda crit: [h.row["doc_id"][0] for h in c.search(crit)]  # noqa: E731
+    assert ids(SearchCriteria(mrn="mr 001")) == ["a"]
+    assert ids(SearchCriteria(name="obrien")) == ["a"]
+    assert ids(SearchCriteria(name="Ann Smith")) == ["b"]
+    assert ids(SearchCriteria(name="Smith, Ann")) == ["b"]
+    assert sorted(ids(SearchCriteria(dob=date(1970, 1, 2)))) == ["a", "b"]
+    assert ids(SearchCriteria(date_from=date(2021, 1, 1))) == ["b"]
+    assert ids(SearchCriteria(date_to=date(2020, 12, 31))) == ["a"]
+    assert ids(SearchCriteria(text="nitroglycerin")) == ["a"]
+    assert ids(SearchCriteria(text="arthroscopies")) == ["b"]  # porter stemming
+    assert ids(SearchCriteria(text="knee", mrn="001")) == []
+    assert ids(SearchCriteria(doc_type="discharge_summary")) == []
+
+
+def test_name_key_folds_case_accents_and_punctuation() -> None:
+    assert name_key("Núñez-O'Neil", "José") == "nunez oneil jose"
+    assert name_key(None, "x") is None

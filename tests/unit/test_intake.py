@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from chartvault.pipeline.intake import claim, pending_claims, ready_files, release
+
+
+def test_only_settled_non_junk_files_are_ready(tmp_path: Path) -> None:
+    (tmp_path / "a.pdf").write_bytes(b"x")
+    (tmp_path / ".DS_Store").write_bytes(b"x")
+    (tmp_path / "Thumbs.db").write_bytes(b"x")
+    (tmp_path / "b.pdf.part").write_bytes(b"x")
+    (tmp_path / "fresh.pdf").write_bytes(b"x")
+    old = time.time() - 60
+    for name in ("a.pdf", ".DS_Store", "Thumbs.db", "b.pdf.part"):
+        os.utime(tmp_path / name, (old, old))
+    ready = [p.name for p in ready_files(tmp_path, settle_seconds=10)]
+    assert ready == ["a.pdf"]
+
+
+def test_claim_keeps_file_in_custody_until_release(tmp_path: Path) -> None:
+    src = tmp_path / "Doe_Jane.pdf"
+    src.write_bytes(b"%PDF-1.4 data")
+    c = claim(src, tmp_path, "default")
+    assert not src.exists() and c.source.read_bytes() == b"%PDF-1.4 data"
+    assert "Doe" not in str(c.source)  # the claimed path carries no patient name
+    assert c.info()["original_name"] == "Doe_Jane.pdf"
+    assert [p.claim_id for p in pending_claims(tmp_path, "default")] == [c.claim_id]
+    assert list(ready_files(tmp_path, 0)) == []  # custody folder is not intake
+    release(c, tmp_path / "processed", "abc")
+    assert (tmp_path / "processed" / "abc.pdf").read_bytes() == b"%PDF-1.4 data"
+    assert pending_claims(tmp_path, "default") == []
