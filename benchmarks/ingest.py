@@ -1,0 +1,148 @@
+"""Ingest throughput against raw Tesseract and OCRmyPDF, in one run, on the same files.
+
+    python benchmarks/ingest.py [--docs N] [--input DIR] [--jobs CORES] [--rss-scale 4]
+
+chartvault is timed end to end as a user runs it (`chartvault ingest` as a process, a
+long-lived Prefect server already up, as under `chartvault serve` or in production; the
+server's own start is reported apart). Peak RSS is the sum over the ingest process and
+all its workers, sampled every 0.2 s. The anchors run as the issue prescribes (see
+benchmarks/anchors.py). Last line:
+
+    INGEST pages=.. chartvault_pps=.. tesseract_pps=.. ocrmypdf_pps=.. peak_rss_mb=..
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.anchors import ocrmypdf, raw_tesseract  # noqa: E402
+from benchmarks.proctree import run_measured  # noqa: E402
+
+VENV = Path(sys.executable).parent
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_prefect(home: Path) -> tuple[subprocess.Popen[bytes], str, float]:
+    """A long-lived Prefect server for the run; returns it, its API URL and start time."""
+    port = _free_port()
+    env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+           "PREFECT_UI_ENABLED": "false"}
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([str(VENV / "prefect"), "server", "start", "--host", "127.0.0.1",
+                             "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/api"
+    for _ in range(600):
+        try:
+            with urllib.request.urlopen(url + "/health", timeout=1) as r:
+                if r.status == 200:
+                    return proc, url, time.perf_counter() - t0
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError("prefect server did not start")
+
+
+def run_chartvault(files: list[Path], work: Path, api_url: str, jobs: int) -> tuple[int, float,
+                                                                                    float]:
+    """Ingest ``files`` into a fresh data directory; returns pages, seconds, peak RSS MB."""
+    data = work / "data"
+    shutil.rmtree(data, ignore_errors=True)
+    intake = data / "intake" / "default"
+    intake.mkdir(parents=True)
+    for f in files:
+        shutil.copy2(f, intake / f.name)
+    env = {**os.environ, "CHARTVAULT_DATA_DIR": str(data), "CHARTVAULT_SETTLE_SECONDS": "0",
+           "CHARTVAULT_OCR__JOBS": str(jobs), "PREFECT_API_URL": api_url,
+           "PREFECT_HOME": str(work / "prefect-client")}
+    m = run_measured([str(VENV / "chartvault"), "ingest"], env=env)
+    if m.returncode != 0:
+        raise RuntimeError(f"chartvault ingest failed:\n{m.stderr[-3000:]}")
+    with sqlite3.connect(data / "catalog.db") as db:
+        pages = int(db.execute("SELECT coalesce(sum(pages), 0) FROM documents").fetchone()[0])
+        n = int(db.execute("SELECT count(*) FROM documents").fetchone()[0])
+    if n != len(files):
+        print(f"warning: {len(files) - n} file(s) not archived (quarantined?)", file=sys.stderr)
+    return pages, m.seconds, m.peak_rss_mb
+
+
+def generate(out: Path, n: int, seed: int, jobs: int) -> list[Path]:
+    from chartvault.synth.batch import generate_batch
+
+    out.mkdir(parents=True, exist_ok=True)
+    rows = generate_batch(out, n, seed=seed, jobs=jobs)
+    return [out / r["file"] for r in rows]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--docs", type=int, default=20)
+    ap.add_argument("--input", type=Path, help="take these files instead of generating")
+    ap.add_argument("--seed", type=int, default=11)
+    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--rss-scale", type=int, default=4,
+                    help="also ingest N*scale documents to show peak RSS does not grow (0: skip)")
+    ap.add_argument("--skip-ocrmypdf", action="store_true")
+    args = ap.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="cv-bench-"))
+    if args.input:
+        files = sorted(p for p in args.input.rglob("*") if p.is_file() and p.suffix.lower() in
+                       {".pdf", ".tif", ".tiff", ".png", ".jpg", ".jpeg"})[: args.docs or None]
+    else:
+        files = generate(work / "src", args.docs, args.seed, args.jobs)
+    server, api_url, server_s = start_prefect(work / "prefect")
+    try:
+        pages, cv_s, cv_rss = run_chartvault(files, work, api_url, args.jobs)
+        tess = raw_tesseract(files, args.jobs)
+        ocrm = None if args.skip_ocrmypdf else ocrmypdf(files, args.jobs)
+        rss_big = None
+        if args.rss_scale and not args.input:
+            big = generate(work / "src4", args.docs * args.rss_scale, args.seed + 1, args.jobs)
+            big_pages, big_s, rss_big = run_chartvault(big, work, api_url, args.jobs)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+    cv_pps = pages / cv_s
+    t_pps = tess.pages / tess.seconds
+    o_pps = ocrm.pages / ocrm.seconds if ocrm else float("nan")
+    print(f"files={len(files)} pages={pages} jobs={args.jobs} prefect_server_start_s={server_s:.1f}")
+    print(f"{'engine':12s} {'pages':>6s} {'seconds':>8s} {'pages/s':>8s}")
+    print(f"{'chartvault':12s} {pages:6d} {cv_s:8.1f} {cv_pps:8.3f}  peak tree RSS {cv_rss:.0f} MB")
+    print(f"{'tesseract':12s} {tess.pages:6d} {tess.seconds:8.1f} {t_pps:8.3f}")
+    if ocrm:
+        print(f"{'ocrmypdf':12s} {ocrm.pages:6d} {ocrm.seconds:8.1f} {o_pps:8.3f}")
+    print(f"ratios: chartvault/tesseract={cv_pps / t_pps:.3f} chartvault/ocrmypdf="
+          f"{cv_pps / o_pps:.3f}")
+    if rss_big is not None:
+        print(json.dumps({"rss_check": {"docs": args.docs, "peak_rss_mb": round(cv_rss),
+                                        "docs_scaled": args.docs * args.rss_scale,
+                                        "pages_scaled": big_pages,
+                                        "pps_scaled": round(big_pages / big_s, 3),
+                                        "peak_rss_mb_scaled": round(rss_big)}}))
+    shutil.rmtree(work, ignore_errors=True)
+    print(f"INGEST pages={pages} chartvault_pps={cv_pps:.3f} tesseract_pps={t_pps:.3f} "
+          f"ocrmypdf_pps={o_pps:.3f} peak_rss_mb={cv_rss:.0f}")
+
+
+if __name__ == "__main__":
+    main()
