@@ -21,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-from chartvault.pipeline.understand import default_models, understand  # noqa: E402
+from chartvault.pipeline.understand import default_models, understand
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -28,8 +28,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.anchors import ocrmypdf, raw_tesseract  # noqa: E402
-from benchmarks.proctree import run_measured  # noqa: E402
+from benchmarks.anchors import ocrmypdf, raw_tesseract
+from benchmarks.proctree import run_measured
 
 VENV = Path(sys.executable).parent
 
@@ -125,7 +125,8 @@ def main() -> None:
     cv_pps = pages / cv_s
     t_pps = tess.pages / tess.seconds
     o_pps = ocrm.pages / ocrm.seconds if ocrm else float("nan")
-    print(f"files={len(files)} pages={pages} jobs={args.jobs} prefect_server_start_s={server_s:.1f}")
+    print(f"files={len(files)} pages={pages} jobs={args.jobs} "
+          f"prefect_server_start_s={server_s:.1f}")
     print(f"{'engine':12s} {'pages':>6s} {'seconds':>8s} {'pages/s':>8s}")
     print(f"{'chartvault':12s} {pages:6d} {cv_s:8.1f} {cv_pps:8.3f}  peak tree RSS {cv_rss:.0f} MB")
     print(f"{'tesseract':12s} {tess.pages:6d} {tess.seconds:8.1f} {t_pps:8.3f}")

@@ -73,7 +73,8 @@ def expand(paths: Sequence[Path]) -> list[Path]:
     out: list[Path] = []
     for p in paths:
         if p.is_dir():
-            out.extend(sorted(q for q in p.rglob("*") if q.is_file() and not q.name.startswith(".")))
+            found = (q for q in p.rglob("*") if q.is_file() and not q.name.startswith("."))
+            out.extend(sorted(found))
         else:
             out.append(p)
     return out

@@ -26,23 +26,21 @@ from storage.factory import open_store
 
 log = logging.getLogger(__name__)
 
-_TASK = {"cache_policy": NO_CACHE, "persist_result": False}
-
-
-@task(name="claim", retries=2, retry_delay_seconds=2, **_TASK)
+@task(name="claim", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE, persist_result=False)
 def claim_files(run: IngestRun) -> list[Claim]:
     """Take every settled file from the intake folder into custody."""
     return run.claim_all()
 
 
-@task(name="inspect", task_run_name="inspect-{claim.claim_id}", **_TASK)
+@task(name="inspect", task_run_name="inspect-{claim.claim_id}", cache_policy=NO_CACHE,
+      persist_result=False)
 def inspect_file(run: IngestRun, claim: Claim) -> SourceInfo | Quarantined:
     """Open a claimed file and list its pages."""
     return run.inspect(claim)
 
 
 @task(name="file-document", task_run_name="file-{claim.claim_id}", retries=2,
-      retry_delay_seconds=5, **_TASK)
+      retry_delay_seconds=5, cache_policy=NO_CACHE, persist_result=False)
 def file_document(run: IngestRun, claim: Claim, info: SourceInfo) -> Filed:
     """Classify, extract, store, catalogue and release one document."""
     return run.file(claim, info)

@@ -48,7 +48,8 @@ def install(conn: Connection) -> None:
 def index_text(conn: Connection, doc_id: str, body: str) -> None:
     """Add a document's text to the full-text index."""
     table = "document_fts" if is_sqlite(conn) else "document_text"
-    conn.execute(text(f"INSERT INTO {table} (doc_id, body) VALUES (:d, :b)"), {"d": doc_id, "b": body})
+    sql = text(f"INSERT INTO {table} (doc_id, body) VALUES (:d, :b)")
+    conn.execute(sql, {"d": doc_id, "b": body})
 
 
 def unindex_text(conn: Connection, doc_id: str) -> None:
@@ -75,7 +76,7 @@ def text_search(conn: Connection, query: str, limit: int) -> list[tuple[str, flo
                 "WHERE document_fts MATCH :q ORDER BY r LIMIT :n"
             ),
             {"q": match, "n": limit},
-        ).all()  # type: ignore[assignment]
+        ).all()
     else:
         rows = conn.execute(
             text(
@@ -83,5 +84,5 @@ def text_search(conn: Connection, query: str, limit: int) -> list[tuple[str, flo
                 "plainto_tsquery('english', :q) q WHERE tsv @@ q ORDER BY r DESC LIMIT :n"
             ),
             {"q": " ".join(terms), "n": limit},
-        ).all()  # type: ignore[assignment]
+        ).all()
     return [(str(d), float(r)) for d, r in rows]

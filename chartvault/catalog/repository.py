@@ -28,6 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from chartvault.catalog import audit, dialect
+from chartvault.catalog.audit import ChainReport
 from chartvault.catalog.schema import batches, documents, metadata, quarantine
 from chartvault.model import Manifest
 
@@ -216,7 +217,7 @@ class Catalog:
                 own, actor=actor, action=action, doc_ids=doc_ids, outcome=outcome, detail=detail
             )
 
-    def verify_audit(self) -> audit.ChainReport:
+    def verify_audit(self) -> ChainReport:
         """Re-walk the audit chain."""
         with self.engine.connect() as conn:
             return audit.verify(conn)

@@ -55,7 +55,8 @@ def _tags(u: Understanding, retention: Retention | None) -> dict[str, str]:
     if retention is not None:
         tags["retention_class"] = retention.retention_class[:256]
         tags["policy_version"] = f"{retention.policy_id}@{retention.policy_version}"[:256]
-        tags["destroy_after"] = retention.retain_until.isoformat() if retention.retain_until else "never"
+        until = retention.retain_until
+        tags["destroy_after"] = until.isoformat() if until else "never"
     tags["legal_hold"] = "false"
     return tags
 
