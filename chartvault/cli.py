@@ -56,6 +56,9 @@ def _report(batches: list[dict[str, Any]], seconds: float, settings: Settings) -
               f"{b['needs_review']} flagged needs_review; {b['pages']} pages")
         for doc_type, n in sorted(b["types"].items()):
             print(f"    {n:4d}  {doc_type}")
+        if b.get("failed"):
+            print(f"  {b['failed']} file(s) could not be filed and stay in custody for the next "
+                  f"run: claims {', '.join(b['failed_claims'])}")
     catalog = _catalog(settings)
     for b in batches:
         for row in catalog.quarantined(b["batch_id"]):

@@ -16,6 +16,8 @@ logged and may reach Prefect's database. Put document ids and hashes in them ins
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 
 
@@ -84,3 +86,24 @@ class PolicyError(ChartvaultError):
     """Retention policy files are invalid."""
 
     code = "policy_error"
+
+
+class StepFailed(ChartvaultError):
+    """A pipeline step failed; the message names the step and an id, nothing else."""
+
+    code = "step_failed"
+
+
+@contextmanager
+def phi_safe(step: str, ref: str) -> Iterator[None]:
+    """Re-raise foreign exceptions without their message (it may quote patient data).
+
+    Third-party messages (pydantic, SQL drivers, spaCy) often echo the values they choke
+    on. Our own errors are free of patient data by contract and pass through unchanged.
+    """
+    try:
+        yield
+    except ChartvaultError:
+        raise
+    except Exception as exc:
+        raise StepFailed(f"{step} failed for {ref}: {type(exc).__name__}") from None

@@ -16,6 +16,7 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from chartvault.catalog import Catalog
+from chartvault.errors import phi_safe
 from chartvault.pipeline.archive import Filed
 from chartvault.pipeline.batch import IngestRun
 from chartvault.pipeline.intake import Claim
@@ -43,7 +44,8 @@ def inspect_file(run: IngestRun, claim: Claim) -> SourceInfo | Quarantined:
       retry_delay_seconds=5, cache_policy=NO_CACHE, persist_result=False)
 def file_document(run: IngestRun, claim: Claim, info: SourceInfo) -> Filed:
     """Classify, extract, store, catalogue and release one document."""
-    return run.file(claim, info)
+    with phi_safe("file-document", claim.claim_id):
+        return run.file(claim, info)
 
 
 def run_intake(settings: Settings, intake_name: str, catalog: Catalog) -> dict[str, Any]:
@@ -57,9 +59,15 @@ def run_intake(settings: Settings, intake_name: str, catalog: Catalog) -> dict[s
         info = inspect_file(run, claim)
         if isinstance(info, SourceInfo):
             work.append((claim, info))
+    failed = []
     for claim, info, pages in run.read_pages(work):
-        if not isinstance(pages, Quarantined):
-            file_document(run, claim, info)
+        if isinstance(pages, Quarantined):
+            continue
+        state = file_document(run, claim, info, return_state=True)
+        if state.is_failed():
+            # Left in custody: the next run finds the claim again and retries it.
+            failed.append(claim.claim_id)
+            log.warning("claim %s not filed; kept in custody for the next run", claim.claim_id)
     s = run.summary
     catalog.finish_batch(run.batch_id, s.counts())
     log.info("batch %s finished: %s", run.batch_id, s.counts())
@@ -71,6 +79,8 @@ def run_intake(settings: Settings, intake_name: str, catalog: Catalog) -> dict[s
         "archived_ids": s.archived,
         "review_ids": s.needs_review,
         "quarantined": [list(q) for q in s.quarantined],
+        "failed": len(failed),
+        "failed_claims": failed,
     }
 
 
