@@ -7,7 +7,9 @@ must say so with ``pytest.mark.skip_ok``... none do today.
 
 from __future__ import annotations
 
+import itertools
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -34,3 +36,36 @@ def eval_dev() -> Path:
     if not (dev / "truth.jsonl").exists():
         pytest.skip("../shared/eval/dev is not beside the checkout")
     return dev
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[str]:
+    """URL of the session's throw-away PostgreSQL server (its admin database)."""
+    from tests.support.pg import postgres_server
+
+    try:
+        cm = postgres_server()
+        url = cm.__enter__()
+    except (FileNotFoundError, OSError) as err:
+        pytest.skip(f"PostgreSQL server not available: {err}")
+    yield url
+    cm.__exit__(None, None, None)
+
+
+_db_counter = itertools.count()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def catalog_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty catalog database on each engine."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'catalog.db'}"
+    admin_url: str = request.getfixturevalue("pg_server")
+    from sqlalchemy import create_engine, text
+
+    name = f"t{os.getpid()}_{next(_db_counter)}"
+    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    engine.dispose()
+    return admin_url.rsplit("/", 1)[0] + "/" + name

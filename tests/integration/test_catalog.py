@@ -20,8 +20,8 @@ from chartvault.model import (
 )
 
 
-def _catalog(tmp_path: Path) -> Catalog:
-    c = Catalog(f"sqlite:///{tmp_path / 'c.db'}")
+def _catalog(url: str) -> Catalog:
+    c = Catalog(url)
     c.create()
     return c
 
@@ -48,8 +48,8 @@ def _manifest(doc_id: str, family: str, mrn: str, body_date: date) -> Manifest:
     )
 
 
-def test_audit_chain_detects_tampering(tmp_path: Path) -> None:
-    c = _catalog(tmp_path)
+def test_audit_chain_detects_tampering(catalog_url: str) -> None:
+    c = _catalog(catalog_url)
     for i in range(5):
         c.audit("alice", "search", [f"d{i}"], detail={"criteria": ["mrn"]})
     assert c.verify_audit().ok and c.verify_audit().events == 5
@@ -58,14 +58,16 @@ def test_audit_chain_detects_tampering(tmp_path: Path) -> None:
             conn.execute(audit_events.update().values(actor="mallory"))
     # a privileged user drops the trigger and edits a row: the chain breaks there
     with c.transaction() as conn:
-        conn.execute(text("DROP TRIGGER audit_no_update"))
+        drop = ("DROP TRIGGER audit_no_update" if c.engine.dialect.name == "sqlite"
+                else "DROP TRIGGER audit_no_change ON audit_events")
+        conn.execute(text(drop))
         conn.execute(audit_events.update().where(audit_events.c.seq == 3).values(actor="mallory"))
     report = c.verify_audit()
     assert not report.ok and report.first_bad_seq == 3
 
 
-def test_search_by_mrn_name_dob_type_dates_and_text(tmp_path: Path) -> None:
-    c = _catalog(tmp_path)
+def test_search_by_mrn_name_dob_type_dates_and_text(catalog_url: str) -> None:
+    c = _catalog(catalog_url)
     with c.transaction() as conn:
         c.record_document(conn, _manifest("a" * 24, "O'Brien", "MR-001", date(2020, 5, 1)),
                           "k", "chest pain resolved with nitroglycerin")
