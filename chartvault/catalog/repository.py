@@ -149,19 +149,27 @@ class Catalog:
         conds.append(documents.c.status != "destroyed")
         with self.engine.connect() as conn:
             if criteria.text:
-                ranked = dialect.text_search(conn, criteria.text, max(criteria.limit * 4, 200))
-                if not ranked:
-                    return []
-                rank = dict(ranked)
-                q = select(documents).where(and_(documents.c.doc_id.in_(list(rank)), *conds))
-                rows = conn.execute(q).mappings().all()
-                hits = [SearchHit(r, rank[r["doc_id"]]) for r in rows]
-                best_first = sorted(hits, key=lambda h: h.rank or 0.0)
-                if not dialect.is_sqlite(conn):  # ts_rank: higher is better
-                    best_first.reverse()
-                return best_first[: criteria.limit]
+                return self._text_search(conn, criteria, conds)
             q = select(documents).where(and_(*conds)).order_by(served.desc()).limit(criteria.limit)
             return [SearchHit(r) for r in conn.execute(q).mappings().all()]
+
+    def _text_search(
+        self, conn: Connection, criteria: SearchCriteria, conds: list[Any]
+    ) -> list[SearchHit]:
+        assert criteria.text
+        structured = len(conds) > 1  # more than the status filter
+        within = None
+        if structured:  # narrow by fields first, then rank the text among those
+            q = select(documents.c.doc_id).where(and_(*conds)).limit(MAX_CANDIDATES)
+            within = [r[0] for r in conn.execute(q)]
+        ranked = dialect.text_search(conn, criteria.text, criteria.limit * 2, within)
+        if not ranked:
+            return []
+        rank = dict(ranked)
+        q = select(documents).where(and_(documents.c.doc_id.in_(list(rank)), *conds))
+        hits = [SearchHit(r, rank[r["doc_id"]]) for r in conn.execute(q).mappings()]
+        hits.sort(key=lambda h: h.rank or 0.0, reverse=True)
+        return hits[: criteria.limit]
 
     # --- quarantine and batches -------------------------------------------------------
 
@@ -221,6 +229,9 @@ class Catalog:
         """Re-walk the audit chain."""
         with self.engine.connect() as conn:
             return audit.verify(conn)
+
+
+MAX_CANDIDATES = 5000  # structured matches ranked by text at most
 
 
 def normalise_mrn(mrn: str) -> str:

@@ -83,6 +83,7 @@ def test_search_by_mrn_name_dob_type_dates_and_text(catalog_url: str) -> None:
     assert ids(SearchCriteria(text="nitroglycerin")) == ["a"]
     assert ids(SearchCriteria(text="arthroscopies")) == ["b"]  # porter stemming
     assert ids(SearchCriteria(text="knee", mrn="001")) == []
+    assert ids(SearchCriteria(text="knee", mrn="002")) == ["b"]
     assert ids(SearchCriteria(doc_type="discharge_summary")) == []
 
 
