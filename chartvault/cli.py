@@ -216,6 +216,40 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def cmd_verify(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    from chartvault.fixity import verify
+    from storage.factory import open_store
+
+    r = verify(_catalog(settings), open_store(settings), settings.user)
+    print(f"fixity: {r.documents} documents, {r.objects} objects, {r.bytes / 1e6:.1f} MB read")
+    for label, keys in (("missing", r.missing), ("changed", r.changed),
+                        ("untracked", r.untracked)):
+        for key in keys:
+            print(f"  {label}: {key}")
+    print("all objects intact" if r.ok else "FIXITY PROBLEMS FOUND")
+    return 0 if r.ok else 1
+
+
+def cmd_catalog_rebuild(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    from chartvault.catalog import Catalog
+    from chartvault.catalog.rebuild import rebuild
+    from storage.factory import open_store
+
+    target = args.into or settings.sqlalchemy_url
+    catalog = Catalog(target)
+    catalog.create()
+    if catalog.search_count() and not args.into:
+        print("the catalog is not empty; rebuild into a new database with --into URL",
+              file=sys.stderr)
+        return 2
+    counts = rebuild(catalog, open_store(settings))
+    catalog.audit(settings.user, "catalog_rebuild", detail=counts)
+    print(f"rebuilt: {counts}")
+    return 0
+
+
 def cmd_quarantine_list(args: argparse.Namespace) -> int:
     settings = _settings(args)
     for row in _catalog(settings).quarantined():
@@ -287,6 +321,15 @@ def build_parser() -> argparse.ArgumentParser:
     a = s.add_subparsers(dest="audit_command", required=True)
     v = a.add_parser("verify", help="re-walk the hash chain")
     v.set_defaults(func=cmd_audit_verify)
+
+    s = sub.add_parser("verify", help="fixity: re-read objects and compare checksums")
+    s.set_defaults(func=cmd_verify)
+
+    s = sub.add_parser("catalog", help="catalog maintenance")
+    c = s.add_subparsers(dest="catalog_command", required=True)
+    cr = c.add_parser("rebuild", help="recreate the catalog from storage")
+    cr.add_argument("--into", help="SQLAlchemy URL of an empty database (default: the catalog)")
+    cr.set_defaults(func=cmd_catalog_rebuild)
 
     s = sub.add_parser("quarantine", help="quarantined inputs")
     q = s.add_subparsers(dest="quarantine_command", required=True)

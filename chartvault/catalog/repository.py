@@ -113,6 +113,11 @@ class Catalog:
             q = select(documents.c.doc_id).where(documents.c.doc_id == doc_id)
             return conn.execute(q).first() is not None
 
+    def search_count(self) -> int:
+        """Number of catalogued documents (any status)."""
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(documents)).scalar() or 0)
+
     def get(self, doc_id: str) -> RowMapping | None:
         """One document row."""
         with self.engine.connect() as conn:
