@@ -58,7 +58,7 @@ def verify(catalog: Catalog, store: ObjectStore, actor: str) -> FixityReport:
         ).all()
     with tempfile.TemporaryDirectory(prefix="cv-fixity-") as tmp:
         scratch = Path(tmp)
-        for doc_id, manifest_key, sha in rows:
+        for _doc_id, manifest_key, sha in rows:
             report.documents += 1
             known.add(manifest_key)
             if store.head(manifest_key) is None:
