@@ -250,6 +250,14 @@ def cmd_catalog_rebuild(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    from chartvault.serve import serve
+
+    serve(settings)
+    return 0
+
+
 def cmd_quarantine_list(args: argparse.Namespace) -> int:
     settings = _settings(args)
     for row in _catalog(settings).quarantined():
@@ -321,6 +329,9 @@ def build_parser() -> argparse.ArgumentParser:
     a = s.add_subparsers(dest="audit_command", required=True)
     v = a.add_parser("verify", help="re-walk the hash chain")
     v.set_defaults(func=cmd_audit_verify)
+
+    s = sub.add_parser("serve", help="long-lived Prefect server + scheduled deployments")
+    s.set_defaults(func=cmd_serve)
 
     s = sub.add_parser("verify", help="fixity: re-read objects and compare checksums")
     s.set_defaults(func=cmd_verify)

@@ -77,6 +77,19 @@ class S3Settings(BaseModel):
     lock_mode: Literal["GOVERNANCE", "COMPLIANCE"] = "GOVERNANCE"
 
 
+class ScheduleSettings(BaseModel):
+    """When the administrators' flows run under ``chartvault serve`` (cron or interval)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ingest_interval_s: float | None = Field(300.0, description="Poll intake every N seconds.")
+    ingest_cron: str | None = Field(None, description="Or poll intake on this cron.")
+    fixity_cron: str | None = Field("0 3 * * 0", description="Fixity check (Sun 03:00).")
+    retention_sweep_cron: str | None = Field("0 2 * * *", description="Retention sweep.")
+    timezone: str = Field("UTC", description="Time zone of the cron expressions.")
+    server_port: int = Field(4200, description="Port of the long-lived Prefect server.")
+
+
 class Settings(BaseSettings):
     """All of chartvault's settings."""
 
@@ -90,6 +103,7 @@ class Settings(BaseSettings):
     store: Literal["local", "s3"] = "local"
     s3: S3Settings = S3Settings()
     ocr: OcrSettings = OcrSettings()
+    schedules: ScheduleSettings = ScheduleSettings()
     intakes: list[IntakeFolder] = Field(default_factory=lambda: [IntakeFolder(name="default")])
     review_threshold: float = Field(0.5, description="Below this type confidence: review.")
     keep_processed: bool = Field(
