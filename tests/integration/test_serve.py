@@ -1,0 +1,77 @@
+"""`chartvault serve`: a long-lived Prefect server under the data directory serving the
+scheduled deployments; a deployment run triggered through the API completes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.prefect, pytest.mark.slow]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _post(url: str, body: dict[str, object]) -> object:
+    req = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return json.loads(r.read())
+
+
+def test_serve_runs_server_and_deployments(tmp_path: Path) -> None:
+    port = _free_port()
+    env = {**os.environ, "CHARTVAULT_DATA_DIR": str(tmp_path),
+           "CHARTVAULT_SCHEDULES__SERVER_PORT": str(port), "CHARTVAULT_SETTLE_SECONDS": "0"}
+    env.pop("PREFECT_API_URL", None)
+    env.pop("PREFECT_HOME", None)
+    exe = Path(sys.executable).parent / "chartvault"
+    proc = subprocess.Popen([str(exe), "serve"], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+    api = f"http://127.0.0.1:{port}/api"
+    try:
+        names: set[str] = set()
+        deadline = time.monotonic() + 240
+        deployments: list[dict[str, object]] = []
+        while time.monotonic() < deadline and not {"ingest-poll", "fixity-check"} <= names:
+            time.sleep(2)
+            assert proc.poll() is None, proc.stdout.read().decode() if proc.stdout else ""
+            try:
+                deployments = _post(api + "/deployments/filter", {})  # type: ignore[assignment]
+            except OSError:
+                continue
+            names = {str(d["name"]) for d in deployments}
+        assert {"ingest-poll", "fixity-check"} <= names
+        ingest_dep = next(d for d in deployments if d["name"] == "ingest-poll")
+        assert ingest_dep["schedules"], "the intake poll must be scheduled"
+        # the server's database lives under the data directory
+        assert any((tmp_path / "prefect").rglob("*.db"))
+        fix = next(d for d in deployments if d["name"] == "fixity-check")
+        run = _post(f"{api}/deployments/{fix['id']}/create_flow_run", {})
+        run_id = run["id"]  # type: ignore[index]
+        state = None
+        while time.monotonic() < deadline + 120:
+            time.sleep(2)
+            with urllib.request.urlopen(f"{api}/flow_runs/{run_id}", timeout=10) as r:
+                state = json.loads(r.read())["state"]["type"]
+            if state in ("COMPLETED", "FAILED", "CRASHED"):
+                break
+        assert state == "COMPLETED"
+    finally:
+        os.killpg(proc.pid, signal.SIGINT)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
