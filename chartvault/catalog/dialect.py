@@ -21,9 +21,11 @@ _SQLITE_DDL = (
 )
 
 _PG_DDL = (
-    "CREATE TABLE IF NOT EXISTS document_text (doc_id varchar(32) PRIMARY KEY, body text NOT NULL,"
+    "CREATE TABLE IF NOT EXISTS document_text (doc_id varchar(32) PRIMARY KEY,"
+    " seq bigserial NOT NULL, body text NOT NULL,"
     " tsv tsvector GENERATED ALWAYS AS (to_tsvector('english', body)) STORED)",
     "CREATE INDEX IF NOT EXISTS ix_document_text_tsv ON document_text USING gin(tsv)",
+    "CREATE INDEX IF NOT EXISTS ix_document_text_seq ON document_text (seq)",
     "CREATE OR REPLACE FUNCTION audit_append_only() RETURNS trigger AS $$ BEGIN "
     "RAISE EXCEPTION 'audit_events is append-only'; END; $$ LANGUAGE plpgsql",
     "DROP TRIGGER IF EXISTS audit_no_change ON audit_events",
@@ -68,6 +70,8 @@ def query_terms(query: str) -> list[str]:
 # newest RANK_WINDOW matches only (found by walking the index backwards, which is cheap);
 # a query that broad gives an auditor nothing a narrower one would not.
 RANK_WINDOW = 10_000
+# PostgreSQL pays a de-TOAST of each candidate's tsvector to rank it: a smaller window.
+PG_RANK_WINDOW = 2_000
 
 
 def text_search(
@@ -118,18 +122,17 @@ def _sqlite_search(
 def _pg_search(
     conn: Connection, terms: list[str], limit: int, within: Sequence[str] | None
 ) -> list[tuple[str, float]]:
-    params: dict[str, object] = {"q": " ".join(terms), "n": limit}
-    extra = ""
+    params: dict[str, object] = {"q": " ".join(terms), "n": limit, "w": PG_RANK_WINDOW}
     if within is not None:
         if not within:
             return []
-        extra = " AND doc_id = ANY(:ids)"
         params["ids"] = list(within)
-    rows = conn.execute(
-        text(
-            "SELECT doc_id, ts_rank(tsv, q) AS r FROM document_text, "
-            f"plainto_tsquery('english', :q) q WHERE tsv @@ q{extra} ORDER BY r DESC LIMIT :n"
-        ),
-        params,
-    ).all()
+        sql = ("SELECT doc_id, ts_rank(tsv, q) AS r FROM document_text, "
+               "plainto_tsquery('english', :q) q WHERE tsv @@ q AND doc_id = ANY(:ids) "
+               "ORDER BY r DESC LIMIT :n")
+    else:  # rank among the newest matches (see RANK_WINDOW)
+        sql = ("SELECT doc_id, ts_rank(tsv, q) AS r FROM (SELECT doc_id, tsv FROM document_text "
+               "WHERE tsv @@ plainto_tsquery('english', :q) ORDER BY seq DESC LIMIT :w) m, "
+               "plainto_tsquery('english', :q) q ORDER BY r DESC LIMIT :n")
+    rows = conn.execute(text(sql), params).all()
     return [(str(d), float(r)) for d, r in rows]
