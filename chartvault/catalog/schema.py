@@ -131,3 +131,51 @@ audit_head = Table(
     Column("seq", Integer, nullable=False),
     Column("hash", String(64), nullable=False),
 )
+
+# Legal holds: a patient hold (facility, MRN) covers that patient's documents, including
+# those ingested after it; a document hold covers one record. Released holds stay.
+holds = Table(
+    "holds",
+    metadata,
+    Column("hold_id", String(40), primary_key=True),
+    Column("kind", String(10), nullable=False),  # "patient" | "document"
+    Column("facility", String(200)),
+    Column("mrn", String(64)),
+    Column("doc_id", String(32)),
+    Column("case_name", String(200), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", String(100), nullable=False),
+    Column("released_at", DateTime(timezone=True)),
+    Column("released_by", String(100)),
+    Index("ix_holds_patient", "facility", "mrn"),
+    Index("ix_holds_doc", "doc_id"),
+)
+
+# Disposition: a sweep writes a plan; a second person approves it; execution works
+# through its items, each ending done or skipped, so a crashed run resumes.
+disposition_plans = Table(
+    "disposition_plans",
+    metadata,
+    Column("plan_id", String(40), primary_key=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("as_of", Date, nullable=False),
+    Column("requested_by", String(100), nullable=False),
+    Column("status", String(16), nullable=False),  # planned|approved|executing|done
+    Column("approved_by", String(100)),
+    Column("approved_at", DateTime(timezone=True)),
+    Column("finished_at", DateTime(timezone=True)),
+    Column("counts", JSON, nullable=False, default=dict),
+    Column("certificate_key", String(200)),
+)
+
+disposition_items = Table(
+    "disposition_items",
+    metadata,
+    Column("plan_id", String(40), primary_key=True),
+    Column("doc_id", String(32), primary_key=True),
+    Column("action", String(16), nullable=False),  # destroy|purge|review
+    Column("status", String(16), nullable=False),  # planned|done|skipped_hold|failed
+    Column("done_at", DateTime(timezone=True)),
+    Index("ix_disposition_items_status", "plan_id", "status"),
+)

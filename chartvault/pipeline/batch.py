@@ -19,6 +19,7 @@ from pathlib import Path
 
 from chartvault.catalog import Catalog
 from chartvault.errors import QuarantineError, QuarantineReason
+from chartvault.holds import apply_patient_holds
 from chartvault.model import PageText, Provenance, Routing, doc_id_for
 from chartvault.pipeline import intake as intake_mod
 from chartvault.pipeline.archive import Filed, file_document
@@ -178,6 +179,8 @@ class IngestRun:
             },
             actor=self.settings.user,
         )
+        if filed.status == "archived":
+            apply_patient_holds(self.catalog, self.store, doc_id, self.settings.user)
         processed = self.settings.processed_dir if self.settings.keep_processed else None
         intake_mod.release(claim, processed, doc_id)
         self._count(filed)

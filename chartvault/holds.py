@@ -1,0 +1,156 @@
+"""Legal holds: records under any hold are never purged or destroyed.
+
+A hold is set on the catalog (``legal_hold`` column, ``holds`` table), on every object of
+the record (S3 legal-hold flag, which Object Lock enforces), and as an event object
+beside the manifest, so ``catalog rebuild`` restores it. A patient hold (facility, MRN)
+also covers documents of that patient ingested later (see ``apply_patient_holds``).
+Holds and releases are audit events with their actor.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection, and_, insert, select, update
+
+from chartvault.catalog import Catalog, normalise_mrn
+from chartvault.catalog.schema import documents, holds
+from chartvault.errors import ChartvaultError
+from chartvault.events import RecordEvent
+from chartvault.model import Manifest
+from storage.base import ObjectStore
+
+log = logging.getLogger(__name__)
+
+
+class HoldError(ChartvaultError):
+    """A hold request cannot be carried out (no such hold, nothing to hold)."""
+
+    code = "hold_error"
+
+
+@dataclass(frozen=True)
+class HoldResult:
+    """A hold set or released and the documents it touched (ids only)."""
+
+    hold_id: str
+    doc_ids: tuple[str, ...]
+
+
+def _active(conn: Connection, doc_id: str, facility: str, mrn: str | None) -> list[str]:
+    cond = and_(holds.c.kind == "document", holds.c.doc_id == doc_id)
+    if mrn:
+        cond = cond | and_(holds.c.kind == "patient", holds.c.facility == facility,
+                           holds.c.mrn == mrn)
+    q = select(holds.c.hold_id).where(cond, holds.c.released_at.is_(None))
+    return [r[0] for r in conn.execute(q)]
+
+
+def _object_keys(store: ObjectStore, manifest_key: str) -> list[str]:
+    manifest = Manifest.model_validate_json(store.get(manifest_key))
+    return [ref.key for ref in manifest.objects.values()] + [manifest_key]
+
+
+def _flag(catalog: Catalog, store: ObjectStore, doc_id: str, on: bool, hold_id: str,
+          actor: str, other_holds: bool = False) -> None:
+    row = catalog.get(doc_id)
+    if row is None or row["status"] == "destroyed":
+        return
+    for key in _object_keys(store, row["manifest_key"]):
+        store.set_legal_hold(key, on or other_holds)
+    event = RecordEvent(doc_id=doc_id, kind="hold_set" if on else "hold_released", actor=actor,
+                        data={"hold_id": hold_id, "other_holds": other_holds})
+    store.put(event.key(), event.model_dump_json().encode(), content_type="application/json")
+    with catalog.transaction() as conn:
+        conn.execute(update(documents).where(documents.c.doc_id == doc_id)
+                     .values(legal_hold=on or other_holds))
+
+
+def add_hold(catalog: Catalog, store: ObjectStore, *, actor: str, case_name: str,
+             reason: str, doc_id: str | None = None, mrn: str | None = None,
+             facility: str | None = None) -> HoldResult:
+    """Place a document or patient hold and flag every covered record."""
+    hold_id = "h-" + uuid.uuid4().hex[:12]
+    with catalog.transaction() as conn:
+        if doc_id:
+            if catalog.get(doc_id) is None:
+                raise HoldError(f"document {doc_id} is not in the archive")
+            targets = [doc_id]
+            values = {"kind": "document", "doc_id": doc_id}
+        elif mrn:
+            norm = normalise_mrn(mrn)
+            q = select(documents.c.doc_id).where(documents.c.mrn == norm,
+                                                 documents.c.status != "destroyed")
+            if facility:
+                q = q.where(documents.c.facility == facility)
+            targets = [r[0] for r in conn.execute(q)]
+            facilities = {facility} if facility else {
+                r[0] for r in conn.execute(select(documents.c.facility)
+                                           .where(documents.c.mrn == norm).distinct())}
+            values = {"kind": "patient", "mrn": norm,
+                      "facility": facility or (next(iter(facilities)) if len(facilities) == 1
+                                               else None)}
+            if values["facility"] is None:
+                raise HoldError("the MRN is used by several facilities: name one with --facility")
+        else:
+            raise HoldError("a hold needs a document id or an MRN")
+        conn.execute(insert(holds).values(
+            hold_id=hold_id, case_name=case_name, reason=reason,
+            created_at=datetime.now(UTC), created_by=actor, **values))
+        catalog.audit(actor, "hold_set", targets, detail={"hold_id": hold_id,
+                                                           "kind": values["kind"]}, conn=conn)
+    for target in targets:
+        _flag(catalog, store, target, True, hold_id, actor)
+    log.info("hold %s set on %d documents", hold_id, len(targets))
+    return HoldResult(hold_id, tuple(targets))
+
+
+def release_hold(catalog: Catalog, store: ObjectStore, hold_id: str, actor: str) -> HoldResult:
+    """Release one hold; records still covered by another hold stay held."""
+    with catalog.transaction() as conn:
+        hold = conn.execute(select(holds).where(holds.c.hold_id == hold_id)).mappings().first()
+        if hold is None or hold["released_at"] is not None:
+            raise HoldError(f"hold {hold_id} is not active")
+        conn.execute(update(holds).where(holds.c.hold_id == hold_id)
+                     .values(released_at=datetime.now(UTC), released_by=actor))
+        if hold["kind"] == "document":
+            targets = [hold["doc_id"]]
+        else:
+            q = select(documents.c.doc_id).where(documents.c.mrn == hold["mrn"],
+                                                 documents.c.facility == hold["facility"])
+            targets = [r[0] for r in conn.execute(q)]
+        remaining = {}
+        for t in targets:
+            row = conn.execute(select(documents.c.facility, documents.c.mrn)
+                               .where(documents.c.doc_id == t)).first()
+            remaining[t] = bool(row and _active(conn, t, row[0], row[1]))
+        catalog.audit(actor, "hold_released", targets, detail={"hold_id": hold_id}, conn=conn)
+    for t in targets:
+        _flag(catalog, store, t, False, hold_id, actor, other_holds=remaining[t])
+    return HoldResult(hold_id, tuple(targets))
+
+
+def apply_patient_holds(catalog: Catalog, store: ObjectStore, doc_id: str, actor: str) -> bool:
+    """At ingest: put a new document under its patient's active holds, if any."""
+    row = catalog.get(doc_id)
+    if row is None:
+        return False
+    with catalog.engine.connect() as conn:
+        active = _active(conn, doc_id, row["facility"], row["mrn"])
+    for hold_id in active:
+        _flag(catalog, store, doc_id, True, hold_id, actor)
+        catalog.audit(actor, "hold_set", [doc_id], detail={"hold_id": hold_id,
+                                                           "kind": "patient", "at": "ingest"})
+    return bool(active)
+
+
+def is_held(catalog: Catalog, doc_id: str) -> bool:
+    """True when any active hold covers the document."""
+    row = catalog.get(doc_id)
+    if row is None:
+        return False
+    with catalog.engine.connect() as conn:
+        return bool(_active(conn, doc_id, row["facility"], row["mrn"]))
