@@ -16,7 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 EventKind = Literal[
-    "retention_extended", "hold_set", "hold_released", "correction", "tombstone"
+    "retention_extended", "hold_set", "hold_released", "correction", "purged", "tombstone"
 ]
 
 

@@ -13,6 +13,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Connection, and_, insert, select, update
 
@@ -79,7 +80,7 @@ def add_hold(catalog: Catalog, store: ObjectStore, *, actor: str, case_name: str
             if catalog.get(doc_id) is None:
                 raise HoldError(f"document {doc_id} is not in the archive")
             targets = [doc_id]
-            values = {"kind": "document", "doc_id": doc_id}
+            values: dict[str, Any] = {"kind": "document", "doc_id": doc_id}
         elif mrn:
             norm = normalise_mrn(mrn)
             q = select(documents.c.doc_id).where(documents.c.mrn == norm,

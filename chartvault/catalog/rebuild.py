@@ -58,6 +58,9 @@ def apply_event(conn: Connection, event: RecordEvent) -> None:
         if current is not None:
             conn.execute(update(documents).where(where).values(
                 name_key=name_key(current["patient_family"], current["patient_given"])))
+    elif event.kind == "purged":
+        dialect.unindex_text(conn, event.doc_id)
+        conn.execute(update(documents).where(where).values(status="purged"))
     elif event.kind == "tombstone":
         dialect.unindex_text(conn, event.doc_id)
         conn.execute(documents.delete().where(where))
