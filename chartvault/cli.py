@@ -258,6 +258,81 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_hold_add(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    from chartvault.holds import add_hold
+    from storage.factory import open_store
+
+    r = add_hold(_catalog(settings), open_store(settings), actor=settings.user,
+                 case_name=args.case, reason=args.reason, doc_id=args.document,
+                 mrn=args.patient, facility=args.facility)
+    print(f"hold {r.hold_id} set on {len(r.doc_ids)} document(s)")
+    return 0
+
+
+def cmd_hold_release(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    from chartvault.holds import release_hold
+    from storage.factory import open_store
+
+    r = release_hold(_catalog(settings), open_store(settings), args.hold_id, settings.user)
+    print(f"hold {r.hold_id} released ({len(r.doc_ids)} document(s) reviewed for other holds)")
+    return 0
+
+
+def cmd_retention_sweep(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    from chartvault.disposition import sweep
+
+    plan_id = sweep(_catalog(settings), args.as_of or date.today(), settings.user)
+    print(f"disposition plan {plan_id} written; approve with: chartvault retention approve "
+          f"{plan_id} (by another user)")
+    return 0
+
+
+def cmd_retention_approve(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    from chartvault.disposition import approve
+
+    approve(_catalog(settings), args.plan_id, settings.user)
+    print(f"plan {args.plan_id} approved by {settings.user}; executing")
+    from flows.retention import retention_execute
+
+    result = retention_execute(plan_id=args.plan_id)
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+def cmd_retention_execute(args: argparse.Namespace) -> int:
+    _settings(args)
+    from flows.retention import retention_execute
+
+    print(json.dumps(retention_execute(plan_id=args.plan_id), indent=2))
+    return 0
+
+
+def cmd_retention_explain(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    from chartvault.pipeline.retention import explain_document
+
+    catalog = _catalog(settings)
+    lines = explain_document(catalog, args.doc_id)
+    catalog.audit(settings.user, "retention_explain", [args.doc_id])
+    print("\n".join(lines))
+    return 0
+
+
+def cmd_certificate(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    from storage.factory import open_store
+
+    data = open_store(settings).get(f"compliance/certificates/{args.plan_id}.pdf")
+    args.out.write_bytes(data)
+    _catalog(settings).audit(settings.user, "certificate_print", detail={"plan_id": args.plan_id})
+    print(f"certificate of destruction written to {args.out}")
+    return 0
+
+
 def cmd_quarantine_list(args: argparse.Namespace) -> int:
     settings = _settings(args)
     for row in _catalog(settings).quarantined():
@@ -332,6 +407,39 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("serve", help="long-lived Prefect server + scheduled deployments")
     s.set_defaults(func=cmd_serve)
+
+    s = sub.add_parser("hold", help="legal holds")
+    h = s.add_subparsers(dest="hold_command", required=True)
+    ha = h.add_parser("add", help="place a legal hold")
+    target = ha.add_mutually_exclusive_group(required=True)
+    target.add_argument("--patient", help="MRN (with --facility when several use it)")
+    target.add_argument("--document", help="document id")
+    ha.add_argument("--facility")
+    ha.add_argument("--case", required=True, help="case or matter name")
+    ha.add_argument("--reason", required=True)
+    ha.set_defaults(func=cmd_hold_add)
+    hr = h.add_parser("release", help="release a legal hold")
+    hr.add_argument("hold_id")
+    hr.set_defaults(func=cmd_hold_release)
+
+    s = sub.add_parser("retention", help="retention: explain, sweep, approve, execute")
+    r = s.add_subparsers(dest="retention_command", required=True)
+    re_ = r.add_parser("explain", help="which rule applied to a document and why")
+    re_.add_argument("doc_id")
+    re_.set_defaults(func=cmd_retention_explain)
+    rs = r.add_parser("sweep", help="plan dispositions now (as the current user)")
+    rs.add_argument("--as-of", type=date.fromisoformat)
+    rs.set_defaults(func=cmd_retention_sweep)
+    ra = r.add_parser("approve", help="approve a plan (two-person rule) and execute it")
+    ra.add_argument("plan_id")
+    ra.set_defaults(func=cmd_retention_approve)
+    rx = r.add_parser("execute", help="resume the execution of an approved plan")
+    rx.add_argument("plan_id")
+    rx.set_defaults(func=cmd_retention_execute)
+    rc = r.add_parser("certificate", help="write a plan's certificate of destruction (PDF)")
+    rc.add_argument("plan_id")
+    rc.add_argument("--out", type=Path, required=True)
+    rc.set_defaults(func=cmd_certificate)
 
     s = sub.add_parser("verify", help="fixity: re-read objects and compare checksums")
     s.set_defaults(func=cmd_verify)

@@ -24,7 +24,7 @@ from chartvault.model import PageText, Provenance, Routing, doc_id_for
 from chartvault.pipeline import intake as intake_mod
 from chartvault.pipeline.archive import Filed, file_document
 from chartvault.pipeline.quarantine import Quarantined, file_sha256, quarantine_claim
-from chartvault.pipeline.retention import decide_at_ingest
+from chartvault.pipeline.retention import decide_at_ingest, extend_patient_records
 from chartvault.pipeline.understand import default_models, understand
 from chartvault.settings import IntakeFolder, Settings
 from extractors.ocr import OcrOptions
@@ -181,6 +181,8 @@ class IngestRun:
         )
         if filed.status == "archived":
             apply_patient_holds(self.catalog, self.store, doc_id, self.settings.user)
+            extend_patient_records(self.catalog, self.store, self.routing.facility,
+                                   u.extraction.patient.mrn, self.settings.user, exclude=doc_id)
         processed = self.settings.processed_dir if self.settings.keep_processed else None
         intake_mod.release(claim, processed, doc_id)
         self._count(filed)

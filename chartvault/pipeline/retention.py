@@ -7,16 +7,27 @@ service date among their catalogued documents and this one.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, time
 from functools import lru_cache
+from typing import Any
 
 from sqlalchemy import func, select
 
+from chartvault import events
 from chartvault.catalog import Catalog, normalise_mrn
+from chartvault.catalog.rebuild import apply_event
 from chartvault.catalog.schema import documents
-from chartvault.model import Retention, Routing
+from chartvault.model import Manifest, Retention, Routing
 from chartvault.pipeline.understand import Understanding
-from retention_policies import PolicySet, RetentionFacts, decide, load_policy_set
+from retention_policies import (
+    PolicySet,
+    RetentionFacts,
+    decide,
+    explain,
+    extend_only,
+    load_policy_set,
+)
+from storage.base import ObjectStore
 
 
 @lru_cache(maxsize=1)
@@ -59,3 +70,79 @@ def decide_at_ingest(catalog: Catalog, routing: Routing, u: Understanding) -> Re
     """Retention of a new document under the shipped schedule."""
     previous = last_encounter(catalog, routing.facility, u.extraction.patient.mrn)
     return decide(facts_for(u, routing, previous), shipped_policies())
+
+
+def facts_from_row(catalog: Catalog, row: Any) -> RetentionFacts:
+    """Retention facts of a catalogued document (for explain and recomputation)."""
+    return RetentionFacts(
+        doc_type=row["doc_type"],
+        facility=row["facility"],
+        jurisdiction=row["jurisdiction"],
+        birth_date=row["birth_date"],
+        service_date=row["service_date"],
+        document_date=row["document_date"],
+        discharge_date=row["discharge_date"],
+        last_encounter=last_encounter(catalog, row["facility"], row["mrn"])
+        or row["service_date"],
+        needs_review=row["needs_review"],
+    )
+
+
+def explain_document(catalog: Catalog, doc_id: str) -> list[str]:
+    """Human explanation of a document's retention."""
+    row = catalog.get(doc_id)
+    if row is None:
+        return [f"document {doc_id} is not in the archive"]
+    lines = [
+        f"document {doc_id}: {row['doc_type']}, facility {row['facility']}, "
+        f"jurisdiction {row['jurisdiction']}",
+        f"stamped: policy {row['policy_id']}@{row['policy_version']} rule {row['rule_id']}, "
+        f"class {row['retention_class']}, retain until {row['retain_until'] or 'reviewed'}, "
+        f"then {row['disposition']}; legal hold: {'yes' if row['legal_hold'] else 'no'}",
+    ]
+    lines += explain(facts_from_row(catalog, row), shipped_policies())
+    return lines
+
+
+def extend_patient_records(
+    catalog: Catalog, store: ObjectStore, facility: str, mrn: str | None, actor: str,
+    exclude: str | None = None,
+) -> list[str]:
+    """A later encounter arrived: recompute and extend (never shorten) earlier records.
+
+    The manifest is never rewritten: each extension is an event object, the objects'
+    Object Lock retain-until is pushed out, and the catalog row follows.
+    """
+    if not mrn:
+        return []
+    policies = shipped_policies()
+    q = select(documents).where(
+        documents.c.facility == facility, documents.c.mrn == normalise_mrn(mrn),
+        documents.c.status == "archived",
+    )
+    with catalog.engine.connect() as conn:
+        rows = conn.execute(q).mappings().all()
+    extended = []
+    for row in rows:
+        if row["doc_id"] == exclude or row["retain_until"] is None:
+            continue
+        decision = decide(facts_from_row(catalog, row), policies)
+        new = extend_only(row["retain_until"], decision.retain_until)
+        if new is None or new <= row["retain_until"]:
+            continue
+        manifest = Manifest.model_validate_json(store.get(row["manifest_key"]))
+        until = datetime.combine(new, time(0), tzinfo=UTC)
+        for ref in [*manifest.objects.values()]:
+            store.extend_retention(ref.key, until)
+        store.extend_retention(row["manifest_key"], until)
+        event = events.retention_extended(row["doc_id"], actor, new, decision.rule_id,
+                                          "later_encounter")
+        store.put(event.key(), event.model_dump_json().encode(), content_type="application/json",
+                  retain_until=until)
+        with catalog.transaction() as conn:
+            apply_event(conn, event)
+            catalog.audit(actor, "retention_extended", [row["doc_id"]],
+                          detail={"retain_until": new.isoformat(), "rule_id": decision.rule_id},
+                          conn=conn)
+        extended.append(row["doc_id"])
+    return extended

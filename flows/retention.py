@@ -1,0 +1,92 @@
+"""Retention flows: the sweep writes a plan and ends; approval starts the execution.
+
+Approval may come days later, so no flow run waits for it: ``chartvault retention
+approve`` records the second person's approval and starts ``retention-execute``.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+from prefect import flow
+from sqlalchemy import select
+
+from chartvault.catalog import Catalog
+from chartvault.catalog.schema import disposition_plans, documents
+from chartvault.certificate import certificate, to_pdf
+from chartvault.disposition import SCHEDULER_IDENTITY, execute, finish, sweep
+from chartvault.settings import Settings
+from storage.factory import open_store
+
+
+def _catalog(settings: Settings) -> Catalog:
+    catalog = Catalog(settings.sqlalchemy_url)
+    catalog.create()
+    return catalog
+
+
+@flow(name="retention-sweep", persist_result=False, log_prints=False)
+def retention_sweep(as_of: str | None = None) -> dict[str, Any]:
+    """Plan the disposition of records past retain-until (changes nothing else)."""
+    settings = Settings()
+    catalog = _catalog(settings)
+    try:
+        today = date.fromisoformat(as_of) if as_of else datetime.now(UTC).date()
+        plan_id = sweep(catalog, today, SCHEDULER_IDENTITY)
+        with catalog.engine.connect() as conn:
+            counts = conn.execute(select(disposition_plans.c.counts).where(
+                disposition_plans.c.plan_id == plan_id)).scalar_one()
+        return {"plan_id": plan_id, "counts": counts}
+    finally:
+        catalog.close()
+
+
+def compliance_until(settings: Settings) -> datetime | None:
+    """Retain-until of a certificate under the compliance rule (HIPAA six years)."""
+    from retention_policies import RetentionFacts, decide, load_policy_set
+
+    today = datetime.now(UTC).date()
+    decision = decide(RetentionFacts(
+        doc_type="other", facility="", jurisdiction="US", birth_date=None, service_date=today,
+        document_date=today, discharge_date=None, last_encounter=today, needs_review=False,
+        record_class="compliance"), load_policy_set())
+    if decision.retain_until is None:
+        return None
+    return datetime.combine(decision.retain_until, time(0), tzinfo=UTC)
+
+
+@flow(name="retention-execute", persist_result=False, log_prints=False)
+def retention_execute(plan_id: str) -> dict[str, Any]:
+    """Carry out an approved plan and store its certificate of destruction."""
+    settings = Settings()
+    catalog = _catalog(settings)
+    store = open_store(settings)
+    try:
+        report = execute(catalog, store, plan_id, "svc:retention-execute", settings.data_dir)
+        with catalog.engine.connect() as conn:
+            plan = conn.execute(select(disposition_plans).where(
+                disposition_plans.c.plan_id == plan_id)).mappings().one()
+            facilities = [r[0] for r in conn.execute(select(documents.c.facility).where(
+                documents.c.doc_id.in_(report.done)).distinct())]
+            policies: dict[str, int] = {}
+            for (policy,) in conn.execute(select(documents.c.rule_id).where(
+                    documents.c.doc_id.in_(report.done))):
+                policies[policy or "none"] = policies.get(policy or "none", 0) + 1
+        cert = certificate(plan, facilities, dict(report.by_type), report.done,
+                           report.first_date.isoformat() if report.first_date else None,
+                           report.last_date.isoformat() if report.last_date else None, policies)
+        until = compliance_until(settings)
+        key = f"compliance/certificates/{plan_id}"
+        tags = {"record_class": "compliance", "doc_type": "certificate_of_destruction"}
+        store.put(key + ".json", json.dumps(cert, indent=2).encode(),
+                  content_type="application/json", tags=tags, retain_until=until)
+        store.put(key + ".pdf", to_pdf(cert), content_type="application/pdf", tags=tags,
+                  retain_until=until)
+        finish(catalog, plan_id, key + ".pdf", report)
+        return {"plan_id": plan_id, "destroyed_or_purged": len(report.done),
+                "skipped_hold": report.skipped_hold, "review": report.review,
+                "certificate": key + ".pdf"}
+    finally:
+        catalog.close()
