@@ -57,6 +57,10 @@ class QuarantineError(ChartvaultError):
         self.reason = reason
         self.detail = detail
 
+    def __reduce__(self) -> tuple[type[QuarantineError], tuple[QuarantineReason, str]]:
+        """Cross process boundaries (pool workers) intact."""
+        return (QuarantineError, (self.reason, self.detail))
+
 
 class StorageError(ChartvaultError):
     """The object store failed or refused an operation."""

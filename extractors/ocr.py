@@ -1,0 +1,134 @@
+"""Read one page: its text layer, or its image through clean-up and one Tesseract pass.
+
+Runs inside pool workers: takes a PageRef (a path and an index), returns a PageText.
+Image PDFs give up their embedded scan as it is (no re-rendering at a guessed dpi);
+only pages whose image cannot be extracted are rendered. A page that looks upside down
+or sideways after the first pass (low confidence) gets one orientation check and, if
+Tesseract's OSD is sure, a second pass: the cost falls on the hard pages only.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+from chartvault.errors import QuarantineError, QuarantineReason
+from chartvault.model import PageText
+from extractors import cleanup
+from extractors.pages import PageRef
+from extractors.tesseract import orientation, recognise
+
+log = logging.getLogger(__name__)
+
+LOW_CONFIDENCE = 55.0  # mean word confidence under which orientation is checked
+
+
+@dataclass(frozen=True)
+class OcrOptions:
+    """How pages are read."""
+
+    language: str = "eng"
+    timeout_s: float = 300.0
+    cleanup: bool = True
+
+
+def read_page(ref: PageRef, options: OcrOptions) -> PageText:
+    """Text (and word boxes) of one page."""
+    if ref.kind == "text_layer":
+        return _text_layer(ref)
+    image, dpi = load_image(ref)
+    return ocr_image(image, dpi, ref.index, options)
+
+
+def _text_layer(ref: PageRef) -> PageText:
+    import pdfplumber
+
+    try:
+        with pdfplumber.open(ref.path) as pdf:
+            page = pdf.pages[ref.index]
+            text = page.extract_text(x_tolerance=1.5, y_tolerance=3) or ""
+    except Exception:  # pdfminer's many error types on damaged content
+        raise QuarantineError(QuarantineReason.CORRUPT,
+                              f"text layer of page {ref.index + 1} cannot be read") from None
+    return PageText(index=ref.index, method="text_layer", text=text)
+
+
+def load_image(ref: PageRef) -> tuple[np.ndarray, int]:
+    """The page as a grayscale array and its resolution (0 when unknown)."""
+    try:
+        if ref.path.lower().endswith(".pdf") or _is_pdf(ref.path):
+            pil, dpi = _pdf_image(ref)
+        else:
+            with Image.open(ref.path) as im:
+                im.seek(ref.index)
+                pil = im.convert("L")
+                dpi = ref.dpi
+    except QuarantineError:
+        raise
+    except Exception as err:
+        raise QuarantineError(QuarantineReason.CORRUPT,
+                              f"image of page {ref.index + 1} cannot be decoded "
+                              f"({type(err).__name__})") from None
+    return np.asarray(pil), dpi
+
+
+def _is_pdf(path: str) -> bool:
+    with open(path, "rb") as f:
+        return f.read(5) == b"%PDF-"
+
+
+def _pdf_image(ref: PageRef) -> tuple[Image.Image, int]:
+    import pikepdf
+
+    with pikepdf.open(ref.path) as pdf:
+        page = pdf.pages[ref.index]
+        rotate = int(page.obj.get("/Rotate", 0)) % 360
+        images = list(page.images.values())
+        if len(images) == 1:
+            try:
+                pil = pikepdf.PdfImage(images[0]).as_pil_image().convert("L")  # type: ignore[arg-type]
+                if rotate:
+                    pil = pil.rotate(-rotate, expand=True)
+                return pil, ref.dpi
+            except Exception:  # exotic filters / masks: render instead
+                log.debug("page %d: embedded image not extractable; rendering", ref.index)
+    return _render(ref), 300
+
+
+def _render(ref: PageRef) -> Image.Image:
+    import pypdfium2 as pdfium
+
+    doc = pdfium.PdfDocument(ref.path)
+    try:
+        page = doc[ref.index]
+        bitmap = page.render(scale=300 / 72, grayscale=True)
+        pil: Image.Image = bitmap.to_pil().convert("L")
+        return pil
+    finally:
+        doc.close()
+
+
+def ocr_image(image: np.ndarray, dpi: int, index: int, options: OcrOptions) -> PageText:
+    """Clean up and OCR a page image."""
+    gray = cleanup.to_gray(image)
+    skew = 0.0
+    if options.cleanup:
+        gray, dpi, skew = cleanup.prepare(gray, dpi)
+    else:
+        dpi = cleanup.effective_dpi(gray.shape[1], dpi)
+    result = recognise(gray, options.language, options.timeout_s)
+    rotation = 0
+    if options.cleanup and (result.mean_conf < LOW_CONFIDENCE or len(result.words) < 10):
+        turn = orientation(gray, min(options.timeout_s, 60))
+        if turn:
+            turned = cleanup.turn(gray, turn)
+            second = recognise(turned, options.language, options.timeout_s)
+            if second.mean_conf > result.mean_conf:
+                result, gray, rotation = second, turned, turn
+    h, w = gray.shape
+    return PageText(index=index, method="ocr", text=result.text, words=result.words, width=w,
+                    height=h, dpi=dpi, mean_conf=round(result.mean_conf, 2), rotation=rotation,
+                    skew=skew)

@@ -1,0 +1,98 @@
+"""The one place that runs Tesseract (through pytesseract), always with a time limit.
+
+One pass per page yields TSV: the words with their boxes and confidences, from which
+the page text is rebuilt line by line, so text and word boxes never disagree and a
+searchable PDF can be built later without a second OCR.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+
+import cv2
+import pytesseract
+
+from chartvault.errors import QuarantineError, QuarantineReason
+from chartvault.model import Word
+from extractors.cleanup import Gray
+
+
+@dataclass(frozen=True)
+class OcrResult:
+    """Text, words and mean confidence of one Tesseract pass."""
+
+    text: str
+    words: tuple[Word, ...]
+    mean_conf: float
+
+
+def _write(gray: Gray) -> str:
+    # PNM: no compression, so writing it costs milliseconds, not the 100+ ms of PNG.
+    fd, path = tempfile.mkstemp(suffix=".pgm", prefix="cv-ocr-")
+    os.close(fd)
+    cv2.imwrite(path, gray)
+    return path
+
+
+def recognise(gray: Gray, language: str, timeout_s: float, psm: int = 3) -> OcrResult:
+    """OCR one page image; QuarantineError(OCR_FAILED) on error or timeout."""
+    path = _write(gray)
+    try:
+        data = pytesseract.image_to_data(
+            path, lang=language, config=f"--psm {psm}", timeout=timeout_s,
+            output_type=pytesseract.Output.DICT,
+        )
+    except RuntimeError:  # pytesseract's timeout
+        raise QuarantineError(QuarantineReason.OCR_FAILED, f"tesseract exceeded {timeout_s:.0f} s"
+                              ) from None
+    except pytesseract.TesseractError as err:
+        raise QuarantineError(QuarantineReason.OCR_FAILED,
+                              f"tesseract failed (status {err.status})") from None
+    finally:
+        os.unlink(path)
+    return _assemble(data)
+
+
+def _assemble(data: dict[str, list[object]]) -> OcrResult:
+    words: list[Word] = []
+    lines: list[str] = []
+    current: tuple[object, object, object] | None = None
+    line_words: list[str] = []
+    confs: list[float] = []
+    for i, raw in enumerate(data["text"]):
+        text = str(raw).strip()
+        if not text:
+            continue
+        key = (data["block_num"][i], data["par_num"][i], data["line_num"][i])
+        if key != current:
+            if line_words:
+                lines.append(" ".join(line_words))
+            line_words = []
+            current = key
+        line_words.append(text)
+        conf = float(str(data["conf"][i]))
+        confs.append(conf)
+        words.append(Word(text=text, left=int(str(data["left"][i])), top=int(str(data["top"][i])),
+                          width=int(str(data["width"][i])), height=int(str(data["height"][i])),
+                          conf=conf, line=len(lines)))
+    if line_words:
+        lines.append(" ".join(line_words))
+    mean = sum(confs) / len(confs) if confs else 0.0
+    return OcrResult("\n".join(lines), tuple(words), mean)
+
+
+def orientation(gray: Gray, timeout_s: float) -> int:
+    """Clockwise rotation Tesseract's OSD recommends (0, 90, 180, 270); 0 if unsure."""
+    path = _write(gray)
+    try:
+        osd = pytesseract.image_to_osd(path, config="--psm 0", timeout=timeout_s,
+                                       output_type=pytesseract.Output.DICT)
+    except (RuntimeError, pytesseract.TesseractError):
+        return 0
+    finally:
+        os.unlink(path)
+    if float(osd.get("orientation_conf", 0)) < 1.5:
+        return 0
+    return int(osd.get("rotate", 0)) % 360
