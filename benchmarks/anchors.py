@@ -33,7 +33,8 @@ class AnchorResult:
 
 
 def _run(cmd: list[str], env: dict[str, str] | None = None) -> str:
-    return subprocess.run(cmd, capture_output=True, text=True, check=False, env=env,
+    return subprocess.run(cmd, capture_output=True, text=True, errors="replace", check=False,
+                          env=env,
                           timeout=600).stdout
 
 
@@ -57,6 +58,14 @@ def _pages_of(path: Path, work: Path) -> list[tuple[str, Path | int]]:
             subprocess.run(["pdfimages", "-all", "-f", n, "-l", n, str(path), str(d / "img")],
                            check=False, capture_output=True, timeout=300)
             imgs = sorted(d.iterdir())
+            if imgs and imgs[0].suffix not in (".jpg", ".png", ".tif", ".pbm", ".pgm", ".ppm",
+                                               ".jp2"):
+                # CCITT / JBIG2 streams come out raw: ask for TIFF, which Tesseract reads
+                for f in imgs:
+                    f.unlink()
+                subprocess.run(["pdfimages", "-tiff", "-f", n, "-l", n, str(path),
+                                str(d / "img")], check=False, capture_output=True, timeout=300)
+                imgs = sorted(d.iterdir())
             if imgs:
                 out.append(("image", imgs[0]))
     elif info.format == "tiff":
