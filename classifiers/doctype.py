@@ -17,10 +17,11 @@ import random
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import spacy
 from spacy.language import Language
+from spacy.pipeline import TextCategorizer
 from spacy.training import Example
 
 from chartvault.model import Classification
@@ -75,7 +76,7 @@ def _blank(labels: Sequence[str]) -> Language:
     nlp = spacy.blank("en")
     config = {"model": {"@architectures": "spacy.TextCatBOW.v3", "exclusive_classes": True,
                         "ngram_size": 2, "no_output_layer": False, "length": 262144}}
-    textcat = nlp.add_pipe("textcat", config=config)
+    textcat = cast(TextCategorizer, nlp.add_pipe("textcat", config=config))
     for label in labels:
         textcat.add_label(label)
     return nlp
@@ -129,7 +130,7 @@ def train(examples: Sequence[tuple[str, str]], out_dir: Path, *, seed: int = 0,
           epochs: int = 8, held_out: float = 0.15) -> dict[str, Any]:
     """Train a model on (text, type) pairs; write it versioned; return held-out scores."""
     random.seed(seed)
-    spacy.util.fix_random_seed(seed)
+    spacy.util.fix_random_seed(seed)  # type: ignore[attr-defined]
     labels = sorted({t for _, t in examples} | set(DOC_TYPE_KEYS))
     data = list(examples)
     random.Random(seed).shuffle(data)

@@ -78,7 +78,7 @@ def run_intake(settings: Settings, intake_name: str, catalog: Catalog) -> dict[s
         "types": dict(s.types),
         "archived_ids": s.archived,
         "review_ids": s.needs_review,
-        "quarantined": [list(q) for q in s.quarantined],
+        "quarantine_list": [list(q) for q in s.quarantined],
         "failed": len(failed),
         "failed_claims": failed,
     }

@@ -74,7 +74,7 @@ def retention_execute(plan_id: str) -> dict[str, Any]:
             for (policy,) in conn.execute(select(documents.c.rule_id).where(
                     documents.c.doc_id.in_(report.done))):
                 policies[policy or "none"] = policies.get(policy or "none", 0) + 1
-        cert = certificate(plan, facilities, dict(report.by_type), report.done,
+        cert = certificate(dict(plan), facilities, dict(report.by_type), report.done,
                            report.first_date.isoformat() if report.first_date else None,
                            report.last_date.isoformat() if report.last_date else None, policies)
         until = compliance_until(settings)

@@ -6,6 +6,7 @@ and its audit event happens in one transaction, so a crash leaves either all or 
 
 from __future__ import annotations
 
+import logging
 import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -72,6 +73,21 @@ class SearchHit:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+class _RedactRows(logging.Filter):
+    """At DEBUG SQLAlchemy logs result rows, which hold patient data: redact them."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str) and record.msg.startswith(("Row ", "Col ")):
+            record.msg = record.msg.split(" ", 1)[0] + " [redacted]"
+            record.args = ()
+        return True
+
+
+_SQL_LOGGER = logging.getLogger("sqlalchemy.engine.Engine")
+if not any(isinstance(f, _RedactRows) for f in _SQL_LOGGER.filters):
+    _SQL_LOGGER.addFilter(_RedactRows())
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _record: ConnectionPoolEntry) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
@@ -85,7 +101,9 @@ class Catalog:
     """Index over the archive; SQLite by default, PostgreSQL at scale."""
 
     def __init__(self, url: str) -> None:
-        self.engine: Engine = create_engine(url, future=True)
+        # hide_parameters: SQL parameters carry patient data; keep them out of logs and
+        # of exception messages even when someone turns SQLAlchemy logging on.
+        self.engine: Engine = create_engine(url, future=True, hide_parameters=True)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -19,6 +19,7 @@ from chartvault.disposition import DispositionError, approve, execute, sweep
 from chartvault.holds import add_hold, release_hold
 from chartvault.settings import Settings
 from storage.factory import open_store
+from storage.local import LocalObjectStore
 from tests.e2e.conftest import CANARY, Archive
 
 pytestmark = [pytest.mark.prefect, pytest.mark.slow]
@@ -39,14 +40,13 @@ def _expire(catalog: Catalog, doc_ids: list[str]) -> None:
 
 def test_destroy_leaves_no_trace_of_the_canary(copy: Settings) -> None:
     catalog = Catalog(copy.sqlalchemy_url)
-    store = open_store(copy)
+    # the store's clock stands after every retain-until (Object Lock would refuse before)
+    store = LocalObjectStore(copy.objects_dir, clock=lambda: datetime(2100, 1, 2, tzinfo=UTC))
     hits = catalog.search(SearchCriteria(name=CANARY))
     assert hits, "canary must be archived first"
     canary_id = hits[0].row["doc_id"]
-    others = [r["doc_id"] for r in catalog.search(SearchCriteria(doc_type=None, text="the"))
-              if r["doc_id"] != canary_id][:1]
-    # local store objects are locked until retain-until: expire them for the test by
-    # letting the clock run past it (the sweep gets today's date as a parameter)
+    others = [h.row["doc_id"] for h in catalog.search(SearchCriteria(text="patient"))
+              if h.row["doc_id"] != canary_id][:1]
     _expire(catalog, [canary_id])
     held = others[0] if others else None
     if held:

@@ -1,0 +1,115 @@
+"""One contract, every backend: write-once, verified, lockable, holdable."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from chartvault.errors import ObjectExists, ObjectLocked, StorageError
+from storage.base import ObjectStore
+from storage.local import LocalObjectStore
+
+Make = Callable[..., ObjectStore]
+# moto only simulates Object Lock; where it does not answer as a real server would
+# (no retain-until reported), the case is an expected failure with this reason.
+MOTO_LOCK = "moto only simulates Object Lock (GetObjectRetention, shortening)"
+
+
+def test_satisfies_protocol(make_store: Make) -> None:
+    assert isinstance(make_store(), ObjectStore)
+
+
+def test_roundtrip_checksum_and_metadata(make_store: Make, tmp_path: Path) -> None:
+    s = make_store()
+    ref = s.put("records/a/original.pdf", b"%PDF-1.4 bytes", content_type="application/pdf",
+                metadata={"doc": "a"}, tags={"doc_type": "progress_note"})
+    assert ref.sha256 == hashlib.sha256(b"%PDF-1.4 bytes").hexdigest()
+    assert s.get("records/a/original.pdf") == b"%PDF-1.4 bytes"
+    assert s.download("records/a/original.pdf", tmp_path / "x") == ref.sha256
+    info = s.head("records/a/original.pdf")
+    assert info is not None and info.sha256 == ref.sha256 and info.size == 14
+    assert info.tags == {"doc_type": "progress_note"}
+    assert s.head("records/missing") is None
+
+
+def test_write_once(make_store: Make) -> None:
+    s = make_store()
+    first = s.put("k/x", b"one")
+    assert s.put("k/x", b"one").sha256 == first.sha256  # idempotent rerun
+    with pytest.raises(ObjectExists):
+        s.put("k/x", b"two")
+    assert s.get("k/x") == b"one"
+
+
+def test_list_by_prefix(make_store: Make) -> None:
+    s = make_store()
+    for k in ("records/a/1", "records/a/2", "records/b/1", "other/1"):
+        s.put(k, k.encode())
+    assert list(s.list("records/a/")) == ["records/a/1", "records/a/2"]
+    assert len(list(s.list("records/"))) == 3
+
+
+def test_delete_unlocked(make_store: Make) -> None:
+    s = make_store()
+    s.put("k/x", b"one")
+    s.delete("k/x")
+    assert s.head("k/x") is None and list(s.list("k/")) == []
+
+
+def test_tags_limits(make_store: Make) -> None:
+    s = make_store()
+    with pytest.raises(StorageError):
+        s.put("k/x", b"1", tags={f"t{i}": "v" for i in range(11)})
+    s.put("k/y", b"1")
+    s.set_tags("k/y", {"legal_hold": "true"})
+    info = s.head("k/y")
+    assert info is not None and info.tags == {"legal_hold": "true"}
+
+
+def test_delete_before_retain_until_is_refused(make_store: Make, backend: str,
+                                              request: pytest.FixtureRequest) -> None:
+    s = make_store()
+    s.put("k/locked", b"record", retain_until=datetime.now(UTC) + timedelta(days=30))
+    with pytest.raises(ObjectLocked):
+        s.delete("k/locked")
+    assert s.get("k/locked") == b"record"
+
+
+def test_retention_only_extends(make_store: Make, backend: str,
+                                request: pytest.FixtureRequest) -> None:
+    s = make_store()
+    until = datetime.now(UTC) + timedelta(days=30)
+    s.put("k/r", b"record", retain_until=until)
+    s.extend_retention("k/r", until + timedelta(days=365))
+    info = s.head("k/r")
+    if backend == "moto" and (info is None or info.retain_until is None):
+        pytest.xfail(MOTO_LOCK)
+    assert info is not None and info.retain_until is not None
+    assert info.retain_until >= until + timedelta(days=364)
+    with pytest.raises(ObjectLocked):
+        s.extend_retention("k/r", until)
+
+
+def test_legal_hold_blocks_delete_until_released(make_store: Make, backend: str,
+                                                 request: pytest.FixtureRequest) -> None:
+    s = make_store()
+    s.put("k/h", b"record")
+    s.set_legal_hold("k/h", True)
+    with pytest.raises(ObjectLocked):
+        s.delete("k/h")
+    s.set_legal_hold("k/h", False)
+    s.delete("k/h")
+    assert s.head("k/h") is None
+
+
+def test_local_store_allows_delete_after_retain_until(tmp_path: Path) -> None:
+    # S3 servers have no clock to inject; the local store's injected clock covers it
+    future = datetime.now(UTC) + timedelta(days=3650)
+    s = LocalObjectStore(tmp_path / "s", clock=lambda: future)
+    s.put("k/old", b"record", retain_until=datetime.now(UTC) + timedelta(days=30))
+    s.delete("k/old")
+    assert s.head("k/old") is None
