@@ -13,6 +13,7 @@ import hashlib
 import logging
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -43,7 +44,7 @@ class S3ObjectStore:
         self.bucket = bucket
         self.lock_mode = lock_mode
         self.sse = dict(sse or {})
-        self.client = boto3.client(
+        self.client: Any = boto3.client(  # untyped: stubs disagree across servers
             "s3", endpoint_url=endpoint_url, region_name=region,
             aws_access_key_id=access_key, aws_secret_access_key=secret_key, verify=verify_tls,
             config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 5}),
@@ -181,8 +182,9 @@ class S3ObjectStore:
         items = [v for v in versions.get("Versions", []) + versions.get("DeleteMarkers", [])
                  if v["Key"] == key]
         for v in items:
-            self._call("delete", key, lambda v=v: self.client.delete_object(
-                Bucket=self.bucket, Key=key, VersionId=v["VersionId"]))
+            version = str(v["VersionId"])
+            self._call("delete", key, partial(self.client.delete_object, Bucket=self.bucket,
+                                              Key=key, VersionId=version))
 
     def set_tags(self, key: str, tags: Mapping[str, str]) -> None:
         """Replace the tags."""
