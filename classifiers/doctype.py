@@ -52,7 +52,7 @@ TITLE_EVIDENCE: dict[str, tuple[str, ...]] = {
     "care_plan": ("plan of care", "care plan"),
     "lab_report": ("laboratory report", "lab results"),
 }
-TITLE_BOOST = 0.35
+TITLE_BOOST = 1.0  # a title is decisive unless the text strongly disagrees
 
 
 def _normalise(text: str) -> str:
@@ -147,7 +147,11 @@ def train(examples: Sequence[tuple[str, str]], out_dir: Path, *, seed: int = 0,
         for i in range(0, len(train_ex), 32):
             nlp.update(train_ex[i:i + 32], sgd=optimizer, losses=losses, drop=0.2)
         log.info("epoch %d loss %.3f", epoch, losses.get("textcat", 0.0))
-    digest = hashlib.sha256(json.dumps([len(data), seed, epochs, labels]).encode()).hexdigest()
+    corpus = hashlib.sha256()
+    for text, label in examples:
+        corpus.update(label.encode() + b"\0" + text.encode() + b"\0")
+    digest = hashlib.sha256(json.dumps([corpus.hexdigest(), seed, epochs, labels]).encode()
+                            ).hexdigest()
     version = f"1.0.0+{digest[:8]}"
     clf = DocTypeClassifier(nlp, version)
     scores = evaluate(clf, test)

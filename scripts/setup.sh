@@ -26,7 +26,9 @@ if [ ! -x .venv/bin/python ]; then
 fi
 echo "== installing chartvault into .venv"
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null
-.venv/bin/python -m pip install -q -e ".[dev]"
+# compat mode: a .pth entry for the repository root, so the top-level packages
+# (flows, storage, ...) import as regular packages from any working directory
+.venv/bin/python -m pip install -q -e ".[dev]" --config-settings editable_mode=compat
 
 echo "== building the shipped document-type model"
 .venv/bin/python -m classifiers.build

@@ -22,6 +22,8 @@ from chartvault.synth import phrases as P
 from chartvault.synth.model import Block, SynthDoc
 from chartvault.taxonomy import DOC_TYPES, loinc_for
 
+VACCINES = ["Influenza", "Tdap", "Pneumococcal PCV13", "Hepatitis B", "COVID-19 mRNA"]
+
 WEIGHTS = {
     "summary_of_care": 8, "discharge_summary": 8, "history_and_physical": 7,
     "progress_note": 10, "consultation_note": 7, "operative_note": 7, "procedure_note": 5,
@@ -187,7 +189,7 @@ def _sex_word(c: Ctx) -> str:
 def header(c: Ctx, show: dict[str, bool]) -> list[Block]:
     """Demographic header in one of several layouts."""
     r = c.rng
-    style = r.randint(0, 4)
+    style = r.randint(0, 6)
     name_fl = f"{c.given} {c.family}"
     name_lf = f"{c.family.upper()}, {c.given.upper()}"
     dob = c.d(c.birth)
@@ -219,6 +221,26 @@ def header(c: Ctx, show: dict[str, bool]) -> list[Block]:
         rows.append(f"Patient: {c.family}, {c.given}{mid}    " +
                     (f"{mrn_label}: {c.mrn}    " if show["mrn"] else "") + f"Acct #: {acct}")
         rows.append(f"DOB: {dob} ({c.age} y)    Gender: {_sex_word(c)}")
+    elif style in (5, 6):
+        first = [("PATIENT NAME" if r.random() < .5 else "PATIENT", name_lf if r.random() < .5
+                  else name_fl), ("DATE OF BIRTH" if r.random() < .5 else "DOB", dob),
+                 ("SEX", _sex_word(c))]
+        if show["mrn"]:
+            first.append((r.choice(["MRN", "MEDICAL RECORD #"]), c.mrn))
+        r.shuffle(first)
+        rows.append("  ".join(k for k, _ in first))
+        rows.append("  ".join(v for _, v in first))
+        second = []
+        if show["service"]:
+            second.append((svc_label.upper(), c.d(c.service)))
+        if show["author"]:
+            second.append((r.choice(["AUTHOR", "PHYSICIAN", "PROVIDER", "ATTENDING"]),
+                           f"{c.author_given} {c.author_family}, {c.cred}"))
+        second.append((r.choice(["DATE SIGNED", "REPORT DATE", "DOCUMENT DATE"]),
+                       c.d(c.document_date)))
+        rows.append("  ".join(k for k, _ in second))
+        rows.append("  ".join(v for _, v in second))
+        return [Block("table_row", row.replace("  ", "    ")) for row in rows]
     else:
         rows.append(f"Name: {c.family}, {c.given}")
         rows.append(f"Birth Date: {dob}" + (f"    {mrn_label}: {c.mrn}" if show["mrn"] else ""))
@@ -555,6 +577,34 @@ def body(c: Ctx) -> list[Block]:
             out.append(Block("table_row", f"Office visit    CPT {code}    "
                              f"{c.d(c.service - timedelta(days=90 * k))}    "
                              f"{c.author_family}"))
+        if r.random() < 0.6:
+            out += [Block("heading", c.cap(r.choice(["Procedures", "Surgical History"])),
+                          bold=True), Block("table_row", "Procedure    Code    Date    Status")]
+            for pr in r.sample(P.PROCEDURES, r.randint(1, 3)):
+                c.cpt.append(pr[1])
+                out.append(Block("table_row", f"{pr[0].capitalize()}    CPT {pr[1]}    "
+                                 f"{c.d(c.service - timedelta(days=r.randint(200, 4000)))}    "
+                                 "Completed"))
+        if r.random() < 0.6:
+            out += [Block("heading", c.cap(r.choice(["Results", "Laboratory Results",
+                                                    "Diagnostic Results"])), bold=True),
+                    Block("table_row", "Test    Value    Units    Range    Date")]
+            for name, unit, (lo, hi), ref in r.sample(P.LABS, r.randint(2, 5)):
+                out.append(Block("table_row", f"{name}    {r.uniform(lo, hi):.1f}    {unit}    "
+                                 f"{ref}    {c.d(c.service)}"))
+        if r.random() < 0.5:
+            out += [Block("heading", c.cap("Immunizations"), bold=True),
+                    Block("table_row", "Vaccine    Date    Status"),
+                    Block("table_row", f"{r.choice(VACCINES)}    "
+                          f"{c.d(c.service - timedelta(days=r.randint(30, 700)))}    Completed")]
+        if r.random() < 0.3:
+            out += sec(c, ["Reason for Referral", "Reason for Visit"],
+                       f"Follow-up of {c.conditions[0][0]}.")
+        if r.random() < 0.3:
+            out += sec(c, ["Functional Status", "Advance Directives", "Insurance Providers",
+                           "Payers"], r.choice(["Independent in activities of daily living.",
+                                                "Advance directive on file: full code.",
+                                                f"{c.fake.company()} health plan, primary."]))
         out += vitals(c)
         out += [Block("heading", c.cap(r.choice(["Plan of Care", "Care Plan"])), bold=True),
                 Block("paragraph", "Follow up in three months. Continue current medications.")]
@@ -639,7 +689,7 @@ def make_document(seed: int, doc_type: str | None = None, *,
         show["service"] = True
         show["author"] = True
     else:
-        if title and rng.random() < 0.85:
+        if title and rng.random() < 0.55:
             blocks.append(Block("title", title, bold=True, align=rng.choice(["center", "left"])))
         blocks += header(c, show)
     blocks.append(Block("spacer"))
