@@ -22,7 +22,7 @@ def prepare(settings: Settings, *, verbose: bool = False) -> None:
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "PREFECT_RESULTS_PERSIST_BY_DEFAULT": "false",
         "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
-        "PREFECT_LOGGING_LEVEL": "INFO",
+        "PREFECT_LOGGING_LEVEL": "DEBUG" if verbose else "WARNING",
         "PREFECT_UI_ENABLED": "false",
         "DO_NOT_TRACK": "1",
     }

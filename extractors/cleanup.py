@@ -61,7 +61,7 @@ def _profile_score(ink: Gray, angle: float) -> float:
 
 
 def estimate_skew(gray: Gray, limit: float = 6.0) -> float:
-    """Skew angle in degrees (positive = counter-clockwise), by projection profiles.
+    """Rotation in degrees (anticlockwise positive) that levels the text lines.
 
     Text lines are sharpest in the horizontal profile when the page is level; search
     coarse then fine on a small binarised copy (about 25 rotations of 800 px).

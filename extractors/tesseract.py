@@ -61,16 +61,25 @@ def _assemble(data: dict[str, list[object]]) -> OcrResult:
     current: tuple[object, object, object] | None = None
     line_words: list[str] = []
     confs: list[float] = []
+    right = 0
     for i, raw in enumerate(data["text"]):
         text = str(raw).strip()
         if not text:
             continue
         key = (data["block_num"][i], data["par_num"][i], data["line_num"][i])
+        left, height = int(str(data["left"][i])), int(str(data["height"][i]))
         if key != current:
             if line_words:
-                lines.append(" ".join(line_words))
+                lines.append("".join(line_words))
             line_words = []
             current = key
+        elif left - right > max(12, 1.2 * height):
+            # a wide gap separates table cells or label/value columns: keep it visible
+            # as two spaces, as a printed form shows it (extraction reads cells by it)
+            line_words.append("  ")
+        else:
+            line_words.append(" ")
+        right = left + int(str(data["width"][i]))
         line_words.append(text)
         conf = float(str(data["conf"][i]))
         confs.append(conf)
@@ -78,7 +87,7 @@ def _assemble(data: dict[str, list[object]]) -> OcrResult:
                           width=int(str(data["width"][i])), height=int(str(data["height"][i])),
                           conf=conf, line=len(lines)))
     if line_words:
-        lines.append(" ".join(line_words))
+        lines.append("".join(line_words))
     mean = sum(confs) / len(confs) if confs else 0.0
     return OcrResult("\n".join(lines), tuple(words), mean)
 

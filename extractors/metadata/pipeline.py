@@ -180,6 +180,8 @@ def chart_resolve(doc: Doc) -> Doc:
     if service:
         conf["service_date"] = EVIDENCE_CONFIDENCE[skind or "inline"]
     document, dkind, _ = _pick_dates(cands, "document")
+    if document is None:  # a bare "Date:" (letter head, signature block) as a last resort
+        document, dkind, _ = _pick_dates(cands, "document_generic")
     if document:
         conf["document_date"] = EVIDENCE_CONFIDENCE[dkind or "inline"]
 
