@@ -67,7 +67,8 @@ def test_birth_after_service_is_flagged(ex: MetadataExtractor) -> None:
 
 
 def test_no_identity_without_name(ex: MetadataExtractor) -> None:
-    assert not ex.extract("Findings: lungs are clear.\nImpression: normal.\n").identity_established()
+    e = ex.extract("Findings: lungs are clear.\nImpression: normal.\n")
+    assert not e.identity_established()
 
 
 @pytest.mark.parametrize(("raw", "want"), [
