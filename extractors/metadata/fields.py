@@ -65,9 +65,19 @@ class Candidate:
     kind: str  # "inline" | "table" | "letterhead" | "signature" | "dateline" | "inferred"
 
 
+_LETTERS_ONLY = {re.sub(r"[^a-z]", "", lab): f for lab, f in _LABEL_TO_FIELD.items()}
+
+
 def _label_field(cell: str) -> str | None:
     key = cell.strip().rstrip(":").strip().lower()
-    return _LABEL_TO_FIELD.get(key)
+    # OCR drops spaces and adds stray dots ("DATEOF SURGERY."): compare letters only
+    return _LABEL_TO_FIELD.get(key) or _LETTERS_ONLY.get(re.sub(r"[^a-z]", "", key))
+
+
+def _cells(line: str) -> list[str]:
+    """Cells of a row; specks of scan noise (".", "_", "!") are not cells."""
+    return [c for c in CELL_SPLIT.split(line.strip()) if sum(ch.isalnum() for ch in c) >= 1
+            and not (len(c) == 1 and c in "xX*+")]
 
 
 def _lines(text: str) -> list[tuple[int, str]]:
@@ -98,21 +108,53 @@ def header_tables(lines: list[tuple[int, str]]) -> list[Candidate]:
     out = []
     for i in range(len(lines) - 1):
         _, line = lines[i]
-        cells = [c for c in CELL_SPLIT.split(line.strip()) if c]
-        if len(cells) < 2 or ":" in line:
+        cells = _cells(line)
+        if len(cells) < 2 or any(":" in c for c in cells):
             continue
         fields = [_label_field(c) for c in cells]
         if sum(f is not None for f in fields) < 2 or any(f is None for f in fields):
             continue
         voff, vline = lines[i + 1]
-        values = [c for c in CELL_SPLIT.split(vline.strip()) if c]
+        values = _cells(vline)
         if len(values) != len(cells):
+            out.extend(_typed_alignment(fields, voff, vline))
             continue
         pos = voff
         for f, v in zip(fields, values, strict=True):
             pos = vline.find(v, pos - voff) + voff if v in vline else voff
             if f and f != "ignore":
                 out.append(Candidate(f, v, pos, "table"))
+    return out
+
+
+_DATE_TOKEN = re.compile(r"\b(?:\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}|\d{4}-\d{2}-\d{2}|"
+                         r"[A-Z][a-z]{2,8}\.? \d{1,2},? \d{4}|\d{1,2}-[A-Z][a-z]{2}-\d{4})\b")
+_SEX_TOKEN = re.compile(r"(?<!\S)(M|F|Male|Female|Femdle|Maie|U|Unknown)(?!\S)")
+_DATE_FIELDS = {"dob", "service", "admission", "discharge", "document", "document_generic"}
+
+
+def _typed_alignment(fields: list[str | None], voff: int, vline: str) -> list[Candidate]:
+    """Cells merged or lost by OCR: give each label the value of its type, in order.
+
+    Dates go to the date labels left to right when their counts agree; a lone sex token
+    to SEX; a record-number-like token to MRN.
+    """
+    out: list[Candidate] = []
+    dates = list(_DATE_TOKEN.finditer(vline))
+    date_fields = [f for f in fields if f in _DATE_FIELDS]
+    if dates and len(dates) == len(date_fields):
+        for f, m in zip(date_fields, dates, strict=True):
+            if f:
+                out.append(Candidate(f, m.group(0), voff + m.start(), "table"))
+    rest = _DATE_TOKEN.sub(" ", vline)
+    if "sex" in fields:
+        sm = list(_SEX_TOKEN.finditer(rest))
+        if len(sm) == 1:
+            out.append(Candidate("sex", sm[0].group(1), voff + sm[0].start(), "table"))
+    if "mrn" in fields:
+        mm = [t for t in re.findall(r"(?<!\S)[A-Z]{0,3}\d[\d-]{3,}[A-Z]?(?!\S)", rest)]
+        if len(mm) == 1:
+            out.append(Candidate("mrn", mm[0], voff + vline.find(mm[0]), "table"))
     return out
 
 
