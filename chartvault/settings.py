@@ -75,6 +75,8 @@ class S3Settings(BaseModel):
     secret_key: SecretStr | None = None
     verify_tls: bool = True
     lock_mode: Literal["GOVERNANCE", "COMPLIANCE"] = "GOVERNANCE"
+    sse_kms_key_id: str | None = Field(None, description="SSE-KMS key (MinIO KES, AWS KMS).")
+    sse_customer_key: SecretStr | None = Field(None, description="SSE-C key (32 bytes).")
 
 
 class ScheduleSettings(BaseModel):
