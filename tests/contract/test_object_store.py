@@ -113,3 +113,16 @@ def test_local_store_allows_delete_after_retain_until(tmp_path: Path) -> None:
     s.put("k/old", b"record", retain_until=datetime.now(UTC) + timedelta(days=30))
     s.delete("k/old")
     assert s.head("k/old") is None
+
+
+def test_sse_kms_roundtrip_on_ceph(ceph_endpoint: tuple[str, str, str]) -> None:
+    from storage.s3 import S3ObjectStore
+
+    url, ak, sk = ceph_endpoint
+    s = S3ObjectStore(f"cv-sse-{hashlib.sha256(url.encode()).hexdigest()[:8]}",
+                      endpoint_url=url, access_key=ak, secret_key=sk,
+                      sse={"kms_key_id": "testkey-1"})
+    s.put("k/enc", b"encrypted record")
+    raw = s.client.head_object(Bucket=s.bucket, Key="k/enc")
+    assert raw.get("ServerSideEncryption") == "aws:kms"
+    assert s.get("k/enc") == b"encrypted record"
