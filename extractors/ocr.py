@@ -23,7 +23,7 @@ from extractors.tesseract import orientation, recognise
 
 log = logging.getLogger(__name__)
 
-LOW_CONFIDENCE = 55.0  # mean word confidence under which orientation is checked
+LOW_CONFIDENCE = 40.0  # mean word confidence under which orientation is checked
 
 
 @dataclass(frozen=True)
@@ -119,13 +119,13 @@ def ocr_image(image: np.ndarray, dpi: int, index: int, options: OcrOptions) -> P
         gray, dpi, skew = cleanup.prepare(gray, dpi)
     else:
         dpi = cleanup.effective_dpi(gray.shape[1], dpi)
-    result = recognise(gray, options.language, options.timeout_s)
+    result = recognise(gray, options.language, options.timeout_s, dpi=dpi)
     rotation = 0
     if options.cleanup and (result.mean_conf < LOW_CONFIDENCE or len(result.words) < 10):
         turn = orientation(gray, min(options.timeout_s, 60))
         if turn:
             turned = cleanup.turn(gray, turn)
-            second = recognise(turned, options.language, options.timeout_s)
+            second = recognise(turned, options.language, options.timeout_s, dpi=dpi)
             if second.mean_conf > result.mean_conf:
                 result, gray, rotation = second, turned, turn
     h, w = gray.shape

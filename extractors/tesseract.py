@@ -36,12 +36,17 @@ def _write(gray: Gray) -> str:
     return path
 
 
-def recognise(gray: Gray, language: str, timeout_s: float, psm: int = 3) -> OcrResult:
-    """OCR one page image; QuarantineError(OCR_FAILED) on error or timeout."""
+def recognise(gray: Gray, language: str, timeout_s: float, psm: int = 3,
+              dpi: int = 300) -> OcrResult:
+    """OCR one page image; QuarantineError(OCR_FAILED) on error or timeout.
+
+    The image goes as PNM, which carries no resolution: ``--dpi`` tells Tesseract, whose
+    layout analysis otherwise assumes 70 dpi.
+    """
     path = _write(gray)
     try:
         data = pytesseract.image_to_data(
-            path, lang=language, config=f"--psm {psm}", timeout=timeout_s,
+            path, lang=language, config=f"--psm {psm} --dpi {max(70, dpi)}", timeout=timeout_s,
             output_type=pytesseract.Output.DICT,
         )
     except RuntimeError:  # pytesseract's timeout
