@@ -20,11 +20,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import func, insert, select  # noqa: E402
+from sqlalchemy import func, insert, select
 
-from chartvault.catalog import Catalog  # noqa: E402
-from chartvault.catalog.schema import disposition_items, documents  # noqa: E402
-from chartvault.disposition import sweep  # noqa: E402
+from chartvault.catalog import Catalog
+from chartvault.catalog.schema import disposition_items, documents
+from chartvault.disposition import sweep
 
 
 def seed(catalog: Catalog, n: int) -> None:
