@@ -30,7 +30,7 @@ from sqlalchemy.pool import ConnectionPoolEntry
 
 from chartvault.catalog import audit, dialect
 from chartvault.catalog.audit import ChainReport
-from chartvault.catalog.schema import batches, documents, metadata, quarantine
+from chartvault.catalog.schema import batches, documents, quarantine
 from chartvault.model import Manifest
 
 
@@ -108,10 +108,11 @@ class Catalog:
             event.listen(self.engine, "connect", _sqlite_pragmas)
 
     def create(self) -> None:
-        """Create tables and dialect objects if missing (idempotent)."""
+        """Bring the schema to the newest Alembic revision (idempotent)."""
+        from chartvault.catalog import migrate
+
         with self.engine.begin() as conn:
-            metadata.create_all(conn)
-            dialect.install(conn)
+            migrate.upgrade(conn)
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:

@@ -90,3 +90,19 @@ def test_search_by_mrn_name_dob_type_dates_and_text(catalog_url: str) -> None:
 def test_name_key_folds_case_accents_and_punctuation() -> None:
     assert name_key("Núñez-O'Neil", "José") == "nunez oneil jose"
     assert name_key(None, "x") is None
+
+
+def test_migrations_build_exactly_the_model_and_are_idempotent(catalog_url: str) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from chartvault.catalog.schema import metadata
+
+    c = _catalog(catalog_url)
+    c.create()  # second run: nothing to do
+    with c.engine.connect() as conn:
+        ctx = MigrationContext.configure(conn)
+        assert ctx.get_current_revision() == "0001"
+        diff = [d for d in compare_metadata(ctx, metadata)
+                if not any(t in str(d) for t in ("document_fts", "document_text"))]  # dialect FTS
+    assert diff == []
