@@ -46,13 +46,34 @@ TITLE_EVIDENCE: dict[str, tuple[str, ...]] = {
     "progress_note": ("progress note", "soap note", "office visit", "clinic note",
                       "office note"),
     "summary_of_care": ("continuity of care", "summary of care", "clinical summary",
-                        "health summary", "transition of care"),
+                        "health summary", "transition of care", "patient summary",
+                        "chart summary", "export summary", "summarization of episode",
+                        "care summary", "ccd", "c cda"),
     "referral_note": ("referral",),
     "transfer_summary": ("transfer summary",),
     "care_plan": ("plan of care", "care plan"),
     "lab_report": ("laboratory report", "lab results"),
 }
+# Sections a continuity-of-care document carries (C-CDA templates); a clinical note names a
+# few of them, a summary of care names most.
+CCD_SECTIONS = ("allergies", "medications", "problems", "problem list", "immunizations",
+                "encounters", "vital signs", "results", "social history", "plan of care",
+                "procedures", "functional status", "advance directives", "payers",
+                "insurance providers", "family history", "medical equipment", "care team",
+                "goals", "health concerns", "reason for referral", "instructions")
+CCD_MIN_SECTIONS = 6
 TITLE_BOOST = 1.0  # a title is decisive unless the text strongly disagrees
+
+
+def ccd_sections(text: str) -> int:
+    """How many distinct CCD section headings stand on lines of their own."""
+    seen = set()
+    for line in text.lower().splitlines():
+        head = re.sub(r"[^a-z ]+", " ", line).strip()
+        for name in CCD_SECTIONS:
+            if head == name or head.startswith(name + " ") and len(head) < len(name) + 30:
+                seen.add(name)
+    return len(seen)
 
 
 def _normalise(text: str) -> str:
@@ -105,6 +126,8 @@ class DocTypeClassifier:
     def _decide(self, text: str, cats: dict[str, float]) -> Classification:
         scores = dict(cats)
         titled = title_type(text)
+        if titled is None and ccd_sections(text) >= CCD_MIN_SECTIONS:
+            titled = "summary_of_care"
         if titled and titled in scores:
             scores[titled] += TITLE_BOOST
             total = sum(scores.values())
