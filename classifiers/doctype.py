@@ -71,7 +71,7 @@ def ccd_sections(text: str) -> int:
     for line in text.lower().splitlines():
         head = re.sub(r"[^a-z ]+", " ", line).strip()
         for name in CCD_SECTIONS:
-            if head == name or head.startswith(name + " ") and len(head) < len(name) + 30:
+            if head == name or (head.startswith(name + " ") and len(head) < len(name) + 30):
                 seen.add(name)
     return len(seen)
 
