@@ -71,7 +71,7 @@ def estimate_skew(gray: Gray, limit: float = 6.0) -> float:
         return 0.0
     coarse = [float(a) for a in np.arange(-limit, limit + 0.01, 1.0)]
     best: float = max(coarse, key=lambda a: _profile_score(ink, a))
-    fine = [float(a) for a in np.arange(best - 1.0, best + 1.01, 0.1)]
+    fine = [float(a) for a in np.arange(best - 0.75, best + 0.76, 0.25)]
     top: float = max(fine, key=lambda a: _profile_score(ink, a))
     return round(top, 2)
 

@@ -27,17 +27,16 @@ from storage.factory import open_store
 
 log = logging.getLogger(__name__)
 
-@task(name="claim", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE, persist_result=False)
-def claim_files(run: IngestRun) -> list[Claim]:
-    """Take every settled file from the intake folder into custody."""
-    return run.claim_all()
-
-
-@task(name="inspect", task_run_name="inspect-{claim.claim_id}", cache_policy=NO_CACHE,
+@task(name="claim-and-inspect", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE,
       persist_result=False)
-def inspect_file(run: IngestRun, claim: Claim) -> SourceInfo | Quarantined:
-    """Open a claimed file and list its pages."""
-    return run.inspect(claim)
+def claim_files(run: IngestRun) -> list[tuple[Claim, SourceInfo]]:
+    """Take every settled file into custody and open it; unreadable ones go to quarantine."""
+    work = []
+    for claim in run.claim_all():
+        info = run.inspect(claim)
+        if isinstance(info, SourceInfo):
+            work.append((claim, info))
+    return work
 
 
 @task(name="file-document", task_run_name="file-{claim.claim_id}", retries=2,
@@ -53,12 +52,7 @@ def run_intake(settings: Settings, intake_name: str, catalog: Catalog) -> dict[s
     intake = next(i for i in settings.intakes if i.name == intake_name)
     run = IngestRun(settings, intake, open_store(settings), catalog)
     catalog.start_batch(run.batch_id, intake.name, settings.user)
-    claims = claim_files(run)
-    work = []
-    for claim in claims:
-        info = inspect_file(run, claim)
-        if isinstance(info, SourceInfo):
-            work.append((claim, info))
+    work = claim_files(run)
     failed = []
     for claim, info, pages in run.read_pages(work):
         if isinstance(pages, Quarantined):

@@ -621,6 +621,40 @@ def body(c: Ctx) -> list[Block]:
     if t in ("history_and_physical", "discharge_summary") and r.random() < 0.4:
         c.cpt.append(r.choice(["99222", "99223", "99238", "99239"]))
         out.append(Block("paragraph", f"Billing: CPT {c.cpt[-1]}."))
+    if t in NARRATIVE and r.random() < 0.9:
+        out += narrative(c)
+    return out
+
+
+NARRATIVE = {"discharge_summary", "history_and_physical", "progress_note", "consultation_note",
+             "emergency_department_note", "transfer_summary", "correspondence",
+             "operative_note"}
+
+
+def narrative(c: Ctx) -> list[Block]:
+    """More of what long notes hold: discussion, education, data reviewed (1-3 pages)."""
+    r = c.rng
+    sentences = [
+        f"Laboratory studies were reviewed, including a hemoglobin of {r.uniform(9, 15):.1f} "
+        f"and a creatinine of {r.uniform(0.6, 2.2):.1f}.",
+        f"{c.he.capitalize()} was counseled on the risks and benefits of the treatment plan "
+        "and verbalized understanding.",
+        f"We discussed {c.his} {c.conditions[1][0]} at length, including diet, exercise and "
+        "medication adherence.",
+        f"Prior records from {c.fake.last_name()} Clinic were obtained and reviewed.",
+        "The family was updated at the bedside and all questions were answered.",
+        f"{c.he.capitalize()} will return sooner if symptoms worsen or new symptoms develop.",
+        "Home health and physical therapy evaluations were requested.",
+        f"Medication reconciliation was completed; {r.choice(c.meds)[0]} was continued.",
+        "Imaging obtained during this visit showed no acute abnormality.",
+        "Smoking cessation and alcohol moderation were encouraged.",
+    ]
+    heads = ["Discussion", "Data Reviewed", "Patient Education", "Interval Events",
+             "Care Coordination", "Counseling", "Additional Notes"]
+    out: list[Block] = []
+    for h in r.sample(heads, r.randint(3, 7)):
+        paras = [" ".join(r.sample(sentences, r.randint(4, 8))) for _ in range(r.randint(1, 3))]
+        out += sec(c, h, *paras)
     return out
 
 
