@@ -250,6 +250,21 @@ def cmd_catalog_rebuild(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_rendition(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    from chartvault.renditions import build
+    from storage.factory import open_store
+
+    store = open_store(settings)
+    key = build(_catalog(settings), store, args.doc_id, settings.user)
+    if args.out:
+        digest = store.download(key, args.out)
+        print(f"{args.out}  sha256 {digest}")
+    else:
+        print(f"rendition stored as {key}")
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     settings = _settings(args)
     from chartvault.serve import serve
@@ -404,6 +419,11 @@ def build_parser() -> argparse.ArgumentParser:
     a = s.add_subparsers(dest="audit_command", required=True)
     v = a.add_parser("verify", help="re-walk the hash chain")
     v.set_defaults(func=cmd_audit_verify)
+
+    s = sub.add_parser("rendition", help="searchable PDF from the stored OCR words")
+    s.add_argument("doc_id")
+    s.add_argument("--out", type=Path)
+    s.set_defaults(func=cmd_rendition)
 
     s = sub.add_parser("serve", help="long-lived Prefect server + scheduled deployments")
     s.set_defaults(func=cmd_serve)

@@ -16,7 +16,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 EventKind = Literal[
-    "retention_extended", "hold_set", "hold_released", "correction", "purged", "tombstone"
+    "retention_extended", "hold_set", "hold_released", "correction", "purged", "tombstone",
+    "rendition_added"
 ]
 
 

@@ -81,7 +81,7 @@ def verify(catalog: Catalog, store: ObjectStore, actor: str) -> FixityReport:
                 if _sha(store, ref.key, scratch) != ref.sha256:
                     report.changed.append(ref.key)
     for key in store.list("records/"):
-        if key not in known and "/events/" not in key:
+        if key not in known and "/events/" not in key and not key.endswith("/rendition.pdf"):
             report.untracked.append(key)
     catalog.audit(
         actor, "fixity", outcome="ok" if report.ok else "failed",

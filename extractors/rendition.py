@@ -55,9 +55,13 @@ def merge(pages: Sequence[bytes]) -> bytes:
     import pikepdf
 
     out = pikepdf.new()
-    for data in pages:
-        with pikepdf.open(io.BytesIO(data)) as src:
+    sources = [pikepdf.open(io.BytesIO(data)) for data in pages]  # open until saved
+    try:
+        for src in sources:
             out.pages.extend(src.pages)
-    buf = io.BytesIO()
-    out.save(buf, deterministic_id=True, compress_streams=True)
-    return buf.getvalue()
+        buf = io.BytesIO()
+        out.save(buf, deterministic_id=True, compress_streams=True)
+        return buf.getvalue()
+    finally:
+        for src in sources:
+            src.close()

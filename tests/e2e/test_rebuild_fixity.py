@@ -60,3 +60,25 @@ def test_fixity_passes_then_detects_a_changed_object(archive: Archive) -> None:
     assert report.changed == [key]
     path.write_bytes(bytes(b ^ 0xFF if i == 0 else b for i, b in enumerate(data)))
     assert verify(catalog, store, "auditor").ok
+
+
+def test_searchable_rendition_from_stored_words(archive: Archive) -> None:
+    import io
+
+    import pdfplumber
+
+    from chartvault.catalog import SearchCriteria
+    from chartvault.renditions import build
+    from tests.e2e.conftest import CANARY
+
+    settings = Settings(data_dir=archive.data_dir)
+    catalog = Catalog(settings.sqlalchemy_url)
+    store = open_store(settings)
+    row = catalog.search(SearchCriteria(name=CANARY))[0].row
+    key = build(catalog, store, row["doc_id"], "clerk")
+    with pdfplumber.open(io.BytesIO(store.get(key))) as pdf:
+        assert len(pdf.pages) == row["pages"]
+        text = " ".join(p.extract_text() or "" for p in pdf.pages)
+    assert CANARY.lower() in text.lower()  # the invisible layer is searchable
+    assert build(catalog, store, row["doc_id"], "clerk") == key  # built once
+    assert verify(catalog, store, "auditor").ok
