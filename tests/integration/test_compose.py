@@ -32,3 +32,16 @@ def test_compose_file_validates_and_has_the_scale_out_services() -> None:
     env = services["worker"]["environment"]
     assert env["CHARTVAULT_STORE"] == "s3"
     assert env["CHARTVAULT_CATALOG_URL"].startswith("postgresql+psycopg://")
+
+
+def test_prefect_yaml_entrypoints_exist() -> None:
+    import importlib
+
+    spec = yaml.safe_load((REPO / "prefect.yaml").read_text())
+    names = {d["name"] for d in spec["deployments"]}
+    assert {"ingest-poll", "fixity-check", "retention-sweep", "retention-execute"} <= names
+    for d in spec["deployments"]:
+        path, func = d["entrypoint"].split(":")
+        module = importlib.import_module(path.removesuffix(".py").replace("/", "."))
+        assert callable(getattr(module, func))
+        assert d["work_pool"]["name"] == "chartvault"
