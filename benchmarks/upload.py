@@ -21,9 +21,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from storage.base import ObjectStore  # noqa: E402
-from storage.local import LocalObjectStore  # noqa: E402
-from storage.s3 import S3ObjectStore  # noqa: E402
+from storage.base import ObjectStore
+from storage.local import LocalObjectStore
+from storage.s3 import S3ObjectStore
 
 REPO = Path(__file__).resolve().parents[1]
 
