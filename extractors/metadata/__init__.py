@@ -1,11 +1,17 @@
-"""Metadata extraction: patient identity, dates, author, facility, codes (spaCy rules)."""
+"""Metadata extraction: patient identity, dates, author, facility, codes (spaCy rules).
+
+``MetadataExtractor`` is the seam implementation used by ingest and ``analyze``. Modules:
+``labels`` (form labels), ``fields`` (candidates by layout), ``normalise`` (dates, names,
+MRN, NPI and code validators), ``resolve`` (choice, validation, flags), ``calibration``
+(confidence table built from generated documents), ``pipeline`` (the spaCy components).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from chartvault.model import Extraction
-from extractors.metadata.pipeline import build
+from extractors.metadata.pipeline import build, make_doc
 
 MAX_CHARS = 40000  # identity and dates live in the head and the signature
 
@@ -17,19 +23,20 @@ def _clip(text: str) -> str:
 
 
 class MetadataExtractor:
-    """Text -> Extraction, with per-field confidence and validation flags."""
+    """Text -> Extraction, with calibrated per-field confidence and validation flags."""
 
-    name = "chart-metadata"
-    version = "1.0.0"
+    name: str = "chart-metadata"
+    version: str = "1.1.0"
 
     def __init__(self) -> None:
         self.nlp = build()
 
     def extract(self, text: str) -> Extraction:
         """Fields of one document."""
-        result: Extraction = self.nlp(_clip(text))._.extraction
+        result: Extraction = self.nlp(make_doc(self.nlp, _clip(text)))._.extraction
         return result
 
     def extract_many(self, texts: Sequence[str]) -> list[Extraction]:
-        """Fields of many documents."""
-        return [d._.extraction for d in self.nlp.pipe(_clip(t) for t in texts)]
+        """Fields of many documents (one ``nlp.pipe`` pass)."""
+        docs = (make_doc(self.nlp, _clip(t)) for t in texts)
+        return [d._.extraction for d in self.nlp.pipe(docs, batch_size=64)]

@@ -1,6 +1,8 @@
 """Normalisers and validators: dates, names, MRNs, NPI, ICD-10-CM and CPT codes.
 
-Robust to OCR noise where the context is numeric: O->0, l/I/|->1, S->5, B->8, Z->2.
+Robust to OCR noise where the context is numeric: O->0, l/I/|->1, S->5, B->8, Z->2. The
+fixes apply only where a token is meant to be a number (a date part, a mostly numeric
+record number), never to names or to identifiers that really hold letters.
 """
 
 from __future__ import annotations
@@ -11,12 +13,20 @@ from typing import Literal
 
 MONTHS = {m: i for i, m in enumerate(
     ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1)}
-_DIGIT_FIX = str.maketrans({"O": "0", "o": "0", "l": "1", "I": "1", "|": "1", "S": "5",
-                            "B": "8", "Z": "2"})
-CREDENTIALS = {"md", "do", "np", "pa", "pa-c", "rn", "phd", "facp", "facs", "mph", "dpm",
-               "dds", "od", "aprn", "fnp", "fnp-c", "cnm", "crna", "mbbs", "dr", "m.d.", "d.o.",
-               "facc", "faap", "facog", "m.d", "jr", "sr", "ii", "iii", "esq", "cnp", "pharmd"}
-TITLES = {"dr", "dr.", "mr", "mr.", "mrs", "mrs.", "ms", "ms.", "miss", "prof", "prof."}
+_DIGIT_FIX = str.maketrans({"O": "0", "o": "0", "D": "0", "Q": "0", "l": "1", "I": "1",
+                            "|": "1", "i": "1", "!": "1", "S": "5", "s": "5", "B": "8",
+                            "Z": "2", "z": "2"})
+_CONFUSABLE = "OoDQlI|i!SsBZz"
+CREDENTIALS = {"md", "do", "np", "pa", "pa-c", "pac", "rn", "phd", "facp", "facs", "mph",
+               "dpm", "dds", "dmd", "od", "aprn", "fnp", "fnp-c", "cnm", "crna", "mbbs", "dr",
+               "m.d.", "d.o.", "facc", "faap", "facog", "m.d", "jr", "sr", "ii", "iii", "iv",
+               "esq", "cnp", "pharmd", "dnp", "crnp", "arnp", "lpn", "msn", "bsn", "frcs",
+               "frcp", "frcpc", "mrcp", "lcsw", "psyd", "rpa", "dc"}
+TITLES = {"dr", "dr.", "mr", "mr.", "mrs", "mrs.", "ms", "ms.", "miss", "prof", "prof.",
+          "doctor", "/s/"}
+# Words that end up in a name slot by layout accident, never names of people.
+NOT_NAMES = {"patient", "name", "unknown", "none", "n/a", "na", "date", "dob", "sex", "male",
+             "female", "mrn", "of", "the", "and", "report", "summary", "note"}
 
 
 def fix_digits(s: str) -> str:
@@ -24,9 +34,19 @@ def fix_digits(s: str) -> str:
     return s.translate(_DIGIT_FIX)
 
 
+def _year(y: int, digits: int, birth: bool, today: date) -> int:
+    """Century of a two-digit year: the latest one not in the future.
+
+    A birth year may be a century back ("DOB 03/04/28" is 1928); other dates in charts are
+    recent, so "19" means 2019 and only years after next year fall back to the 1900s.
+    """
+    if digits > 2:
+        return y
+    pivot = today.year % 100 + (0 if birth else 1)
+    return y + (2000 if y <= pivot else 1900)
+
+
 def _mk(y: int, m: int, d: int) -> date | None:
-    if y < 100:
-        y += 2000 if y <= 30 else 1900
     try:
         value = date(y, m, d)
     except ValueError:
@@ -34,45 +54,53 @@ def _mk(y: int, m: int, d: int) -> date | None:
     return value if 1880 <= value.year <= 2100 else None
 
 
-_NUMERIC = re.compile(r"\b([0-9OolIS|BZ]{1,4})\s*([/.-])\s*([0-9OolIS|BZ]{1,2})\s*\2\s*"
-                      r"([0-9OolIS|BZ]{2,4})\b")
-_MONTH_FIRST = re.compile(r"\b([A-Za-z]{3,9})\.?\s+([0-9OlIS]{1,2})(?:st|nd|rd|th)?,?\s+"
+_N = r"[0-9OolIS|BZDi!]"
+_NUMERIC = re.compile(rf"(?<![0-9A-Za-z/])({_N}{{1,4}})\s?([/.-])\s?({_N}{{1,2}})\s?\2\s?"
+                      rf"({_N}{{4}}|{_N}{{2}})(?![0-9/])")
+_MONTH_FIRST = re.compile(r"\b([A-Za-z]{3,9})\.?\s*([0-9OlIS]{1,2})(?:st|nd|rd|th)?\s?[,.]?\s*"
                           r"([0-9OlIS]{4})\b")
-_DAY_FIRST = re.compile(r"\b([0-9OlIS]{1,2})[\s-]+([A-Za-z]{3,9})\.?[\s,-]+([0-9OlIS]{2,4})\b")
+_DAY_FIRST = re.compile(r"\b([0-9OlIS]{1,2})[\s-]*([A-Za-z]{3,9})\.?[\s,-]*([0-9OlIS]{4}|"
+                        r"[0-9]{2})\b")
 _COMPACT = re.compile(r"\b((?:19|20)\d{2})(\d{2})(\d{2})\b")
 
 
-def parse_date(text: str) -> date | None:
+def parse_date(text: str, *, birth: bool = False, today: date | None = None) -> date | None:
     """First date in ``text`` (US order for numeric dates; ISO when the year leads)."""
+    today = today or date.today()
     best: tuple[int, date] | None = None
+
+    def offer(pos: int, value: date | None) -> None:
+        nonlocal best
+        if value and (best is None or pos < best[0]):
+            best = (pos, value)
+
     for m in _NUMERIC.finditer(text):
-        a, b, c = (int(fix_digits(x)) for x in (m.group(1), m.group(3), m.group(4)))
-        d = _mk(a, b, c) if len(m.group(1)) == 4 else _mk(c, a, b) or _mk(c, b, a)
-        if d and (best is None or m.start() < best[0]):
-            best = (m.start(), d)
+        g1, g3, g4 = (fix_digits(m.group(i)) for i in (1, 3, 4))
+        a, b, c = int(g1), int(g3), int(g4)
+        if len(g1) == 4:
+            offer(m.start(), _mk(a, b, c))
+        elif len(g1) <= 2:
+            y = _year(c, len(g4), birth, today)
+            offer(m.start(), _mk(y, a, b) or _mk(y, b, a))
     for m in _MONTH_FIRST.finditer(text):
         mon = MONTHS.get(m.group(1)[:3].lower())
         if mon:
-            d = _mk(int(fix_digits(m.group(3))), mon, int(fix_digits(m.group(2))))
-            if d and (best is None or m.start() < best[0]):
-                best = (m.start(), d)
+            offer(m.start(), _mk(int(fix_digits(m.group(3))), mon, int(fix_digits(m.group(2)))))
     for m in _DAY_FIRST.finditer(text):
         mon = MONTHS.get(m.group(2)[:3].lower())
         if mon:
-            d = _mk(int(fix_digits(m.group(3))), mon, int(fix_digits(m.group(1))))
-            if d and (best is None or m.start() < best[0]):
-                best = (m.start(), d)
+            ys = fix_digits(m.group(3))
+            offer(m.start(), _mk(_year(int(ys), len(ys), birth, today), mon,
+                                 int(fix_digits(m.group(1)))))
     if best is None:
         m2 = _COMPACT.search(text)
         if m2:
-            d = _mk(int(m2.group(1)), int(m2.group(2)), int(m2.group(3)))
-            if d:
-                best = (m2.start(), d)
+            offer(m2.start(), _mk(int(m2.group(1)), int(m2.group(2)), int(m2.group(3))))
     return best[1] if best else None
 
 
 def canonical_name_part(s: str) -> str:
-    """'DOE' -> 'Doe', "O'BRIEN" -> "O'Brien", mixed case kept."""
+    """'DOE' -> 'Doe', "O'BRIEN" -> "O'Brien", 'MCDONALD' -> 'Mcdonald'; mixed case kept."""
     s = s.strip(" .,;:")
     if s.isupper() or s.islower():
         return "-".join("'".join(p[:1].upper() + p[1:].lower() for p in part.split("'"))
@@ -80,25 +108,38 @@ def canonical_name_part(s: str) -> str:
     return s
 
 
+_NAME_TOKEN = re.compile(r"[A-Za-z\u00c0-\u024f][A-Za-z\u00c0-\u024f'\-.]*")
+
+
 def _clean_tokens(text: str) -> list[str]:
-    words = re.split(r"\s+", text.strip())
     out = []
-    for w in words:
-        lw = w.lower().strip(",")
-        if lw in TITLES:
+    for w in re.split(r"\s+", text.strip()):
+        w = w.strip(",;:")
+        lw = w.lower()
+        if not w or lw in TITLES:
             continue
-        if lw.strip(".") in CREDENTIALS or lw in CREDENTIALS:
+        if lw.strip(".") in CREDENTIALS or lw in CREDENTIALS or lw.replace(".", "") in \
+                CREDENTIALS:
             break  # credentials end the name
-        if re.fullmatch(r"[A-Za-z][A-Za-z'\-.]*", w.strip(",")):
+        if _NAME_TOKEN.fullmatch(w):
             out.append(w)
         else:
             break
     return out
 
 
+def _plausible(*parts: str) -> bool:
+    return all(p and p.lower().strip(".") not in NOT_NAMES and len(p.strip(".")) >= 1
+               for p in parts)
+
+
+_SPECK_IN_WORD = re.compile(r"(?<=[A-Za-z])[.,`](?=[a-z])")
+
+
 def parse_person(text: str) -> tuple[str | None, str | None]:
     """(given, family) from 'DOE, JANE A', 'Jane A. Doe', 'Doe, Jane, MD' ..."""
-    text = re.split(r"\s{2,}|\t", text.strip())[0]
+    text = _SPECK_IN_WORD.sub("", text.strip())  # "Rey,es" / "Vi.cki": OCR specks
+    text = re.split(r"\s{2,}|\t|\s[|/]\s", text)[0]
     text = re.sub(r"\([^)]*\)", " ", text).strip()
     if not text:
         return None, None
@@ -106,33 +147,53 @@ def parse_person(text: str) -> tuple[str | None, str | None]:
         family, _, rest = text.partition(",")
         fam_tokens = _clean_tokens(family)
         giv_tokens = [t for t in _clean_tokens(rest.replace(",", " ")) if len(t.strip(".")) > 1]
-        if fam_tokens and giv_tokens and rest.strip().split()[0].lower().strip(".,") not in \
-                CREDENTIALS:
-            return canonical_name_part(giv_tokens[0]), canonical_name_part(" ".join(fam_tokens))
-        # "John Smith, MD": the comma separated the credentials
-        text = family
-    tokens = [t for t in _clean_tokens(text)]
-    tokens = [t for i, t in enumerate(tokens) if len(t.strip(".")) > 1 or i in (0,)]
-    if len(tokens) < 2:
+        first_rest = rest.strip().split()[0].lower().strip(".,") if rest.strip() else ""
+        if fam_tokens and giv_tokens and first_rest.replace(".", "") not in CREDENTIALS:
+            g, f = canonical_name_part(giv_tokens[0]), canonical_name_part(" ".join(fam_tokens))
+            return (g, f) if _plausible(g, f) else (None, None)
+        text = family  # "John Smith, MD": the comma separated the credentials
+    tokens = [t for i, t in enumerate(_clean_tokens(text)) if len(t.strip(".")) > 1 or i == 0]
+    if len(tokens) < 2 or len(tokens) > 4:
         return None, None
-    given = tokens[0]
-    family = tokens[-1]
-    return canonical_name_part(given), canonical_name_part(family)
+    g, f = canonical_name_part(tokens[0]), canonical_name_part(tokens[-1])
+    return (g, f) if _plausible(g, f) and len(g.strip(".")) > 1 else (None, None)
 
 
-def clean_mrn(value: str) -> str | None:
-    """MRN as printed, separators removed; None when it does not look like one."""
-    token = re.split(r"\s{2,}", value.strip())[0].strip(" :#.")
-    token = token.split()[0] if token.split() else ""
-    token = re.sub(r"[-/.]", "", token)
-    if not re.fullmatch(r"[A-Za-z]{0,3}[0-9OolIS]{3,}[A-Za-z]?", token):
+_SSN = re.compile(r"\d{3}-\d{2}-\d{4}")
+_LOOKS_LIKE_DATE = re.compile(r"\d{1,2}[/.-](?:\d{1,2}|[A-Za-z]{3})[/.-](?:\d{2}|\d{4})|"
+                              r"\d{4}-\d{2}-\d{2}|[A-Za-z]{3,9}\.? \d{1,2},? \d{4}")
+
+
+def clean_mrn(value: str, *, labelled: bool = True) -> str | None:
+    """MRN as printed without separators; None when it does not look like one.
+
+    Mostly numeric tokens get the OCR digit fixes; identifiers that really hold letters
+    (GUID-like) are kept as printed. A value in SSN layout is never taken as an MRN.
+    """
+    first = re.split(r"\s{2,}|\t", value.strip())[0].strip(" :#.;,|")
+    token = first.split()[0] if first.split() else ""
+    if _SSN.fullmatch(token) or _LOOKS_LIKE_DATE.fullmatch(first):
+        return None
+    if len(first.split()) > 1 and re.fullmatch(r"[0-9OolIS\- ]+", first):
+        token = first  # "123 456 789" split by OCR
+    token = re.sub(r"[-/. ]", "", token)
+    if not token or not re.fullmatch(r"[A-Za-z0-9|!]+", token):
         return None
     head = re.match(r"[A-Za-z]{0,3}", token)
     prefix = head.group(0) if head else ""
-    digits = fix_digits(token[len(prefix):])
-    if not re.fullmatch(r"[0-9]+[A-Za-z]?", digits):
+    rest = token[len(prefix):]
+    if rest and all(ch.isdigit() or ch in _CONFUSABLE for ch in rest[:-1]) and \
+            sum(ch.isdigit() for ch in rest) * 2 >= len(rest):
+        tail = rest[-1]  # a trailing letter is a check letter unless it looks like a digit
+        keep = tail.isalpha() and tail not in "OlIS"
+        fixed = fix_digits(rest[:-1]) + (tail if keep else fix_digits(tail))
+        token = prefix.upper() + fixed
+    digits = sum(ch.isdigit() for ch in token)
+    if digits < (2 if labelled else 4) or len(token) > 40 or (not prefix and digits < 2):
         return None
-    return (prefix.upper() + digits)[:20]
+    if digits * 3 < len(token) and len(token) < 12:
+        return None  # mostly letters: a word, not a record number
+    return token
 
 
 def npi_valid(npi: str) -> bool:
@@ -151,15 +212,29 @@ def npi_valid(npi: str) -> bool:
 
 ICD10 = re.compile(r"\b([A-TV-Z][0-9][0-9AB](?:\.[0-9A-TV-Z]{1,4})?)\b")
 CPT = re.compile(r"\b(?:CPT[\s:#-]*)?([0-9]{4}[0-9FT])\b")
+ICD10_SHAPE = re.compile(r"[A-Z][0-9][0-9A-Z](?:\.[0-9A-Z]{1,4})?")
+CPT_SHAPE = re.compile(r"[0-9]{5}|[0-9]{4}[FT]")
+
+
+def icd10_valid(code: str) -> bool:
+    """ICD-10-CM shape: letter, digit, alphanumeric, optional '.' and 1-4 alphanumerics."""
+    return bool(ICD10_SHAPE.fullmatch(code)) and code[0] != "U"
+
+
+def cpt_valid(code: str) -> bool:
+    """CPT shape: five digits (Category I) or four digits and F/T (Categories II/III)."""
+    return bool(CPT_SHAPE.fullmatch(code))
 
 
 def sex_from(value: str) -> Literal["F", "M", "U"] | None:
-    """'Female' / 'F' / 'M' / 'male' -> F/M/U."""
+    """'Female' / 'F' / 'M' / 'male' / 'Woman' -> F/M/U."""
     v = value.strip().lower()
-    if v.startswith(("f", "w")):
+    if not v:
+        return None
+    if v.startswith(("f", "w", "girl")):
         return "F"
-    if v.startswith("m"):
+    if v.startswith(("m", "boy")):
         return "M"
-    if v.startswith("u") or v.startswith("o"):
+    if v.startswith(("u", "o", "x")):
         return "U"
     return None

@@ -7,7 +7,15 @@ from datetime import date
 import pytest
 
 from extractors.metadata import MetadataExtractor
-from extractors.metadata.normalise import clean_mrn, npi_valid, parse_date, parse_person
+from extractors.metadata.normalise import (
+    clean_mrn,
+    cpt_valid,
+    icd10_valid,
+    npi_valid,
+    parse_date,
+    parse_person,
+    sex_from,
+)
 
 
 @pytest.fixture(scope="module")
@@ -18,19 +26,20 @@ def ex() -> MetadataExtractor:
 def test_inline_label_values(ex: MetadataExtractor) -> None:
     text = ("Riverbend Community Hospital\n12 Main St, Springfield, IL 62701\n"
             "Patient Name: O'NEIL, MARY K    DOB: 3/4/1951\n"
-            "Sex: Female    Medical Record #: 00-123-456\n"
+            "Sex: Female    Medical Record #: 00-123-456    Acct #: 99887766\n"
             "Date of Service: 2019-07-08    Attending: Paul Ng, MD\n"
             "She was seen for chest pain (R07.9). CPT 99214.\n"
-            "Electronically signed by\nPaul Ng, MD\nDate: 07/09/2019\n")
+            "Electronically signed by\nPaul Ng, MD\nNPI: 1234567893\nDate: 07/09/2019\n")
     e = ex.extract(text)
     p = e.patient
     assert (p.family, p.given, p.sex, p.mrn) == ("O'Neil", "Mary", "F", "00123456")
     assert p.birth_date == date(1951, 3, 4)
     assert e.service_date == date(2019, 7, 8) and e.document_date == date(2019, 7, 9)
-    assert e.author == "Paul Ng" and e.facility == "Riverbend Community Hospital"
+    assert e.author == "Paul Ng" and e.author_npi == "1234567893"
+    assert e.facility == "Riverbend Community Hospital"
     assert e.icd10_codes == ("R07.9",) and e.cpt_codes == ("99214",)
     assert e.identity_established() and not e.flags
-    assert 0 < e.confidence["patient.mrn"] <= 1
+    assert 0 < e.confidence["patient.mrn"] < 1
 
 
 def test_header_table_layout(ex: MetadataExtractor) -> None:
@@ -43,16 +52,63 @@ def test_header_table_layout(ex: MetadataExtractor) -> None:
     assert (e.patient.family, e.patient.given, e.patient.mrn) == ("Smith", "John", "A12345")
     assert e.patient.birth_date == date(1980, 1, 5) and e.patient.sex == "M"
     assert e.service_date == date(2020, 2, 2) and e.author == "Ann Lee"
+    assert e.document_date == date(2020, 2, 3)
+
+
+def test_slash_header_table(ex: MetadataExtractor) -> None:
+    e = ex.extract("Name / DOB / MRN\nKowalski, Anna / 07/30/1962 / 5550123\n")
+    p = e.patient
+    assert (p.family, p.given, p.birth_date, p.mrn) == ("Kowalski", "Anna", date(1962, 7, 30),
+                                                        "5550123")
+
+
+def test_values_below_labels(ex: MetadataExtractor) -> None:
+    text = ("NORTHGATE FAMILY HEALTH CENTER\nPatient Name:\nBECKER, TOMAS\n"
+            "Date of Birth:\n11/02/1974\nMRN:\n0044521\n")
+    p = ex.extract(text).patient
+    assert (p.family, p.given, p.birth_date, p.mrn) == ("Becker", "Tomas", date(1974, 11, 2),
+                                                        "0044521")
+
+
+def test_last_first_name_labels(ex: MetadataExtractor) -> None:
+    text = "Last Name: Okafor    First Name: Chidi    Middle: A\nGender: M\nMRN: 7788123\n"
+    p = ex.extract(text).patient
+    assert (p.family, p.given, p.sex, p.mrn) == ("Okafor", "Chidi", "M", "7788123")
 
 
 def test_letter_layout_and_pronouns(ex: MetadataExtractor) -> None:
-    text = ("Hill Orthopedic Associates\nMarch 3, 2021\nRE: Patient: Dana Whitfield   "
-            "DOB: 12/01/1970\nDear Dr. Jones:\nI saw Ms. Whitfield today. She reports her "
-            "knee is better and she is walking.\nSincerely,\nLeo Park, MD\n")
+    text = ("Hill Orthopedic Associates\n40 Elm Road, Dover, DE 19901\nMarch 3, 2021\n"
+            "RE: Dana Whitfield   DOB: 12/01/1970\nDear Dr. Jones:\nI saw Ms. Whitfield today."
+            " She reports her knee is better and she is walking.\nSincerely,\nLeo Park, MD\n")
     e = ex.extract(text)
     assert (e.patient.given, e.patient.family) == ("Dana", "Whitfield")
     assert e.patient.sex == "F" and e.document_date == date(2021, 3, 3)
-    assert e.author == "Leo Park"
+    assert e.service_date == date(2021, 3, 3)  # "saw ... today" in a dated letter
+    assert e.author == "Leo Park" and e.facility == "Hill Orthopedic Associates"
+    assert e.confidence["patient.sex"] < e.confidence["patient.family"]
+
+
+def test_sex_from_age_phrase(ex: MetadataExtractor) -> None:
+    e = ex.extract("Patient: Ruiz, Alex\nHPI: This is a 45-year-old man with cough.\n")
+    assert e.patient.sex == "M"
+
+
+def test_signature_same_line_and_addressee_is_not_author(ex: MetadataExtractor) -> None:
+    text = ("Patient: Lund, Greta\nAnne Moss, MD\nCity, State\nDear Dr. Moss:\nThanks.\n"
+            "Electronically signed by: Omar Haddad, DO on 05/06/2018 14:02\n")
+    e = ex.extract(text)
+    assert e.author == "Omar Haddad"
+
+
+def test_referring_physician_and_account_are_ignored(ex: MetadataExtractor) -> None:
+    text = ("Patient: Park, Min\nReferring Physician: Carl Bode, MD\nAccount #: 12345678\n"
+            "SSN: 123-45-6789\n")
+    e = ex.extract(text)
+    assert e.author is None and e.patient.mrn is None
+
+
+def test_ssn_is_never_the_mrn() -> None:
+    assert clean_mrn("123-45-6789") is None
 
 
 def test_conflicting_mrn_is_flagged(ex: MetadataExtractor) -> None:
@@ -61,28 +117,88 @@ def test_conflicting_mrn_is_flagged(ex: MetadataExtractor) -> None:
     assert "conflicting_mrn" in e.flags and e.confidence["patient.mrn"] < 0.6
 
 
-def test_birth_after_service_is_flagged(ex: MetadataExtractor) -> None:
-    e = ex.extract("Patient: Roe, Sam\nDOB: 05/05/2020\nDate of Service: 05/05/2010\n")
-    assert "birth_after_service" in e.flags
+def test_conflicting_name_is_flagged(ex: MetadataExtractor) -> None:
+    e = ex.extract("Patient: Doe, Jane\nMRN: 111111\n\fPatient Name: Roe, Jane\n")
+    assert "conflicting_name" in e.flags and e.confidence["patient.family"] < 0.6
+
+
+def test_birth_after_service_and_future_dates(ex: MetadataExtractor) -> None:
+    e = ex.extract("Patient: Roe, Sam\nDOB: 05/05/2020\nDate of Service: 05/05/2010\n"
+                   "Report Date: 01/01/2099\n")
+    assert "birth_after_service" in e.flags and "future_date" in e.flags
+    assert e.confidence["patient.birth_date"] <= 0.3
+
+
+def test_age_mismatch(ex: MetadataExtractor) -> None:
+    e = ex.extract("Patient: Roe, Sam\nDOB: 05/05/1950\nDate of Service: 05/05/2010\n"
+                   "Sam is a 23-year-old man.\n")
+    assert "age_mismatch" in e.flags and e.patient.birth_date == date(1950, 5, 5)
+
+
+def test_invalid_npi_is_flagged(ex: MetadataExtractor) -> None:
+    e = ex.extract("Patient: Roe, Sam\nSigned by: Ann Lee, MD  NPI: 1234567890\n")
+    assert "invalid_npi" in e.flags and e.author_npi is None
+
+
+def test_ocr_noise_in_identifiers(ex: MetadataExtractor) -> None:
+    text = ("Patient Name : HALL , PETER\nD0B: O4/l2/l96S\nMRN: 00S7l23\nSex: MaIe\n"
+            "Date ot Service: 1O/O3/2O18\n")
+    e = ex.extract(text)
+    p = e.patient
+    assert (p.family, p.given) == ("Hall", "Peter")
+    assert p.birth_date == date(1965, 4, 12) and p.mrn == "0057123" and p.sex == "M"
 
 
 def test_no_identity_without_name(ex: MetadataExtractor) -> None:
     e = ex.extract("Findings: lungs are clear.\nImpression: normal.\n")
-    assert not e.identity_established()
+    assert not e.identity_established() and e.patient == e.patient.__class__()
+
+
+def test_extract_many_matches_extract(ex: MetadataExtractor) -> None:
+    texts = ["Patient: Doe, Jane\nMRN: 123456\n", "Name: Roe, Sam\nDOB: 1/2/1960\n", ""]
+    assert ex.extract_many(texts) == [ex.extract(t) for t in texts]
 
 
 @pytest.mark.parametrize(("raw", "want"), [
     ("O3/O4/2O19", date(2019, 3, 4)), ("2019-03-04", date(2019, 3, 4)),
     ("March 4th, 2019", date(2019, 3, 4)), ("04-Mar-2019", date(2019, 3, 4)),
     ("3/4/19", date(2019, 3, 4)), ("l2/3l/1999", date(1999, 12, 31)), ("no date", None),
+    ("Sept. 9, 2011", date(2011, 9, 9)), ("9 Sep 2011", date(2011, 9, 9)),
+    ("20110909", date(2011, 9, 9)), ("03 / 04 / 2019", date(2019, 3, 4)),
+    ("13/31/2019", None), ("31/12/2019", date(2019, 12, 31)),
 ])
 def test_dates_with_ocr_noise(raw: str, want: date | None) -> None:
     assert parse_date(raw) == want
 
 
-def test_names_mrns_npi() -> None:
+def test_two_digit_birth_years_are_in_the_past() -> None:
+    today = date(2026, 1, 1)
+    assert parse_date("03/04/28", birth=True, today=today) == date(1928, 3, 4)
+    assert parse_date("03/04/19", birth=True, today=today) == date(2019, 3, 4)
+    assert parse_date("03/04/27", today=today) == date(2027, 3, 4)
+    assert parse_date("03/04/28", today=today) == date(1928, 3, 4)
+
+
+def test_names() -> None:
     assert parse_person("DOE, JANE A") == ("Jane", "Doe")
     assert parse_person("Dr. John Q. Public, MD, FACP") == ("John", "Public")
+    assert parse_person("MCDONALD-SMITH, ANN") == ("Ann", "Mcdonald-Smith")
+    assert parse_person("Rey,es, Francisco") == ("Francisco", "Reyes")
     assert parse_person("Smith") == (None, None)
+    assert parse_person("Unknown Patient") == (None, None)
+
+
+def test_mrns() -> None:
     assert clean_mrn("MR-00O12") == "MR00012" and clean_mrn("n/a") is None
+    assert clean_mrn("4A0D8938-A64B-41C9") == "4A0D8938A64B41C9"  # letters kept as printed
+    assert clean_mrn("01/02/1990") is None and clean_mrn("Female") is None
+
+
+def test_validators() -> None:
     assert npi_valid("1234567893") and not npi_valid("1234567890")
+    assert not npi_valid("123456789")
+    assert icd10_valid("E11.9") and icd10_valid("S72.001A") and icd10_valid("I10")
+    assert not icd10_valid("E1.9") and not icd10_valid("E11.12345")
+    assert cpt_valid("99214") and cpt_valid("0001F") and cpt_valid("0042T")
+    assert not cpt_valid("9921") and not cpt_valid("0001X")
+    assert sex_from("Female") == "F" and sex_from("M") == "M" and sex_from("?") is None

@@ -1,0 +1,92 @@
+"""Field labels as printed on forms, and how to look them up despite OCR noise.
+
+A label maps to a field key; ``ignore`` labels (account numbers, SSN, referring or
+ordering clinicians) are recognised only so that their values are never mistaken for the
+MRN or the author. Lookup compares letters only, so "DATEOF SURGERY." and "Med. Rec. #"
+still match.
+"""
+
+from __future__ import annotations
+
+import re
+
+FIELD_LABELS: dict[str, tuple[str, ...]] = {
+    "name": ("patient name", "patient's name", "pt name", "name of patient", "patient",
+             "name", "re", "client name", "patient full name", "pt", "member name",
+             "resident name", "re patient"),
+    "family": ("last name", "surname", "family name", "patient last name"),
+    "given": ("first name", "given name", "patient first name"),
+    "dob": ("date of birth", "birth date", "birthdate", "dob", "d.o.b.", "d.o.b", "born",
+            "dob/age", "dob / age", "date of birth/age", "birth"),
+    "mrn": ("medical record number", "medical record no", "medical record #", "medical record",
+            "med rec no", "med rec #", "med rec", "mrn #", "mrn", "mr #", "mr#", "mr no",
+            "mr number", "chart #", "chart no", "chart number", "record #", "record number",
+            "record no", "patient id", "patient #", "hospital #", "hospital number", "unit #",
+            "unit number", "mrn no", "health record number", "patient number", "pt id"),
+    "sex": ("sex", "gender", "sex/gender", "gender/sex", "sex / gender", "birth sex"),
+    "age": ("age", "age/sex", "age / sex"),
+    "service": ("date of service", "service date", "dos", "visit date", "date of visit",
+                "encounter date", "date of encounter", "exam date", "date of exam",
+                "study date", "date of study", "date of surgery", "surgery date",
+                "date of procedure", "procedure date", "date of operation", "operation date",
+                "collection date", "date collected", "date of consultation",
+                "consultation date", "date of consult", "consult date", "date seen",
+                "appointment date", "date of evaluation", "evaluation date",
+                "examination date", "date of examination", "date performed",
+                "date of collection", "procedure performed on", "ed visit date",
+                "date of ed visit", "arrival date"),
+    "admission": ("admission date", "date of admission", "admit date", "admitted",
+                  "date admitted"),
+    "discharge": ("discharge date", "date of discharge", "discharged", "date discharged"),
+    "document": ("report date", "date of report", "date signed", "signed date", "document date",
+                 "date dictated", "dictation date", "date of dictation", "dictated",
+                 "date transcribed", "signed on", "date reported", "reported", "d",
+                 "date of note", "note date", "date of letter", "letter date", "created",
+                 "date created", "finalized", "date finalized", "authenticated",
+                 "date of transcription", "transcribed", "verified date", "signed date/time",
+                 "date/time signed"),
+    "document_generic": ("date", "signed", "printed"),
+    "author": ("author", "physician", "attending physician", "attending", "provider",
+               "surgeon", "dictated by", "electronically signed by", "signed by",
+               "interpreted by", "pathologist", "radiologist", "reading physician",
+               "treating physician", "rendering provider", "consultant", "clinician",
+               "primary surgeon", "attending surgeon", "dictating physician", "seen by",
+               "examined by", "reported by", "authenticated by", "performed by",
+               "consulting physician", "emergency physician", "ed physician", "author/signer",
+               "signing physician", "dictating provider", "treating provider"),
+    "npi": ("npi", "npi #", "npi no", "npi number", "provider npi"),
+    "facility": ("facility", "hospital", "organization", "custodian",
+                 "facility name", "practice"),
+    "ignore": ("referring physician", "ordering physician", "primary care physician", "pcp",
+               "referred by", "cc", "acct #", "account #", "account number", "acct", "account",
+               "ssn", "social security", "social security number", "ss#", "fin", "fin #",
+               "encounter #", "encounter number", "visit #", "visit number", "csn", "har",
+               "room", "bed", "room/bed", "phone", "tel", "fax", "insurance", "member id",
+               "policy #", "group #", "referring provider", "ordering provider", "copy to",
+               "assistant", "assistant surgeon", "anesthesiologist", "anesthesia",
+               "date of injury", "onset", "t", "time", "transcriptionist", "dob of guarantor",
+               "guarantor", "emergency contact", "next of kin", "referring", "ordered by",
+               "requested by", "primary care provider", "family physician", "pcp name",
+               "order #", "accession #", "accession", "specimen #", "case #", "exam",
+               "indication", "address", "city", "zip", "email", "status", "race",
+               "ethnicity", "language", "marital status", "religion", "location of service",
+               "receiving facility", "transferring facility", "referring facility",
+               "sending facility", "accepting physician", "receiving physician",
+               "accepting facility", "referring doctor", "receiving hospital",
+               "referring hospital", "previous facility", "pharmacy"),
+}
+
+# letters-only key -> field; "Medical Record #" and "MEDICALRECORD#" meet at "medicalrecord"
+LABELS: dict[str, str] = {}
+for _field, _labels in FIELD_LABELS.items():
+    for _lab in _labels:
+        LABELS.setdefault(re.sub(r"[^a-z]", "", _lab), _field)
+LABELS.pop("", None)
+
+_STRIP = re.compile(r"[^a-z]")
+
+
+def label_field(cell: str) -> str | None:
+    """Field of a label cell ('Patient Name:', 'DATEOF SURGERY.'), or None."""
+    key = _STRIP.sub("", cell.lower())
+    return LABELS.get(key) if 0 < len(key) <= 40 else None

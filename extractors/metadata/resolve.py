@@ -1,0 +1,208 @@
+"""From candidates to one validated value per field, with confidence and flags.
+
+Each field ranks its evidence kinds (a labelled value beats a value inferred from prose);
+the best-ranked candidate wins, earliest first. Other candidates of the same rank either
+agree (support), or disagree (a conflict: flagged, and the confidence drops to what such
+conflicts are worth on generated documents). Confidence is looked up per (field,
+evidence kind, agreement state) in the calibration table, then lowered by failed checks.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from datetime import date
+from typing import Any
+
+from chartvault.model import Extraction, Patient, Sex
+from extractors.metadata.calibration import confidence_for
+from extractors.metadata.fields import Candidate
+from extractors.metadata.normalise import (
+    clean_mrn,
+    cpt_valid,
+    fix_digits,
+    icd10_valid,
+    npi_valid,
+    parse_date,
+    parse_person,
+    sex_from,
+)
+
+LABELLED = ("inline", "below", "table")
+# Evidence kinds by field, strongest first; kinds in one tuple share a rank.
+RANKS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "name": (LABELLED,),
+    "mrn": (LABELLED,),
+    "dob": (LABELLED,),
+    "sex": (LABELLED, ("phrase",), ("pronoun",)),
+    "service": (LABELLED, ("admission",), ("narrative",), ("today",)),
+    "document": (LABELLED, ("dateline",), ("generic",)),
+    "author": (("signature",), LABELLED, ("signature_weak",)),
+    "facility": (LABELLED, ("letterhead",), ("letterhead_weak",)),
+    "admission": (LABELLED,),
+    "discharge": (LABELLED,),
+}
+
+
+def _letters(s: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", s.lower())
+
+
+class Picked:
+    """The winning value of a field and what backs it."""
+
+    def __init__(self, value: Any, kind: str, state: str) -> None:
+        self.value, self.kind, self.state = value, kind, state
+
+
+def pick(cands: Sequence[Candidate], field: str, parse: Callable[[Candidate], Any],
+         key: Callable[[Any], Any] = lambda v: v, last: tuple[str, ...] = ()) -> Picked | None:
+    """Best-ranked parsable candidate; its agreement state among its rank."""
+    for rank in RANKS[field]:
+        vals = [(v, c.kind) for c in cands if c.kind in rank
+                for v in (parse(c),) if v is not None]
+        if not vals:
+            continue
+        value, kind = vals[-1] if vals[0][1] in last else vals[0]
+        keys = {key(v) for v, _ in vals}
+        if len(keys) > 1:
+            return Picked(value, kind, "conflict")
+        return Picked(value, kind, "agree" if len(vals) > 1 else "single")
+    return None
+
+
+def _by_field(cands: Sequence[Candidate]) -> dict[str, list[Candidate]]:
+    out: dict[str, list[Candidate]] = {}
+    for c in cands:
+        out.setdefault(c.field, []).append(c)
+    return out
+
+
+def _names(f: dict[str, list[Candidate]]) -> list[Candidate]:
+    """Name candidates, with 'Last Name:' + 'First Name:' pairs joined."""
+    names = list(f.get("name", []))
+    for fam in f.get("family", []):
+        giv = min(f.get("given", []), key=lambda g: abs(g.start - fam.start), default=None)
+        if giv is not None and abs(giv.start - fam.start) < 200:
+            names.append(Candidate("name", f"{fam.value.split()[0]}, {giv.value}",
+                                   min(fam.start, giv.start), fam.kind))
+    return sorted(names, key=lambda c: c.start)
+
+
+def _person(c: Candidate) -> tuple[str, str] | None:
+    g, fam = parse_person(c.value)
+    return (g, fam) if g and fam else None
+
+
+def _date(c: Candidate) -> date | None:
+    return parse_date(c.value)
+
+
+def resolve(cands: Sequence[Candidate], codes: Sequence[tuple[str, str]],
+            today: date | None = None) -> tuple[Extraction, dict[str, str]]:
+    """One Extraction from a document's candidates and codes, and the evidence behind it.
+
+    The evidence maps a confidence key to "kind|state", for calibration.
+    """
+    today = today or date.today()
+    f = _by_field(cands)
+    conf: dict[str, float] = {}
+    flags: list[str] = []
+    evidence: dict[str, str] = {}
+
+    def note(name: str, field: str, p: Picked | None) -> Any:
+        if p is None:
+            return None
+        conf[name] = confidence_for(name, p.kind, p.state)
+        evidence[name] = f"{p.kind}|{p.state}"
+        if p.state == "conflict" and field in ("name", "mrn", "dob", "sex"):
+            flags.append(f"conflicting_{ {'dob': 'birth_date'}.get(field, field) }")
+        return p.value
+
+    person = note("patient.name", "name", pick(_names(f), "name", _person,
+                                               key=lambda v: (_letters(v[0]), _letters(v[1]))))
+    if person:
+        ev = evidence.pop("patient.name")
+        evidence["patient.given"] = evidence["patient.family"] = ev
+        conf.pop("patient.name")
+        for key in ("patient.given", "patient.family"):
+            conf[key] = confidence_for(key, *ev.split("|"))
+    mrn = note("patient.mrn", "mrn", pick(f.get("mrn", []), "mrn",
+                                          lambda c: clean_mrn(c.value), key=_letters))
+    dob = note("patient.birth_date", "dob", pick(
+        f.get("dob", []), "dob", lambda c: parse_date(c.value, birth=True, today=today)))
+    sex_cands = f.get("sex", [])
+    sex: Sex | None = note("patient.sex", "sex", pick(sex_cands, "sex",
+                                                       lambda c: sex_from(c.value)))
+    if sex and any(c.kind not in LABELLED and sex_from(c.value) not in (sex, None)
+                   for c in sex_cands if c.kind == "phrase"):
+        flags.append("conflicting_sex")
+        evidence["patient.sex"] = f"{evidence['patient.sex'].split('|')[0]}|conflict"
+        conf["patient.sex"] = confidence_for("patient.sex", *evidence["patient.sex"].split("|"))
+
+    admission = pick(f.get("admission", []), "admission", _date)
+    discharge = pick(f.get("discharge", []), "discharge", _date)
+    document = note("document_date", "document", pick(
+        [*f.get("document", []), *(Candidate(c.field, c.value, c.start, "generic")
+                                   for c in f.get("document_generic", []))],
+        "document", _date))
+    service_cands = [*f.get("service", []), *(Candidate("service", c.value, c.start, "admission")
+                                              for c in f.get("admission", [])[:1])]
+    service = note("service_date", "service", pick(
+        service_cands, "service", lambda c: document if c.kind == "today" else _date(c)))
+    author = note("author", "author", pick(
+        f.get("author", []), "author", _person, key=lambda v: (_letters(v[0]), _letters(v[1])),
+        last=("signature", "signature_weak")))
+    facility = note("facility", "facility", pick(
+        f.get("facility", []), "facility", lambda c: c.value.strip() or None, key=_letters))
+
+    npi = None
+    for c in f.get("npi", []):
+        digits = re.sub(r"\D", "", fix_digits(c.value.replace(" ", "").replace("-", "")))
+        if npi_valid(digits):
+            npi = digits
+            break
+    else:
+        if f.get("npi"):
+            flags.append("invalid_npi")
+
+    _validate(conf, flags, today, dob, service, document,
+              admission.value if admission else None, discharge.value if discharge else None,
+              f.get("age", []))
+    return Extraction(
+        patient=Patient(family=person[1] if person else None, given=person[0] if person else None,
+                        birth_date=dob, sex=sex, mrn=mrn),
+        service_date=service, document_date=document,
+        admission_date=admission.value if admission else None,
+        discharge_date=discharge.value if discharge else None,
+        author=f"{author[0]} {author[1]}" if author else None, author_npi=npi,
+        facility=facility,
+        icd10_codes=tuple(dict.fromkeys(c for t, c in codes if t == "ICD10" and icd10_valid(c))),
+        cpt_codes=tuple(dict.fromkeys(c for t, c in codes if t == "CPT" and cpt_valid(c))),
+        confidence={k: round(v, 3) for k, v in sorted(conf.items())},
+        flags=tuple(dict.fromkeys(flags)),
+    ), evidence
+
+
+def _validate(conf: dict[str, float], flags: list[str], today: date, dob: date | None,
+              service: date | None, document: date | None, admission: date | None,
+              discharge: date | None, ages: Sequence[Candidate]) -> None:
+    """Cross-field checks: each failure is a flag and a lower confidence."""
+    for name, value in (("patient.birth_date", dob), ("service_date", service),
+                        ("document_date", document)):
+        if value and value > today:
+            flags.append("future_date")
+            conf[name] = min(conf.get(name, 1.0), 0.2)
+    if dob and service and dob > service:
+        flags.append("birth_after_service")
+        conf["patient.birth_date"] = min(conf.get("patient.birth_date", 1.0), 0.3)
+    if admission and discharge and admission > discharge:
+        flags.append("admission_after_discharge")
+    ref = service or document
+    if dob and ref and ages:
+        printed = {int(a.value) for a in ages if a.value.isdigit()}
+        real = (ref - dob).days // 365
+        if printed and all(abs(a - real) > 1 for a in printed) and not any(
+                abs(a - real) <= 1 for a in printed):
+            flags.append("age_mismatch")
+            conf["patient.birth_date"] = min(conf.get("patient.birth_date", 1.0), 0.4)
