@@ -60,37 +60,51 @@ def recognise(gray: Gray, language: str, timeout_s: float, psm: int = 3,
     return _assemble(data)
 
 
+def _page_space(data: dict[str, list[object]]) -> float:
+    """Typical gap between words on this page (median), the yardstick for cell gaps."""
+    gaps = []
+    prev_key, right = None, 0
+    for i, raw in enumerate(data["text"]):
+        if not str(raw).strip():
+            continue
+        key = (data["block_num"][i], data["par_num"][i], data["line_num"][i])
+        left = int(str(data["left"][i]))
+        if key == prev_key:
+            gaps.append(left - right)
+        prev_key, right = key, left + int(str(data["width"][i]))
+    gaps.sort()
+    return float(gaps[len(gaps) // 2]) if gaps else 0.0
+
+
 def _assemble(data: dict[str, list[object]]) -> OcrResult:
     words: list[Word] = []
     lines: list[str] = []
     current: tuple[object, object, object] | None = None
     line_words: list[str] = []
     confs: list[float] = []
+    # A gap well over the page's usual word gap separates table cells or label/value
+    # columns: keep it visible as two spaces, as the printed form shows it.
+    wide = max(10.0, 2.2 * _page_space(data))
     right = 0
     for i, raw in enumerate(data["text"]):
         text = str(raw).strip()
         if not text:
             continue
         key = (data["block_num"][i], data["par_num"][i], data["line_num"][i])
-        left, height = int(str(data["left"][i])), int(str(data["height"][i]))
+        left, width = int(str(data["left"][i])), int(str(data["width"][i]))
         if key != current:
             if line_words:
                 lines.append("".join(line_words))
             line_words = []
             current = key
-        elif left - right > max(12, 1.2 * height):
-            # a wide gap separates table cells or label/value columns: keep it visible
-            # as two spaces, as a printed form shows it (extraction reads cells by it)
-            line_words.append("  ")
         else:
-            line_words.append(" ")
-        right = left + int(str(data["width"][i]))
+            line_words.append("  " if left - right > wide else " ")
+        right = left + width
         line_words.append(text)
         conf = float(str(data["conf"][i]))
         confs.append(conf)
-        words.append(Word(text=text, left=int(str(data["left"][i])), top=int(str(data["top"][i])),
-                          width=int(str(data["width"][i])), height=int(str(data["height"][i])),
-                          conf=conf, line=len(lines)))
+        words.append(Word(text=text, left=left, top=int(str(data["top"][i])), width=width,
+                          height=int(str(data["height"][i])), conf=conf, line=len(lines)))
     if line_words:
         lines.append("".join(line_words))
     mean = sum(confs) / len(confs) if confs else 0.0

@@ -79,6 +79,8 @@ class Typesetter:
             elif b.kind == "table_row":
                 cells = tuple(c.strip() for c in b.text.split("    ") if c.strip())
                 out.append(Line("  ".join(cells), 0, cells=cells))
+            elif b.kind == "field_row":  # forms keep their spacing between label/value pairs
+                out.append(Line(b.text, 0, bold=b.bold))
             elif b.kind == "list_item":
                 for i, t in enumerate(self.wrap(b.text, 14)):
                     out.append(Line(t, 0 if i == 0 else 14))
