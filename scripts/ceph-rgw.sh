@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Throw-away single-node Ceph (1 monitor, 1 memstore OSD) + radosgw on 127.0.0.1, for tests.
-# Usage: scripts/ceph-rgw.sh start|stop   Env: CEPH_BASE (dir), RGW_PORT, RGW_ACCESS_KEY,
-# RGW_SECRET_KEY. Needs Debian's radosgw ceph-mon ceph-osd. Data is wiped on every start.
+# Usage: scripts/ceph-rgw.sh start|stop   Env: CEPH_BASE (dir), RGW_PORT, CEPH_PORT_BASE (mon
+# v2/v1 on BASE and BASE+1, OSD on BASE+2..BASE+9, so sessions can run side by side),
+# RGW_ACCESS_KEY, RGW_SECRET_KEY. Needs Debian's radosgw ceph-mon ceph-osd. Data is wiped on
+# every start. Prints "<endpoint> <access key> <secret key>" on its last line.
 set -euo pipefail
 BASE=${CEPH_BASE:-/tmp/chartvault-ceph}; PORT=${RGW_PORT:-7480}
 AK=${RGW_ACCESS_KEY:-chartvaulttest}; SK=${RGW_SECRET_KEY:-chartvaulttestsecret}
+MP=${CEPH_PORT_BASE:-3300}
 CONF=$BASE/conf/ceph.conf; KEYRING=$BASE/conf/keyring
 
 stop() {
@@ -26,7 +29,9 @@ start() {
   cat > "$CONF" <<CONF
 [global]
 fsid = $fsid
-mon host = [v2:127.0.0.1:3300,v1:127.0.0.1:6789]
+mon host = [v2:127.0.0.1:$MP,v1:127.0.0.1:$((MP + 1))]
+ms bind port min = $((MP + 2))
+ms bind port max = $((MP + 9))
 public addr = 127.0.0.1
 cluster addr = 127.0.0.1
 ms bind ipv6 = false
@@ -70,7 +75,7 @@ CONF
     --cap mgr 'allow profile osd' >/dev/null
   ceph-authtool "$KEYRING" -g -n client.rgw.gw --cap mon 'allow rw' --cap osd 'allow rwx' \
     --cap mgr 'allow rw' >/dev/null
-  monmaptool --create --addv a '[v2:127.0.0.1:3300,v1:127.0.0.1:6789]' --fsid "$fsid" \
+  monmaptool --create --addv a "[v2:127.0.0.1:$MP,v1:127.0.0.1:$((MP + 1))]" --fsid "$fsid" \
     "$BASE/conf/monmap" >/dev/null
   ceph-mon -c "$CONF" --mkfs -i a --monmap "$BASE/conf/monmap" --keyring "$KEYRING"
   ceph-mon -c "$CONF" -i a

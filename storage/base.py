@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -89,6 +89,13 @@ def validate_key(key: str) -> str:
     if not key or key.startswith("/") or any(p in ("", ".", "..") for p in parts):
         raise StorageError(f"invalid object key {key!r}")
     return key
+
+
+def as_utc(when: datetime) -> datetime:
+    """Retention dates must be absolute: a naive datetime would shift with the host's zone."""
+    if when.tzinfo is None or when.utcoffset() is None:
+        raise StorageError("retain-until must be timezone-aware")
+    return when.astimezone(UTC)
 
 
 def validate_tags(tags: Mapping[str, str] | None) -> dict[str, str]:

@@ -16,17 +16,12 @@ def open_store(settings: Settings) -> ObjectStore:
             s3.bucket, endpoint_url=s3.endpoint_url, region=s3.region,
             access_key=s3.access_key.get_secret_value() if s3.access_key else None,
             secret_key=s3.secret_key.get_secret_value() if s3.secret_key else None,
-            verify_tls=s3.verify_tls, lock_mode=s3.lock_mode, sse=_sse(settings),
+            verify_tls=s3.verify_tls, lock_mode=s3.lock_mode,
+            sse_kms_key_id=s3.sse_kms_key_id,
+            sse_customer_key=(s3.sse_customer_key.get_secret_value()
+                              if s3.sse_customer_key else None),
         )
     from storage.local import LocalObjectStore
 
     return LocalObjectStore(settings.objects_dir)
 
-
-def _sse(settings: Settings) -> dict[str, str]:
-    s3 = settings.s3
-    if s3.sse_kms_key_id:
-        return {"kms_key_id": s3.sse_kms_key_id}
-    if s3.sse_customer_key:
-        return {"customer_key": s3.sse_customer_key.get_secret_value()}
-    return {}

@@ -20,7 +20,7 @@ from typing import Any
 
 from chartvault.errors import IntegrityError, ObjectExists, ObjectLocked, StorageError
 from chartvault.model import ObjectRef
-from storage.base import ObjectInfo, sha256_of, validate_key, validate_tags
+from storage.base import ObjectInfo, as_utc, sha256_of, validate_key, validate_tags
 
 META = ".meta"
 
@@ -72,6 +72,7 @@ class LocalObjectStore:
         """Write once, verify by re-reading."""
         path = self._path(key)
         tags_ = validate_tags(tags)
+        until = as_utc(retain_until) if retain_until is not None else None
         sha, size = sha256_of(data)
         existing = self._read_meta(key)
         if existing is not None and path.exists():
@@ -102,7 +103,7 @@ class LocalObjectStore:
         meta = {
             "sha256": sha, "size": size, "content_type": content_type,
             "metadata": {**dict(metadata or {}), "sha256": sha}, "tags": tags_,
-            "retain_until": retain_until.astimezone(UTC).isoformat() if retain_until else None,
+            "retain_until": until.isoformat() if until else None,
             "legal_hold": legal_hold, "created": self.clock().isoformat(),
         }
         self._write_meta(key, meta)
@@ -194,11 +195,12 @@ class LocalObjectStore:
 
     def extend_retention(self, key: str, until: datetime) -> None:
         """Later only."""
+        until = as_utc(until)
         meta = self._require(key)
         current = meta.get("retain_until")
         if current and datetime.fromisoformat(current) > until:
             raise ObjectLocked(f"object {key}: retention can only be extended")
-        meta["retain_until"] = until.astimezone(UTC).isoformat()
+        meta["retain_until"] = until.isoformat()
         self._write_meta(key, meta)
 
     def set_legal_hold(self, key: str, on: bool) -> None:

@@ -12,23 +12,26 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable, Iterator, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 from urllib.parse import quote
 
 import boto3
+from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from chartvault.errors import IntegrityError, ObjectExists, ObjectLocked, StorageError
 from chartvault.model import ObjectRef
-from storage.base import ObjectInfo, sha256_of, validate_key, validate_tags
+from storage.base import ObjectInfo, as_utc, sha256_of, validate_key, validate_tags
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 _LOCKED = {"AccessDenied", "InvalidRequest", "ObjectLocked"}
+MiB = 1 << 20
+LockMode = Literal["GOVERNANCE", "COMPLIANCE"]
 
 
 class S3ObjectStore:
@@ -39,11 +42,17 @@ class S3ObjectStore:
     def __init__(self, bucket: str, *, endpoint_url: str | None = None,
                  region: str = "us-east-1", access_key: str | None = None,
                  secret_key: str | None = None, verify_tls: bool = True,
-                 lock_mode: str = "GOVERNANCE", create_bucket: bool = True,
-                 sse: Mapping[str, str] | None = None) -> None:
+                 lock_mode: LockMode = "GOVERNANCE", create_bucket: bool = True,
+                 sse_kms_key_id: str | None = None, sse_customer_key: str | None = None,
+                 multipart_threshold: int = 64 * MiB) -> None:
+        if lock_mode not in ("GOVERNANCE", "COMPLIANCE"):
+            raise StorageError("lock_mode must be GOVERNANCE or COMPLIANCE")
         self.bucket = bucket
         self.lock_mode = lock_mode
-        self.sse = dict(sse or {})
+        self._kms_key_id = sse_kms_key_id
+        self._customer_key = sse_customer_key
+        self._transfer = TransferConfig(multipart_threshold=multipart_threshold,
+                                        multipart_chunksize=max(8 * MiB, multipart_threshold // 4))
         self.client: Any = boto3.client(  # untyped: stubs disagree across servers
             "s3", endpoint_url=endpoint_url, region_name=region,
             aws_access_key_id=access_key, aws_secret_access_key=secret_key, verify=verify_tls,
@@ -51,6 +60,9 @@ class S3ObjectStore:
         )
         if create_bucket:
             self._ensure_bucket()
+
+    def __repr__(self) -> str:
+        return f"S3ObjectStore(bucket={self.bucket!r}, lock_mode={self.lock_mode!r})"
 
     def _call(self, what: str, key: str, fn: Callable[[], T]) -> T:
         try:
@@ -80,6 +92,7 @@ class S3ObjectStore:
         """Write once and verify by reading back."""
         validate_key(key)
         tags_ = validate_tags(tags)
+        until = as_utc(retain_until) if retain_until is not None else None
         sha, size = sha256_of(data)
         existing = self.head(key)
         if existing is not None:
@@ -89,41 +102,73 @@ class S3ObjectStore:
                                  version_id=existing.version_id)
             log.warning("refused overwrite of an existing object")
             raise ObjectExists(f"object {key} exists with other content")
-        body = data if isinstance(data, bytes) else data.read_bytes()
         args: dict[str, Any] = {
-            "Bucket": self.bucket, "Key": key, "Body": body, "ContentType": content_type,
-            "Metadata": {**dict(metadata or {}), "sha256": sha},
+            "ContentType": content_type, "Metadata": {**dict(metadata or {}), "sha256": sha},
+            **self._sse_args(),
         }
         if tags_:
             args["Tagging"] = "&".join(f"{quote(k)}={quote(v)}" for k, v in tags_.items())
-        if retain_until is not None:
+        if until is not None:
             args["ObjectLockMode"] = self.lock_mode
-            args["ObjectLockRetainUntilDate"] = retain_until.astimezone(UTC)
+            args["ObjectLockRetainUntilDate"] = until
         if legal_hold:
             args["ObjectLockLegalHoldStatus"] = "ON"
-        args.update(self._sse_args())
-        resp = self._call("put", key, lambda: self.client.put_object(**args))
-        if self._read_sha(key) != sha:
+        if isinstance(data, Path) and size >= self._transfer.multipart_threshold:
+            version = self._put_multipart(key, data, args, until, legal_hold, tags_)
+        else:
+            body = data if isinstance(data, bytes) else data.read_bytes()
+            resp = self._call("put", key, lambda: self.client.put_object(
+                Bucket=self.bucket, Key=key, Body=body, **args))
+            version = resp.get("VersionId")
+        if self._read_sha(key, version) != sha:
             raise IntegrityError(f"object {key}: read-back SHA-256 differs")
         return ObjectRef(key=key, sha256=sha, size=size, content_type=content_type,
-                         version_id=resp.get("VersionId"))
+                         version_id=version)
+
+    def _put_multipart(self, key: str, path: Path, args: dict[str, Any],
+                       until: datetime | None, legal_hold: bool,
+                       tags: Mapping[str, str]) -> str | None:
+        """Streamed multipart upload, then lock and tag the version it made.
+
+        Ceph ignores the lock and the tags given at CreateMultipartUpload (measured), so
+        they are (re)applied to the completed version; AWS accepts the same date again.
+        Until then the new version is briefly unlocked.
+        """
+        self._call("put", key, lambda: self.client.upload_file(
+            str(path), self.bucket, key, ExtraArgs=args, Config=self._transfer))
+        head = self._call("head", key, lambda: self.client.head_object(
+            Bucket=self.bucket, Key=key, **self._get_args()))
+        version: str | None = head.get("VersionId")
+        ver = {"VersionId": version} if version else {}
+        if until is not None:
+            self._call("retention", key, lambda: self.client.put_object_retention(
+                Bucket=self.bucket, Key=key, **ver,
+                Retention={"Mode": self.lock_mode, "RetainUntilDate": until}))
+        if legal_hold:
+            self._call("legal_hold", key, lambda: self.client.put_object_legal_hold(
+                Bucket=self.bucket, Key=key, **ver, LegalHold={"Status": "ON"}))
+        if tags:
+            self._call("tags", key, lambda: self.client.put_object_tagging(
+                Bucket=self.bucket, Key=key, **ver,
+                Tagging={"TagSet": [{"Key": k, "Value": v} for k, v in tags.items()]}))
+        return version
 
     def _sse_args(self) -> dict[str, str]:
-        if self.sse.get("kms_key_id"):
-            return {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": self.sse["kms_key_id"]}
-        if self.sse.get("customer_key"):
-            return {"SSECustomerAlgorithm": "AES256", "SSECustomerKey": self.sse["customer_key"]}
-        return {}
+        if self._kms_key_id:
+            return {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": self._kms_key_id}
+        return self._get_args()
 
     def _get_args(self) -> dict[str, str]:
-        if self.sse.get("customer_key"):
-            return {"SSECustomerAlgorithm": "AES256", "SSECustomerKey": self.sse["customer_key"]}
+        """SSE-C needs the key on every read too (boto3 sends its MD5 itself)."""
+        if self._customer_key:
+            return {"SSECustomerAlgorithm": "AES256", "SSECustomerKey": self._customer_key}
         return {}
 
-    def _read_sha(self, key: str) -> str:
+    def _read_sha(self, key: str, version: str | None) -> str:
         h = hashlib.sha256()
+        ver = {"VersionId": version} if version else {}
         obj = self._call("get", key, lambda: self.client.get_object(
-            Bucket=self.bucket, Key=key, **self._get_args()))
+            Bucket=self.bucket, Key=key, **ver, **self._get_args()))
         for chunk in obj["Body"].iter_chunks(1 << 20):
             h.update(chunk)
         return h.hexdigest()
@@ -195,6 +240,7 @@ class S3ObjectStore:
 
     def extend_retention(self, key: str, until: datetime) -> None:
         """Later only: S3 refuses shortening in COMPLIANCE; we refuse it in every mode."""
+        until = as_utc(until)
         info = self.head(key)
         if info is None:
             raise StorageError(f"no object {key}")
@@ -202,7 +248,7 @@ class S3ObjectStore:
             raise ObjectLocked(f"object {key}: retention can only be extended")
         self._call("retention", key, lambda: self.client.put_object_retention(
             Bucket=self.bucket, Key=key,
-            Retention={"Mode": self.lock_mode, "RetainUntilDate": until.astimezone(UTC)}))
+            Retention={"Mode": self.lock_mode, "RetainUntilDate": until}))
 
     def set_legal_hold(self, key: str, on: bool) -> None:
         """Set or clear the legal hold on the current version."""

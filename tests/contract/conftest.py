@@ -15,6 +15,7 @@ import time
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -62,23 +63,57 @@ def moto_endpoint() -> Iterator[str]:
         proc.wait(timeout=10)
 
 
-@pytest.fixture(scope="session")
-def ceph_endpoint() -> Iterator[tuple[str, str, str]]:
-    if shutil.which("radosgw") is None or shutil.which("ceph-mon") is None:
-        pytest.skip("Ceph RGW is not installed (apt-get install radosgw ceph-mon ceph-osd)")
+def _free_port_block(n: int) -> int:
+    """First of ``n`` consecutive free ports (Ceph's monitor and OSD need a block)."""
+    for _ in range(50):
+        base = _free_port()
+        if base + n > 65535:
+            continue
+        try:
+            for p in range(base, base + n):
+                with socket.socket() as s:
+                    s.bind(("127.0.0.1", p))
+        except OSError:
+            continue
+        return base
+    raise RuntimeError(f"no block of {n} free ports")
+
+
+@contextmanager
+def ceph_rgw() -> Iterator[tuple[str, str, str]]:
+    """A throw-away Ceph RGW on free ports: (endpoint, access key, secret key).
+
+    Missing binaries skip the tests, except under CI=true where CI is expected to have
+    installed them and a skip would hide a broken set-up.
+    """
+    missing = [b for b in ("radosgw", "ceph-mon", "ceph-osd") if shutil.which(b) is None]
+    if missing:
+        reason = f"Ceph RGW is not installed (missing {', '.join(missing)}; apt-get install " \
+                 "radosgw ceph-mon ceph-osd)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
     base = tempfile.mkdtemp(prefix="cv-ceph-")
-    env = {**os.environ, "CEPH_BASE": base, "RGW_PORT": str(_free_port())}
+    env = {**os.environ, "CEPH_BASE": base, "RGW_PORT": str(_free_port()),
+           "CEPH_PORT_BASE": str(_free_port_block(10))}
     script = REPO / "scripts" / "ceph-rgw.sh"
-    out = subprocess.run(["bash", str(script), "start"], env=env, capture_output=True,
-                         text=True, timeout=180)
-    if out.returncode != 0:
-        pytest.fail(f"Ceph RGW did not start: {out.stderr[-2000:]}")
-    url, ak, sk = out.stdout.strip().splitlines()[-1].split()
     try:
+        out = subprocess.run(["bash", str(script), "start"], env=env, capture_output=True,
+                             text=True, timeout=180)
+        if out.returncode != 0:
+            pytest.fail(f"Ceph RGW did not start: {out.stderr[-2000:]}")
+        url, ak, sk = out.stdout.strip().splitlines()[-1].split()
         yield url, ak, sk
     finally:
         subprocess.run(["bash", str(script), "stop"], env=env, capture_output=True, timeout=60)
         shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def ceph_endpoint() -> Iterator[tuple[str, str, str]]:
+    """Real radosgw for the whole session, stopped at its end."""
+    with ceph_rgw() as endpoint:
+        yield endpoint
 
 
 def _bucket() -> str:
@@ -86,7 +121,7 @@ def _bucket() -> str:
 
 
 @pytest.fixture(params=["local", "moto", "ceph"])
-def backend(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
