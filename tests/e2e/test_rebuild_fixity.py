@@ -82,3 +82,40 @@ def test_searchable_rendition_from_stored_words(archive: Archive) -> None:
     assert CANARY.lower() in text.lower()  # the invisible layer is searchable
     assert build(catalog, store, row["doc_id"], "clerk") == key  # built once
     assert verify(catalog, store, "auditor").ok
+
+
+def test_rebuild_replays_holds_extensions_and_corrections(archive: Archive,
+                                                          tmp_path: Path) -> None:
+    import shutil
+    from datetime import date
+
+    from chartvault import events
+    from chartvault.catalog.rebuild import apply_event
+    from chartvault.holds import add_hold
+
+    data = tmp_path / "data"
+    shutil.copytree(archive.data_dir, data, symlinks=True)
+    settings = Settings(data_dir=data)
+    catalog = Catalog(settings.sqlalchemy_url)
+    store = open_store(settings)
+    ids = [r["doc_id"] for r in _rows(catalog)][:3]
+    add_hold(catalog, store, actor="counsel", case_name="C-1", reason="litigation",
+             doc_id=ids[0])
+    for event in (events.retention_extended(ids[1], "clerk", date(2090, 1, 1), "adult-10y.v1",
+                                            "later_encounter"),
+                  events.correction(ids[2], "clerk", {"doc_type": "lab_report",
+                                                      "patient_given": "Corrected"},
+                                    "misread given name")):
+        store.put(event.key(), event.model_dump_json().encode(),
+                  content_type="application/json")
+        with catalog.transaction() as conn:
+            apply_event(conn, event)
+    fresh = Catalog(f"sqlite:///{tmp_path / 'rebuilt.db'}")
+    fresh.create()
+    rebuild(fresh, store)
+    with catalog.engine.connect() as a, fresh.engine.connect() as b:
+        q = select(documents).order_by(documents.c.doc_id)
+        assert [dict(r) for r in a.execute(q).mappings()] == \
+            [dict(r) for r in b.execute(q).mappings()]
+    row = fresh.get(ids[0])
+    assert row is not None and row["legal_hold"] is True
