@@ -102,7 +102,8 @@ class ExecutionReport:
     """What an execution did (ids and counts)."""
 
     plan_id: str
-    done: list[str] = field(default_factory=list)
+    done: list[str] = field(default_factory=list)  # destroyed
+    purged: list[str] = field(default_factory=list)  # derived data dropped, original kept
     skipped_hold: list[str] = field(default_factory=list)
     review: list[str] = field(default_factory=list)
     by_type: Counter[str] = field(default_factory=Counter)
@@ -197,14 +198,14 @@ def execute(catalog: Catalog, store: ObjectStore, plan_id: str, actor: str,
     for item in items:
         doc_id = item["doc_id"]
         row = catalog.get(doc_id)
-        if row is not None:
+        if row is not None and item["action"] == "destroy":
             d = row["service_date"] or row["document_date"]
             if d:
                 report.first_date = min(report.first_date or d, d)
                 report.last_date = max(report.last_date or d, d)
             report.by_type[row["doc_type"]] += 1
         if item["status"] == "done":
-            report.done.append(doc_id)
+            (report.purged if item["action"] == "purge" else report.done).append(doc_id)
             continue
         status = "done"
         if item["action"] == "review":
@@ -215,7 +216,7 @@ def execute(catalog: Catalog, store: ObjectStore, plan_id: str, actor: str,
             report.skipped_hold.append(doc_id)
         elif item["action"] == "purge":
             purge_record(catalog, store, doc_id, plan_id, actor)
-            report.done.append(doc_id)
+            report.purged.append(doc_id)
         else:
             destroy_record(catalog, store, doc_id, plan_id, actor, data_dir)
             report.done.append(doc_id)
@@ -235,6 +236,7 @@ def finish(catalog: Catalog, plan_id: str, certificate_key: str | None,
                              certificate_key=certificate_key))
         catalog.audit(report_actor(report), "retention_execute", report.done,
                       detail={"plan_id": plan_id, "destroyed": len(report.done),
+                              "purged": len(report.purged),
                               "skipped_hold": len(report.skipped_hold),
                               "review": len(report.review)}, conn=conn)
     scrub(catalog)

@@ -85,7 +85,8 @@ def retention_execute(plan_id: str) -> dict[str, Any]:
         store.put(key + ".pdf", to_pdf(cert), content_type="application/pdf", tags=tags,
                   retain_until=until)
         finish(catalog, plan_id, key + ".pdf", report)
-        return {"plan_id": plan_id, "destroyed_or_purged": len(report.done),
+        return {"plan_id": plan_id, "destroyed": len(report.done),
+                "purged": len(report.purged),
                 "skipped_hold": report.skipped_hold, "review": report.review,
                 "certificate": key + ".pdf"}
     finally:
