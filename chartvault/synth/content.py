@@ -621,7 +621,7 @@ def body(c: Ctx) -> list[Block]:
     if t in ("history_and_physical", "discharge_summary") and r.random() < 0.4:
         c.cpt.append(r.choice(["99222", "99223", "99238", "99239"]))
         out.append(Block("paragraph", f"Billing: CPT {c.cpt[-1]}."))
-    if t in NARRATIVE and r.random() < 0.9:
+    if t in NARRATIVE and r.random() < 0.5:
         out += narrative(c)
     return out
 
@@ -652,7 +652,7 @@ def narrative(c: Ctx) -> list[Block]:
     heads = ["Discussion", "Data Reviewed", "Patient Education", "Interval Events",
              "Care Coordination", "Counseling", "Additional Notes"]
     out: list[Block] = []
-    for h in r.sample(heads, r.randint(3, 7)):
+    for h in r.sample(heads, r.randint(1, 3)):
         paras = [" ".join(r.sample(sentences, r.randint(4, 8))) for _ in range(r.randint(1, 3))]
         out += sec(c, h, *paras)
     return out
