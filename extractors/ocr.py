@@ -9,6 +9,7 @@ Tesseract's OSD is sure, a second pass: the cost falls on the hard pages only.
 
 from __future__ import annotations
 
+import itertools
 import logging
 from dataclasses import dataclass
 
@@ -16,6 +17,7 @@ import numpy as np
 from PIL import Image
 
 from chartvault.errors import QuarantineError, QuarantineReason
+from chartvault.logsafety import silence_content_loggers
 from chartvault.model import PageText
 from extractors import cleanup
 from extractors.pages import PageRef
@@ -46,14 +48,38 @@ def read_page(ref: PageRef, options: OcrOptions) -> PageText:
 def _text_layer(ref: PageRef) -> PageText:
     import pdfplumber
 
+    silence_content_loggers()
+
     try:
         with pdfplumber.open(ref.path) as pdf:
             page = pdf.pages[ref.index]
-            text = page.extract_text(x_tolerance=1.5, y_tolerance=3) or ""
+            text = _layout_text(page.extract_words(x_tolerance=1.5, y_tolerance=3))
     except Exception:  # pdfminer's many error types on damaged content
         raise QuarantineError(QuarantineReason.CORRUPT,
                               f"text layer of page {ref.index + 1} cannot be read") from None
     return PageText(index=ref.index, method="text_layer", text=text)
+
+
+def _layout_text(words: list[dict[str, object]]) -> str:
+    """Lines of a text layer, wide gaps (table cells) kept as two spaces as in OCR text."""
+    rows: list[list[dict[str, object]]] = []
+    for w in sorted(words, key=lambda w: (round(float(str(w["top"])) / 3), float(str(w["x0"])))):
+        if rows and abs(float(str(rows[-1][0]["top"])) - float(str(w["top"]))) <= 3:
+            rows[-1].append(w)
+        else:
+            rows.append([w])
+    gaps = sorted(float(str(b["x0"])) - float(str(a["x1"])) for r in rows
+                  for a, b in itertools.pairwise(r))
+    wide = max(4.0, 2.2 * gaps[len(gaps) // 2]) if gaps else 4.0
+    lines = []
+    for r in rows:
+        r.sort(key=lambda w: float(str(w["x0"])))
+        parts = [str(r[0]["text"])]
+        for a, b in itertools.pairwise(r):
+            gap = float(str(b["x0"])) - float(str(a["x1"]))
+            parts.append(("  " if gap > wide else " ") + str(b["text"]))
+        lines.append("".join(parts))
+    return "\n".join(lines)
 
 
 def load_image(ref: PageRef) -> tuple[np.ndarray, int]:

@@ -14,6 +14,7 @@ from typing import Literal
 
 from chartvault.errors import QuarantineError
 from chartvault.errors import QuarantineReason as R
+from chartvault.logsafety import silence_content_loggers
 from chartvault.model import SourceFormat
 
 log = logging.getLogger(__name__)
@@ -151,6 +152,8 @@ def _pdf_page_dpi(page: object) -> int:
 
 def _pdf_text_pages(path: Path, n: int) -> list[PageKind]:
     import pdfplumber
+
+    silence_content_loggers()
 
     kinds: list[PageKind] = []
     try:
