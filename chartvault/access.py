@@ -7,7 +7,6 @@ patient data.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,11 +63,3 @@ def retrieve(
     catalog.audit(actor, "retrieve", [doc_id], outcome="ok", detail={"sha256": got})
     return Retrieved(doc_id, out, got, out.stat().st_size)
 
-
-def sha256_file(path: Path) -> str:
-    """SHA-256 of a file (for the user's own check)."""
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()

@@ -7,7 +7,6 @@ no manifest or event). Reads every byte, so it is a scheduled flow, not a hot pa
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import tempfile
 from dataclasses import dataclass, field
@@ -94,7 +93,3 @@ def verify(catalog: Catalog, store: ObjectStore, actor: str) -> FixityReport:
              len(report.untracked))
     return report
 
-
-def sha256_bytes(data: bytes) -> str:
-    """SHA-256 hex of bytes."""
-    return hashlib.sha256(data).hexdigest()
