@@ -77,9 +77,10 @@ def archive(prefect_server: None, tmp_path_factory: pytest.TempPathFactory) -> I
     intake.mkdir(parents=True)
     truth = generate_batch(intake, 5, seed=7, formats=["pdf_scan", "tiff", "pdf_text", "png",
                                                         "pdf_scan"])
-    canary_doc = make_document(4242, "progress_note", overrides={"patient": {"family": CANARY}})
-    # born-digital, so the planted name reaches the record whatever the OCR noise: the test
-    # is about where patient data may travel, and must see the canary extracted
+    canary_doc = make_document(4245, "progress_note", overrides={"patient": {"family": CANARY}})
+    # born-digital and a labelled header ("Patient: FAMILY, Given"), so the planted name
+    # reaches the record whatever the OCR noise: the test is about where patient data may
+    # travel, and must see the canary extracted
     canary_row = render(canary_doc, "pdf_text", intake / "scan_canary.pdf", seed=4242)
     canary_row["file"] = "scan_canary.pdf"
     truth.append(canary_row)

@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 
 from extractors.metadata import MetadataExtractor
+from extractors.metadata.calibration import confidence_for
 from extractors.metadata.normalise import (
     clean_mrn,
     cpt_valid,
@@ -85,7 +86,9 @@ def test_letter_layout_and_pronouns(ex: MetadataExtractor) -> None:
     assert e.patient.sex == "F" and e.document_date == date(2021, 3, 3)
     assert e.service_date == date(2021, 3, 3)  # "saw ... today" in a dated letter
     assert e.author == "Leo Park" and e.facility == "Hill Orthopedic Associates"
-    assert e.confidence["patient.sex"] < e.confidence["patient.family"]
+    # sex came from pronouns: its confidence is that evidence kind's calibrated precision
+    assert e.confidence["patient.sex"] == round(confidence_for("patient.sex", "pronoun",
+                                                               "single"), 3)
 
 
 def test_sex_from_age_phrase(ex: MetadataExtractor) -> None:

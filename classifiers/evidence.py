@@ -1,0 +1,213 @@
+"""Rule evidence for the document type: titles, genre conventions and section headings.
+
+The statistical model learns from generated documents, and real charts word things in
+ways no generator foresees. What carries over between facilities is what a records clerk
+reads first: the title, and the conventions of each genre (a letter greets someone, a
+pathology report describes specimens, an ED note has an ED course, a consultation states
+its reason). These are textbook features of clinical document types (they are the
+section names of HL7 C-CDA templates and of clinical sectionizers such as medspaCy's),
+not the layout of any one facility. Each cue adds a bounded amount of probability, so
+the model still decides when the text says little.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Title phrases (lower case), seen on a line of their own near the top, or closing or
+# opening a letterhead line.
+TITLE_EVIDENCE: dict[str, tuple[str, ...]] = {
+    "discharge_summary": ("discharge summary", "discharge summarization", "discharge note"),
+    "history_and_physical": ("history and physical", "history & physical", "h&p",
+                             "history and physical examination", "admission history"),
+    "operative_note": ("operative report", "operative note", "operation report",
+                       "surgical report", "op note"),
+    "procedure_note": ("procedure note", "procedure report", "endoscopy report",
+                       "colonoscopy report", "cath report"),
+    "consultation_note": ("consultation", "consult note", "consultation note",
+                          "consultation report", "consult"),
+    "imaging_report": ("radiology report", "imaging report", "diagnostic imaging",
+                       "diagnostic imaging report", "radiology", "ct report", "mri report",
+                       "ultrasound report"),
+    "pathology_report": ("pathology report", "surgical pathology", "cytology report",
+                         "surgical pathology report"),
+    "emergency_department_note": ("emergency department", "emergency room", "er report",
+                                  "ed note", "ed provider note", "emergency department report",
+                                  "emergency room report", "ed physician note",
+                                  "emergency physician note", "emergency department note"),
+    "progress_note": ("progress note", "progress notes", "soap note", "office visit",
+                      "clinic note", "office note", "follow up note", "clinic visit"),
+    "summary_of_care": ("continuity of care", "continuity of care document", "summary of care",
+                        "clinical summary", "health summary", "transition of care",
+                        "patient summary", "chart summary", "export summary",
+                        "summarization of episode", "summarization of episode note",
+                        "care summary", "ccd", "c cda", "referral summary", "full chart",
+                        "ambulatory summary", "visit summary", "medical summary",
+                        "record summary", "transition of care referral summary"),
+    "referral_note": ("referral request", "referral note", "referral form",
+                      "patient referral form", "specialist referral"),
+    "transfer_summary": ("transfer summary", "transfer note", "transfer form"),
+    "care_plan": ("plan of care", "care plan", "nursing care plan"),
+    "lab_report": ("laboratory report", "lab results", "laboratory results", "lab report"),
+}
+TITLE_BOOST = 1.0  # a title is decisive unless the text strongly disagrees
+
+# Sections a continuity-of-care document carries (C-CDA templates); a clinical note names a
+# few of them, a summary of care names most.
+CCD_SECTIONS = ("allergies", "medications", "problems", "problem list", "immunizations",
+                "encounters", "vital signs", "results", "social history", "plan of care",
+                "procedures", "functional status", "advance directives", "payers",
+                "insurance providers", "family history", "medical equipment", "care team",
+                "goals", "health concerns", "reason for referral", "instructions")
+CCD_MIN_SECTIONS = 6
+
+_H = r"^[ \t]*"  # a heading starts its line (OCR may indent it)
+_M = re.I | re.M
+# Genre cues: (type, pattern). Each distinct cue found adds CUE_WEIGHT, up to MAX_CUES.
+SECTION_CUES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (key, re.compile(pattern, _M)) for key, pattern in (
+        ("consultation_note", r"\breason for (?:the )?consult(?:ation)?\b"),
+        ("consultation_note", r"\b(?:thank you|thanks) for (?:the |this |your )?(?:kind )?"
+                              r"(?:referral|consultation|consult|allowing me|asking me)"),
+        ("consultation_note", r"\b(?:asked|requested)\b[^.\n]{0,40}\bto (?:see|evaluate)\b"),
+        ("consultation_note", r"\b(?:referring|requesting) (?:physician|provider|doctor)\b"),
+        ("emergency_department_note", r"\b(?:ed|er|emergency department|emergency room) "
+                                      r"course\b"),
+        ("emergency_department_note", r"\b(?:presents?|presented|presenting|brought|came|"
+                                      r"comes|arrived?|arrives) (?:in |back )?to the "
+                                      r"(?:emergency|er\b|ed\b)"),
+        ("emergency_department_note", _H + r"(?:ed |final )?disposition\s*:"),
+        ("emergency_department_note", r"\btriage\b"),
+        ("progress_note", _H + r"subjective\s*:"),
+        ("progress_note", _H + r"(?:chart|clinic|office|progress|follow-?up) note\s*:"),
+        ("progress_note", r"\b(?:returns?|is here|seen today|presents today|comes in) "
+                          r"(?:today )?(?:in |for )(?:a )?(?:follow-?up|followup|recheck)\b"),
+        ("progress_note", _H + r"interval history\b"),
+        ("pathology_report", _H + r"gross (?:description|examination)\b"),
+        ("pathology_report", _H + r"microscopic (?:description|examination)\b"),
+        ("pathology_report", _H + r"specimens?(?: submitted| received)?\s*:"),
+        ("pathology_report", r"\bfrozen section\b"),
+        ("pathology_report", _H + r"final (?:pathologic(?:al)? )?diagnos[ie]s\b"),
+        ("imaging_report", _H + r"technique\s*:"),
+        ("imaging_report", _H + r"comparisons?\s*:"),
+        ("imaging_report", _H + r"(?:exam|examination|study)\s*:"),
+        ("operative_note", _H + r"(?:estimated )?blood loss\s*:"),
+        ("operative_note", _H + r"(?:procedures?|operations?) performed\s*:"),
+        ("operative_note", r"pre-?\s?op(?:erative)?\s+diagnos[ie]s"),
+        ("discharge_summary", _H + r"hospital course\b"),
+        ("discharge_summary", _H + r"discharge (?:diagnos[ie]s|medications|instructions|"
+                              r"condition|disposition)\b"),
+        ("discharge_summary", _H + r"condition (?:on|at) discharge\b"),
+        ("correspondence", r"\b(?:this|the following) letter\b|\bwriting (?:to|this)\b"),
+        ("correspondence", _H + r"(?:sincerely|yours (?:truly|sincerely)|best regards|"
+                           r"kind regards|respectfully)\b"),
+        ("lab_report", r"\breference (?:range|interval)s?\b"),
+    ))
+CUE_WEIGHT = 0.2
+MAX_CUES = 3
+
+# A letter greets its reader or signs off; without either it is not correspondence.
+_SALUTATION = re.compile(r"^\s*(dear\b|to whom it may concern)", _M)
+_CLOSING = re.compile(_H + r"(sincerely|yours (truly|sincerely)|best regards|kind regards)",
+                      _M)
+_PREOP = re.compile(r"pre-?\s?op(erative)?\s+diagnos[ie]s", re.I)
+_POSTOP = re.compile(r"post-?\s?op(erative)?\s+diagnos[ie]s", re.I)
+NO_LETTER_FACTOR = 0.01
+OPERATIVE_BOOST = 0.5
+SALUTATION_BOOST = 0.5
+
+
+def _renormalise(scores: dict[str, float]) -> dict[str, float]:
+    total = sum(scores.values()) or 1.0
+    return {k: v / total for k, v in scores.items()}
+
+
+def genre_evidence(text: str, scores: dict[str, float]) -> dict[str, float]:
+    """Adjust probabilities by conventions that hold across facilities."""
+    out = dict(scores)
+    if "correspondence" in out:
+        if _SALUTATION.search(text):
+            out["correspondence"] += SALUTATION_BOOST
+        elif not _CLOSING.search(text):
+            out["correspondence"] *= NO_LETTER_FACTOR
+    if "operative_note" in out and _PREOP.search(text) and _POSTOP.search(text):
+        out["operative_note"] += OPERATIVE_BOOST
+    return _renormalise(out)
+
+
+def section_cues(text: str) -> dict[str, int]:
+    """How many distinct genre cues of each type the text carries."""
+    found: dict[str, int] = {}
+    for key, pattern in SECTION_CUES:
+        if pattern.search(text):
+            found[key] = found.get(key, 0) + 1
+    return found
+
+
+def cue_evidence(text: str, scores: dict[str, float]) -> dict[str, float]:
+    """Raise each type by its section cues (bounded), then renormalise."""
+    out = dict(scores)
+    for key, n in section_cues(text).items():
+        if key in out:
+            out[key] += CUE_WEIGHT * min(n, MAX_CUES)
+    return _renormalise(out)
+
+
+def ccd_sections(text: str) -> int:
+    """How many distinct CCD section headings stand on lines of their own."""
+    seen = set()
+    for line in text.lower().splitlines():
+        head = re.sub(r"[^a-z ]+", " ", line).strip()
+        for name in CCD_SECTIONS:
+            if head == name or (head.startswith(name + " ") and len(head) < len(name) + 30):
+                seen.add(name)
+    return len(seen)
+
+
+_TITLE_SEP = re.compile(r"\s{2,}|:\s|\s[-|]\s")  # "Facility  TITLE", "Title - Facility"
+
+
+def title_type(text: str) -> str | None:
+    """Type named by a title line near the top, if any.
+
+    A title stands alone on its line, ends a letterhead line ("Mercy Hospital  OPERATIVE
+    REPORT") or opens one ("Full Chart - Mercy Hospital"); the longest matching phrase
+    wins, so "Referral Summary" is a summary of care and not a referral.
+    """
+    best: tuple[int, str] | None = None
+    for raw in text[:1200].lower().splitlines()[:14]:
+        line = re.sub(r"[^a-z& ]+", " ", raw).strip()
+        line = re.sub(r" +", " ", line)
+        if not line or len(line) > 70:
+            continue
+        framed = bool(_TITLE_SEP.search(raw.strip()))
+        for key, titles in TITLE_EVIDENCE.items():
+            for t in titles:
+                if line == t or (len(t) > 6 and framed and (
+                        line.endswith(" " + t) or _opens(raw, t))):
+                    if best is None or len(t) > best[0]:
+                        best = (len(t), key)
+        if best:
+            return best[1]
+    return None
+
+
+def _opens(raw: str, title: str) -> bool:
+    """The line starts with ``title`` followed directly by a separator."""
+    head = re.sub(r"[^a-z& ]", " ", raw.strip().lower())  # same length as the line
+    if not head.startswith(title):
+        return False
+    rest = raw.strip()[len(title):]
+    return bool(re.match(r"\s{2,}|\s*:\s|\s[-|]\s", rest))
+
+
+def rule_scores(text: str, cats: dict[str, float]) -> dict[str, float]:
+    """The model's probabilities with every kind of rule evidence applied."""
+    scores = cue_evidence(text, genre_evidence(text, cats))
+    titled = title_type(text)
+    if titled is None and ccd_sections(text) >= CCD_MIN_SECTIONS:
+        titled = "summary_of_care"
+    if titled and titled in scores:
+        scores[titled] += TITLE_BOOST
+        scores = _renormalise(scores)
+    return scores
