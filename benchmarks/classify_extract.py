@@ -21,6 +21,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
+from chartvault.analyze import prediction
+from chartvault.evaluation import evaluate_rows
 from chartvault.pipeline.understand import default_models, understand
 
 REPO = Path(__file__).resolve().parents[1]
@@ -41,17 +43,7 @@ def main() -> None:
         for row in rows:
             u = understand(row["text"], classifier, extractor, 0.5)
             if i == 0:
-                ex, p = u.extraction, u.extraction.patient
-                preds.append({
-                    "file": row["file"], "doc_type": u.classification.doc_type,
-                    "patient": {"family": p.family, "given": p.given,
-                                "birth_date": p.birth_date and p.birth_date.isoformat(),
-                                "sex": p.sex, "mrn": p.mrn},
-                    "service_date": ex.service_date and ex.service_date.isoformat(),
-                    "document_date": ex.document_date and ex.document_date.isoformat(),
-                    "author": ex.author, "facility": ex.facility,
-                    "needs_review": u.needs_review,
-                })
+                preds.append(prediction(row["file"], u))
     seconds = time.perf_counter() - t0
     n = len(rows) * args.repeat
     with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as f:
@@ -62,21 +54,9 @@ def main() -> None:
         out = subprocess.run([sys.executable, str(score), "--truth", str(args.truth), "--pred",
                               f.name], capture_output=True, text=True, check=True).stdout
         print(out)
-    truth = {r["file"]: r for r in rows}
-    misfiled = 0
-    review = 0
-    for p in preds:
-        if p["needs_review"]:
-            review += 1
-            continue
-        t = truth[p["file"]]["patient"]
-        norm = lambda s: "".join(c for c in (s or "").lower() if c.isalnum())  # noqa: E731
-        if (norm(p["patient"]["family"]) != norm(t["family"])
-                or norm(p["patient"]["mrn"] or "") not in ("", norm(t["mrn"]))
-                or (p["patient"]["birth_date"] and p["patient"]["birth_date"] != t["birth_date"])):
-            misfiled += 1
-    print(f"needs_review rate: {review / len(preds):.3f}  misfile rate (auto-filed under a wrong "
-          f"identity): {misfiled / len(preds):.3f} ({misfiled} docs)")
+    rep = evaluate_rows(rows, preds)
+    print(f"needs_review rate: {rep.needs_review_rate:.3f}  misfile rate (auto-filed under a "
+          f"wrong identity): {rep.misfile_rate:.3f} ({rep.misfiled} docs)")
     print(f"CLASSIFY_EXTRACT docs={n} docs_per_s={n / seconds:.1f}")
 
 

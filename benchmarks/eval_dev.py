@@ -3,7 +3,8 @@
     python benchmarks/eval_dev.py [--dev ../shared/eval/dev] [--out preds.jsonl]
 
 Runs the CLI exactly as a user would (OCR included), times it, and prints score.py's
-report; the last line is score.py's ``SCORE ...`` line followed by the wall time.
+report and the review and misfile rates of `chartvault evaluate`; the last line is
+score.py's ``SCORE ...`` line followed by the wall time.
 """
 
 from __future__ import annotations
@@ -34,6 +35,11 @@ def main() -> None:
     ).stdout.strip()
     lines = report.splitlines()
     print("\n".join(lines[:-1]))
+    # chartvault's own evaluation adds the review and misfile rates score.py does not give
+    ours = subprocess.run([str(exe), "evaluate", "--truth", str(args.dev / "truth.jsonl"),
+                           "--pred", str(args.out)], capture_output=True, text=True,
+                          check=True).stdout.strip().splitlines()
+    print("\n".join(line for line in ours if line.startswith(("needs_review", "EVALUATE"))))
     print(f"wall_s={wall:.1f}")
     print(f"{lines[-1]} wall_s={wall:.1f}")
 

@@ -27,10 +27,8 @@ def _iso(d: date | None) -> str | None:
     return d.isoformat() if d else None
 
 
-def record_json(
-    file: str, info: SourceInfo, pages: Sequence[PageText], u: Understanding
-) -> dict[str, Any]:
-    """One prediction in the evaluation schema, plus chartvault's extra fields."""
+def prediction(file: str, u: Understanding) -> dict[str, Any]:
+    """What was understood of one document, in the evaluation schema plus extras."""
     ex = u.extraction
     p = ex.patient
     cls = u.classification
@@ -49,9 +47,6 @@ def record_json(
         "document_date": _iso(ex.document_date),
         "author": ex.author,
         "facility": ex.facility,
-        "pages": len(pages),
-        "format": info.format,
-        "text": "\f".join(pg.text for pg in pages),
         "chartvault": {
             "type_confidence": round(cls.confidence, 4),
             "type_candidates": [[k, round(v, 4)] for k, v in cls.candidates],
@@ -66,6 +61,16 @@ def record_json(
             "flags": list(ex.flags),
         },
     }
+
+
+def record_json(
+    file: str, info: SourceInfo, pages: Sequence[PageText], u: Understanding
+) -> dict[str, Any]:
+    """One prediction in the evaluation schema, with pages, format and text."""
+    record = prediction(file, u)
+    extras = record.pop("chartvault")
+    return {**record, "pages": len(pages), "format": info.format,
+            "text": "\f".join(pg.text for pg in pages), "chartvault": extras}
 
 
 def expand(paths: Sequence[Path]) -> list[Path]:

@@ -200,6 +200,19 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from chartvault.evaluation import evaluate_rows, format_report, read_jsonl
+
+    rep = evaluate_rows(read_jsonl(args.truth), read_jsonl(args.pred))
+    if args.json:
+        print(json.dumps({**asdict(rep), "fields_exact": rep.fields_exact}, indent=2))
+    else:
+        print(format_report(rep))
+    return 0
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from classifiers.doctype import train_from_labeled
 
@@ -409,6 +422,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--jsonl", action="store_true", help="JSON lines in the eval schema")
     s.add_argument("-o", "--output", type=Path)
     s.set_defaults(func=cmd_analyze)
+
+    s = sub.add_parser("evaluate", help="score predictions (analyze --jsonl) against truth: "
+                                        "type F1, fields, codes, review and misfile rates")
+    s.add_argument("--truth", type=Path, required=True, help="truth JSONL (eval set or generate)")
+    s.add_argument("--pred", type=Path, required=True, help="predictions JSONL")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_evaluate)
 
     s = sub.add_parser("train", help="retrain the document-type classifier on labelled documents")
     s.add_argument("--labeled", type=Path, required=True)
