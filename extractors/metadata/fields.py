@@ -44,6 +44,8 @@ def lines_of(text: str) -> list[Line]:
     return out
 
 
+_TWO_DIGITS = re.compile(r"\d\D*\d")
+_ALNUM = re.compile(r"[^\W_]")
 _LEAD_SPECKS = "‘’'`\"-*.,_|•·»«~"
 HEAD_LINES = 40  # the form head: where label slips are worth looking for
 
@@ -56,7 +58,7 @@ def _label_at(line: str, words: list[re.Match[str]], p: int, fuzzy: bool
         phrase = line[first.start():p]
         lead = len(phrase) - len(phrase.lstrip(_LEAD_SPECKS))  # "‘Sex:", "-MRN:": specks
         phrase = phrase[lead:]
-        if not phrase or not phrase[0].isalpha() or sum(ch.isdigit() for ch in phrase) > 1:
+        if not phrase or not phrase[0].isalpha() or _TWO_DIGITS.search(phrase):
             continue  # a date's tail ("22, 1976 Sex") is no label; "D0B" is
         field = label_field(phrase.replace("0", "o"), fuzzy=fuzzy and k <= 4)
         if field:
@@ -168,10 +170,11 @@ def _value_below(lines: list[Line], i: int) -> tuple[int, str] | None:
 
 def _cells(line: str) -> list[str]:
     """Cells of a row; specks of scan noise (".", "_", "!") are not cells."""
-    return [c for c in CELL_SPLIT.split(line.strip()) if any(ch.isalnum() for ch in c)
+    return [c for c in CELL_SPLIT.split(line.strip()) if _ALNUM.search(c)
             and not (len(c) == 1 and c in "xX*+")]
 
 
+_LETTER = re.compile(r"[^\W\d_]")
 _ROW_GAP = re.compile(r"\S(?:\s{2,}|\t|\s*\|\s*|\s+/\s+)\S")
 
 
@@ -184,13 +187,17 @@ def label_row(line: str) -> list[str | None] | None:
     """
     if len(line) > 160 or not _ROW_GAP.search(line):
         return None
-    cells = [c for c in _cells(line) if any(ch.isalpha() for ch in c)]
-    if len(cells) < 2 or any(":" in c.rstrip(" :") for c in cells):
-        return None  # "Patient: DOE" is an inline pair, not a label cell
-    fields = [label_field(c) for c in cells]
-    misses = fields.count(None)
-    if misses * 2 > len(cells):
-        return None  # cheap exit first: most rows of the body are no label rows
+    cells = [c for c in _cells(line) if _LETTER.search(c)]
+    if len(cells) < 2:
+        return None
+    fields: list[str | None] = []
+    misses = 0
+    for c in cells:  # cheap exit first: most rows of the body are no label rows
+        f = label_field(c)
+        misses += f is None
+        if misses * 2 > len(cells) or misses > 1 >= len(fields) or ":" in c.rstrip(" :"):
+            return None  # "Patient: DOE" is an inline pair, not a label cell
+        fields.append(f)
     unknown = 0
     for k, c in enumerate(cells):
         if fields[k] is None:
@@ -232,6 +239,8 @@ def label_rows(lines: list[Line]) -> dict[int, list[str | None]]:
     """Index -> label fields of every header label row."""
     found = {}
     for i, (_, line) in enumerate(lines):
+        if not ("  " in line or "\t" in line or "|" in line or " / " in line):
+            continue  # substring tests in C before any regex: one-cell lines are no rows
         fields = label_row(line)
         if fields is not None:
             found[i] = fields
