@@ -81,7 +81,9 @@ def _labels_in(line: str, fuzzy: bool = False) -> list[tuple[int, int, str]]:
         if t.group() == "#" and line[p + 1:p + 2] in (":", "#"):
             continue  # "MRN #:" ends at the colon
         words = list(_WORD.finditer(line, bound, p))
-        hit = _label_at(line, words, p, False) or (fuzzy and _label_at(line, words, p, True))
+        hit = _label_at(line, words, p, False)
+        if fuzzy and (hit is None or hit[1] == "ignore"):  # "pate of Visit": not "Visit #"
+            hit = _label_at(line, words, p, True) or hit
         if hit:
             found.append((hit[0], p + 1, hit[1]))
             bound = p + 1
@@ -192,10 +194,10 @@ def label_row(line: str) -> list[str | None] | None:
         return None
     fields: list[str | None] = []
     misses = 0
-    for c in cells:  # cheap exit first: most rows of the body are no label rows
+    for c in cells:  # cheap exit first (two unknown cells in front): most rows are no labels
         f = label_field(c)
         misses += f is None
-        if misses * 2 > len(cells) or misses > 1 >= len(fields) or ":" in c.rstrip(" :"):
+        if misses > 1 >= len(fields) or ":" in c.rstrip(" :"):
             return None  # "Patient: DOE" is an inline pair, not a label cell
         fields.append(f)
     unknown = 0
