@@ -13,6 +13,7 @@ confidence of a value (see ``calibration``).
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
 
 from extractors.metadata.labels import label_field
@@ -43,8 +44,36 @@ def lines_of(text: str) -> list[Line]:
     return out
 
 
-def _labels_in(line: str) -> list[tuple[int, int, str]]:
-    """(label start, value start, field) of every label on a line, left to right."""
+_TWO_DIGITS = re.compile(r"\d\D*\d")
+_ALNUM = re.compile(r"[^\W_]")
+_LEAD_SPECKS = "‘’'`\"-*.,_|•·»«~"
+HEAD_LINES = 40  # the form head: where label slips are worth looking for
+
+
+def _label_at(line: str, words: list[re.Match[str]], p: int, fuzzy: bool
+              ) -> tuple[int, str] | None:
+    """(label start, field) of the longest known phrase that ends at ``p``."""
+    for k in range(min(6, len(words)), 0, -1):
+        first = words[-k]
+        phrase = line[first.start():p]
+        lead = len(phrase) - len(phrase.lstrip(_LEAD_SPECKS))  # "‘Sex:", "-MRN:": specks
+        phrase = phrase[lead:]
+        if not phrase or not phrase[0].isalpha() or _TWO_DIGITS.search(phrase):
+            continue  # a date's tail ("22, 1976 Sex") is no label; "D0B" is
+        field = label_field(phrase.replace("0", "o"), fuzzy=fuzzy and k <= 4)
+        if field:
+            if field == "document" and phrase.strip().lower() == "d" \
+                    and line[:first.start()].strip():
+                return None  # "D:" only counts at the start of a line (dictation stamp)
+            return first.start() + lead, field
+    return None
+
+
+def _labels_in(line: str, fuzzy: bool = False) -> list[tuple[int, int, str]]:
+    """(label start, value start, field) of every label on a line, left to right.
+
+    ``fuzzy`` (the form head only) also accepts labels with an OCR slip ("pate of Visit").
+    """
     found: list[tuple[int, int, str]] = []
     bound = 0
     for t in _TERM.finditer(line):
@@ -52,29 +81,51 @@ def _labels_in(line: str) -> list[tuple[int, int, str]]:
         if t.group() == "#" and line[p + 1:p + 2] in (":", "#"):
             continue  # "MRN #:" ends at the colon
         words = list(_WORD.finditer(line, bound, p))
-        for k in range(min(6, len(words)), 0, -1):
-            first = words[-k]
-            phrase = line[first.start():p]
-            if not phrase[0].isalpha() or sum(ch.isdigit() for ch in phrase) > 1:
-                continue  # a date's tail ("22, 1976 Sex") is no label; "D0B" is
-            field = label_field(phrase.replace("0", "o"))
-            if field:
-                if field == "document" and line[first.start():p].strip().lower() == "d" \
-                        and line[:first.start()].strip():
-                    break  # "D:" only counts at the start of a line (dictation stamp)
-                found.append((first.start(), p + 1, field))
-                bound = p + 1
-                break
+        hit = _label_at(line, words, p, False)
+        if fuzzy and (hit is None or hit[1] == "ignore"):  # "pate of Visit": not "Visit #"
+            hit = _label_at(line, words, p, True) or hit
+        if hit:
+            found.append((hit[0], p + 1, hit[1]))
+            bound = p + 1
     return found
 
 
-def inline_pairs(lines: list[Line]) -> list[Candidate]:
-    """'Label: value' pairs; a value runs to the next label; a bare label takes the next line."""
+_AGE_SEX = re.compile(r"(\d{1,3})?\s*[a-zA-Z]*\s*[/,-]?\s*\b(M|F|Male|Female)\b", re.IGNORECASE)
+
+
+def _labelled(field: str, value: str, at: int, kind: str) -> list[Candidate]:
+    """Candidates of one label's value; "Age/Sex: 45/F" yields an age and a sex."""
+    if field != "age_sex":
+        return [Candidate(field, value, at, kind)]
+    m = _AGE_SEX.match(value)
+    if not m:
+        return []
+    out = [Candidate("sex", m.group(2), at + m.start(2), kind)]
+    if m.group(1):
+        out.append(Candidate("age", m.group(1), at + m.start(1), kind))
+    return out
+
+
+def inline_pairs(lines: list[Line], label_rows: set[int] | None = None) -> list[Candidate]:
+    """'Label: value' pairs; a value runs to the next label; a bare label takes the next line.
+
+    A label alone on a line of the form head, with no colon ("SEX" over "F", as OCR reads
+    a header table column by column), also takes the next line. Header label rows
+    (``label_rows``) are left to ``header_tables``: their "#" ends no label.
+    """
     out: list[Candidate] = []
+    bare = _bare_labels(lines)
     for i, (off, line) in enumerate(lines):
-        if ":" not in line and "#" not in line:
+        if label_rows and i in label_rows:
             continue
-        labels = _labels_in(line)
+        if ":" not in line and "#" not in line:
+            field = bare.get(i)
+            if field and field != "ignore" and (i - 2 in bare or i + 2 in bare):
+                below = _value_below(lines, i)
+                if below:
+                    out += _labelled(field, below[1], below[0], "below")
+            continue
+        labels = _labels_in(line, fuzzy=i < HEAD_LINES)
         for j, (_, vstart, field) in enumerate(labels):
             end = labels[j + 1][0] if j + 1 < len(labels) else len(line)
             raw = line[vstart:end]
@@ -82,12 +133,28 @@ def inline_pairs(lines: list[Line]) -> list[Candidate]:
             if field == "ignore":
                 continue
             if value:
-                out.append(Candidate(field, value, off + vstart + raw.find(value), "inline"))
+                out += _labelled(field, value, off + vstart + raw.find(value), "inline")
             elif len(labels) == 1 and not line[:labels[0][0]].strip():
                 below = _value_below(lines, i)
                 if below:
-                    out.append(Candidate(field, below[1], below[0], "below"))
+                    out += _labelled(field, below[1], below[0], "below")
     return out
+
+
+def _bare_labels(lines: list[Line]) -> dict[int, str]:
+    """Lines of the form head that hold one label and nothing else, by index.
+
+    A header table that OCR reads column by column comes out as label, value, label,
+    value; a bare label takes the value below only inside such a run (a label two lines
+    above or below it), so that a lone column heading ("Facility") takes nothing.
+    """
+    found = {}
+    for i, (_, line) in enumerate(lines[:HEAD_LINES]):
+        if 2 < len(line) <= 40 and ":" not in line and line.strip()[:1].isalpha():
+            field = label_field(line) or label_field(line, fuzzy=True)
+            if field:
+                found[i] = field
+    return found
 
 
 def _value_below(lines: list[Line], i: int) -> tuple[int, str] | None:
@@ -97,32 +164,68 @@ def _value_below(lines: list[Line], i: int) -> tuple[int, str] | None:
         if _labels_in(line) or ":" in line:
             return None
         cell = CELL_SPLIT.split(line.strip())[0]
+        if label_field(cell):
+            return None  # the next label of a stacked column, not a value
         return off + line.find(cell), cell
     return None
 
 
 def _cells(line: str) -> list[str]:
     """Cells of a row; specks of scan noise (".", "_", "!") are not cells."""
-    return [c for c in CELL_SPLIT.split(line.strip()) if any(ch.isalnum() for ch in c)
+    return [c for c in CELL_SPLIT.split(line.strip()) if _ALNUM.search(c)
             and not (len(c) == 1 and c in "xX*+")]
 
 
-def header_tables(lines: list[Line]) -> list[Candidate]:
+_LETTER = re.compile(r"[^\W\d_]")
+_ROW_GAP = re.compile(r"\S(?:\s{2,}|\t|\s*\|\s*|\s+/\s+)\S")
+
+
+def label_row(line: str) -> list[str | None] | None:
+    """Fields of a header row's label cells ("PATIENT NAME  DOB  SEX  MRN"), or None.
+
+    Cells without letters are scan specks ("2", ":") and dropped. One cell that is no
+    known label even allowing for an OCR slip ("00B") is tolerated when at least two
+    other cells name fields; its column is then skipped.
+    """
+    if len(line) > 160 or not _ROW_GAP.search(line):
+        return None
+    cells = [c for c in _cells(line) if _LETTER.search(c)]
+    if len(cells) < 2:
+        return None
+    fields: list[str | None] = []
+    misses = 0
+    for c in cells:  # cheap exit first (two unknown cells in front): most rows are no labels
+        f = label_field(c)
+        misses += f is None
+        if misses > 1 >= len(fields) or ":" in c.rstrip(" :"):
+            return None  # "Patient: DOE" is an inline pair, not a label cell
+        fields.append(f)
+    unknown = 0
+    for k, c in enumerate(cells):
+        if fields[k] is None:
+            fields[k] = label_field(c, fuzzy=True)
+            if fields[k] is None:
+                unknown += 1
+                if unknown > 1 or len(c) > 20:
+                    return None
+    known = sum(f not in (None, "ignore") for f in fields)
+    if known < (2 if unknown else 1):
+        return None
+    return fields
+
+
+def header_tables(lines: list[Line], rows: dict[int, list[str | None]] | None = None
+                  ) -> list[Candidate]:
     """Label rows followed by value rows with the same number of cells."""
     out: list[Candidate] = []
-    for i in range(len(lines) - 1):
-        line = lines[i][1]
-        if len(line) > 160 or (line.count(":") > 0 and not line.rstrip().endswith(":")):
-            continue
-        cells = _cells(line)
-        if len(cells) < 2:
-            continue
-        fields = [label_field(c) for c in cells]
-        if any(f is None for f in fields) or sum(f != "ignore" for f in fields) < 1:
+    if rows is None:
+        rows = label_rows(lines)
+    for i, fields in rows.items():
+        if i + 1 >= len(lines):
             continue
         voff, vline = lines[i + 1]
         values = _cells(vline)
-        if len(values) != len(cells):
+        if len(values) != len(fields):
             out.extend(_typed_alignment(fields, voff, vline))
             continue
         pos = 0
@@ -130,13 +233,25 @@ def header_tables(lines: list[Line]) -> list[Candidate]:
             at = vline.find(v, pos)
             pos = at + len(v) if at >= 0 else pos
             if f and f != "ignore":
-                out.append(Candidate(f, v, voff + max(at, 0), "table"))
+                out += _labelled(f, v, voff + max(at, 0), "table")
     return out
+
+
+def label_rows(lines: list[Line]) -> dict[int, list[str | None]]:
+    """Index -> label fields of every header label row."""
+    found = {}
+    for i, (_, line) in enumerate(lines):
+        if not ("  " in line or "\t" in line or "|" in line or " / " in line):
+            continue  # substring tests in C before any regex: one-cell lines are no rows
+        fields = label_row(line)
+        if fields is not None:
+            found[i] = fields
+    return found
 
 
 _DATE_TOKEN = re.compile(r"\b(?:\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}|\d{4}-\d{2}-\d{2}|"
                          r"[A-Z][a-z]{2,8}\.? \d{1,2},? \d{4}|\d{1,2}-[A-Z][a-z]{2}-\d{4})\b")
-_SEX_TOKEN = re.compile(r"(?<!\S)(M|F|Male|Female|Femdle|Maie|U|Unknown)(?!\S)")
+_SEX_TOKEN = re.compile(r"(?<!\S)[‘’'`.,]?(M|F|Male|Female|Femdle|Maie|U|Unknown)(?![^\s.,;:])")
 _DATE_FIELDS = ("dob", "service", "admission", "discharge", "document", "document_generic")
 
 
@@ -180,6 +295,41 @@ _ADDRESS = re.compile(r"^\d+\s+\w+|\b(tel|fax|phone|suite|ste\.?|p\.?o\.? box)\b
 _FAX_LINE = re.compile(r"\b(from|to)\s*:|p\.\s*\d{3}|\bpage\s+\d|\d{1,2}:\d{2}", re.IGNORECASE)
 
 
+_ORG_HEAD = re.compile(r"\b(hospitals?|center|centre|clinic|associates|group|practice|partners|"
+                       r"institute|system|infirmary|llc|inc|p\.?\s?a\.?|hie|laboratory|labs|"
+                       r"medicine|physicians|specialists|services|healthcare|network|"
+                       r"foundation|imaging|radiology|pediatrics|surgery)\W*$", re.IGNORECASE)
+_TITLE_CASE_WORD = re.compile(r"(?:[A-Z][a-z'&.\-]+|of|and|the|&|at|for)$")
+
+
+def _letterhead_name(cells: list[str]) -> str:
+    """The organisation's name from the cells of a letterhead line.
+
+    Large letterhead type leaves wide gaps between words ("Get  Well  Clinic"): cells of
+    title-case words are joined until the name ends in an organisation noun (Clinic,
+    Center, Associates ...); an upper-case or title-word cell ("PROGRESS NOTE") is the
+    document title, right-aligned, and ends the name. "Org: Health Summary" and a name
+    printed twice ("Org Org: Title", two cells run together) keep the organisation.
+    """
+    name = cells[0]
+    for cell in cells[1:]:
+        if _ORG_HEAD.search(name) or ":" in name:
+            break
+        words = cell.split()
+        if not all(_TITLE_CASE_WORD.match(w) for w in words) or _TITLE_WORDS.search(cell):
+            break
+        name = f"{name} {cell}"
+    head, colon, tail = name.partition(":")
+    if colon and _TITLE_WORDS.search(tail) and head.strip():
+        name = head
+    words = name.split()
+    for k in range(len(words) // 2, 1, -1):
+        if words[:k] == words[k:2 * k]:
+            name = " ".join(words[:k])
+            break
+    return name
+
+
 def letterhead(lines: list[Line]) -> list[Candidate]:
     """The organisation named at the top of the first page, above the demographics."""
     seen = 0
@@ -191,10 +341,12 @@ def letterhead(lines: list[Line]) -> list[Candidate]:
             break
         if _FAX_LINE.search(line):
             continue
-        cells = [c for c in CELL_SPLIT.split(line.strip()) if c]
-        if not cells or label_field(cells[0]):
+        cells = [c for c in CELL_SPLIT.split(line.strip()) if any(ch.isalnum() for ch in c)]
+        if not cells or _ADDRESS.search(cells[0]):
+            continue  # "Tel ..." is an address line, not a label
+        if label_field(cells[0]):
             break
-        name = cells[0]  # a title printed on the same line, right-aligned, is not the name
+        name = _letterhead_name(cells)  # a right-aligned title is not the name
         if _ADDRESS.search(name) or len(name) < 4 or len(name) > 80:
             continue
         org = _ORG_WORDS.search(name)
@@ -212,10 +364,12 @@ _CRED = (r"(?:M\.?\s?D\.?|D\.?\s?O\.?|NP|PA-C|PA|RN|DPM|FACS|FACP|FACC|PhD|Ph\.D
 SIGNATURE = re.compile(rf"^\s*(?:/s/\s*)?(?:Dr\.?\s+)?([A-Z][A-Za-z'\-]+\.?(?:\s+[A-Z]\.?)?"
                        rf"(?:\s+[A-Z][A-Za-z'\-]+){{1,2}}),?\s+{_CRED}"
                        rf"(?:\s*,\s*{_CRED})*\s*(?:,?\s*[A-Z][a-z]+)?\s*(?:$|\s{{2,}}|\s+on\s)")
-_SIGN_CUE = re.compile(r"(electronically signed|signed by|dictated by|sincerely|respectfully|"
-                       r"signature|attending physician:?\s*$|signed:?\s*$|authenticated by|"
-                       r"regards|reviewed and signed|interpreted by:?\s*$|^\s*/s/)",
-                       re.IGNORECASE)
+# Searched once over the lower-cased text (one pass in C, not one per line).
+_SIGN_CUE = re.compile(r"(?:electronically signed|signed by|dictated by|sincerely|respectfully|"
+                       r"signature|attending physician:?[ \t]*$|signed:?[ \t]*$|authenticated by|"
+                       r"regards|reviewed and signed|interpreted by:?[ \t]*$|/s/)",
+                       re.MULTILINE)
+_SIGNED_BY = re.compile(r"(?:signed|dictated|authenticated)[ \t]+by")
 _CUED_NAME = re.compile(r"^\s*(?:/s/\s*)?(?:Dr\.?\s+)?([A-Z][A-Za-z'\-]+(?:\s+[A-Z]\.?)?"
                         r"(?:\s+[A-Z][A-Za-z'\-]+){1,2})\s*(?:,.*)?$")
 _SIGNED_SAME_LINE = re.compile(r"(?i:electronically\s+signed|signed|dictated|authenticated)\s+"
@@ -223,27 +377,43 @@ _SIGNED_SAME_LINE = re.compile(r"(?i:electronically\s+signed|signed|dictated|aut
                                r"(?:\s+[A-Z][A-Za-z'\-]+){1,2}?)(?=\s*(?:,|$|\s+on\b|\s{2}))")
 
 
-def signatures(lines: list[Line]) -> list[Candidate]:
+def _line_index(lines: list[Line], low: str, rx: re.Pattern[str]) -> set[int]:
+    """Indices of the lines in which ``rx`` matches (``low``: the lower-cased text)."""
+    offsets = [off for off, _ in lines]
+    return {bisect_right(offsets, m.start()) - 1 for m in rx.finditer(low)}
+
+
+def signatures(lines: list[Line], low: str | None = None) -> list[Candidate]:
     """Clinician names in signature blocks (after a cue, or 'Name, MD' lines)."""
+    if low is None:
+        low = "\n".join(line for _, line in lines).lower()
+    cues = _line_index(lines, low, _SIGN_CUE)
+    signed_by = _line_index(lines, low, _SIGNED_BY)
     out = []
     for i, (off, line) in enumerate(lines):
         if not line or len(line) > 120:
             continue
-        prev = lines[i - 1][1] if i > 0 else ""
-        cued = bool(_SIGN_CUE.search(prev)) and ":" not in prev.split("by")[-1].strip(" :")
-        m = SIGNATURE.match(line)
-        if m:
-            out.append(Candidate("author", m.group(1), off + m.start(1),
-                                 "signature" if cued else "signature_weak"))
-            continue
+        cued = False
+        if i - 1 in cues:
+            prev = lines[i - 1][1]
+            low_prev = prev.lower()
+            cued = (":" not in prev.split("by")[-1].strip(" :")
+                    and ("/s/" not in low_prev or low_prev.lstrip().startswith("/s/")))
+        if line[:1].isalpha() or line[:1] in " /":
+            m = SIGNATURE.match(line)
+            if m:
+                out.append(Candidate("author", m.group(1), off + m.start(1),
+                                     "signature" if cued else "signature_weak"))
+                continue
         if cued and not _labels_in(line):
             m2 = _CUED_NAME.match(line)
             if m2 and not _TITLE_WORDS.search(m2.group(1)):
                 out.append(Candidate("author", m2.group(1), off + m2.start(1), "signature"))
                 continue
-        m3 = _SIGNED_SAME_LINE.search(line)
-        if m3 and ":" not in line[:m3.start(1)].split("by")[-1]:
-            out.append(Candidate("author", m3.group(1), off + m3.start(1), "signature"))
+        if i in signed_by:
+            m3 = _SIGNED_SAME_LINE.search(line)
+            if m3 and ":" not in line[:m3.start(1)].split("by")[-1]:
+                out.append(Candidate("author", m3.group(1), off + m3.start(1), "signature"))
     return out
 
 
@@ -257,12 +427,21 @@ def date_lines(lines: list[Line]) -> list[Candidate]:
             for off, line in lines[:10] if _DATE_ONLY.match(line)]
 
 
-_AGE = re.compile(r"\b(\d{1,3})[\s-]*(?:years?|yrs?)[\s-]*old\b|\b(\d{1,3})\s*(?:y/o|yo|y\.o\.)"
-                  r"(?!\w)|\((\d{1,3})\s*y\)", re.IGNORECASE)
-_PERSON = re.compile(r"\b\d{1,3}[\s-]*(?:year|yr|month|week|day)s?[\s-]*old\s+"
-                     r"(woman|female|lady|girl|man|male|gentleman|boy)\b", re.IGNORECASE)
-_YO_SEX = re.compile(r"\b\d{1,3}\s*(?:yo|y/o|y\.o\.|yr)\s*([MF])\b")
-_PRONOUNS = re.compile(r"\b(she|her|hers|herself|he|his|him|himself)\b", re.IGNORECASE)
+# Digit- or letter-first patterns over the lower-cased head: the regex engine then skips
+# ahead to candidate positions; word boundaries in front are checked in Python (``_free``).
+_AGE = re.compile(r"(\d{1,3})(?:[\s-]*(?:years?|yrs?)[\s-]*old\b|\s*(?:y/o|yo|y\.o\.)(?!\w))|"
+                  r"\((\d{1,3})\s*y\)")
+_PERSON = re.compile(r"\d{1,3}[\s-]*(?:year|yr|month|week|day)s?[\s-]*old\s+"
+                     r"(woman|female|lady|girl|man|male|gentleman|boy)\b")
+_YO_SEX = re.compile(r"\d{1,3}\s*(?:yo|y/o|y\.o\.|yr)\s*([MF])\b")
+_PRONOUNS = re.compile(r"(?:s?he|h(?:ers?|erself|is|im|imself))\b")
+
+
+def _free(text: str, at: int) -> bool:
+    """No word character right before ``at`` (what a leading word boundary checks)."""
+    return at == 0 or not (text[at - 1].isalnum() or text[at - 1] == "_")
+
+
 _SEEN_ON = re.compile(r"\b(?:saw|seen|seeing|evaluated|examined|visited)\b[^.\n]{0,80}?\bon\s+"
                       r"((?:[A-Z][a-z]+\.?\s+\d{1,2},?\s+\d{4})|\d{1,2}/\d{1,2}/\d{2,4}|"
                       r"\d{4}-\d{2}-\d{2}|\d{1,2}-[A-Z][a-z]{2}-\d{4})")
@@ -274,11 +453,14 @@ _SEEN_TODAY = re.compile(r"\b(?:saw|seen|seeing|evaluated|examined)\b(?:[^.\n]|(
 def narrative(text: str, lines: list[Line]) -> list[Candidate]:
     """Evidence from prose: age, sex words and pronouns, a letter's visit date."""
     head = text[:6000]
-    out = [Candidate("age", next(g for g in m.groups() if g), m.start(), "narrative")
-           for m in _AGE.finditer(head)]
-    out += [Candidate("sex", m.group(1), m.start(1), "phrase") for m in _PERSON.finditer(head)]
-    out += [Candidate("sex", m.group(1), m.start(1), "phrase") for m in _YO_SEX.finditer(head)]
-    words = [w.lower() for w in _PRONOUNS.findall(head)]
+    low = head.lower()
+    out = [Candidate("age", m.group(1) or m.group(2), m.start(), "narrative")
+           for m in _AGE.finditer(low) if m.group(2) or _free(low, m.start())]
+    out += [Candidate("sex", m.group(1), m.start(1), "phrase") for m in _PERSON.finditer(low)
+            if _free(low, m.start())]
+    out += [Candidate("sex", m.group(1), m.start(1), "phrase") for m in _YO_SEX.finditer(head)
+            if _free(head, m.start())]
+    words = [m.group(0) for m in _PRONOUNS.finditer(low) if _free(low, m.start())]
     fem = sum(w.startswith(("she", "her")) for w in words)
     mas = len(words) - fem
     if fem >= 2 and fem > 3 * mas:
@@ -304,10 +486,11 @@ def npis(text: str) -> list[Candidate]:
 def candidates(text: str) -> list[Candidate]:
     """Every candidate of every field, in text order."""
     lines = lines_of(text)
-    found = inline_pairs(lines)
-    found += header_tables(lines)
+    rows = label_rows(lines)
+    found = inline_pairs(lines, set(rows))
+    found += header_tables(lines, rows)
     found += letterhead(lines)
-    found += signatures(lines)
+    found += signatures(lines, text.replace("\f", "\n").lower())
     found += date_lines(lines)
     found += narrative(text, lines)
     found += npis(text)

@@ -9,6 +9,7 @@ still match.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 FIELD_LABELS: dict[str, tuple[str, ...]] = {
     "name": ("patient name", "patient's name", "pt name", "name of patient", "patient",
@@ -22,9 +23,13 @@ FIELD_LABELS: dict[str, tuple[str, ...]] = {
             "med rec no", "med rec #", "med rec", "mrn #", "mrn", "mr #", "mr#", "mr no",
             "mr number", "chart #", "chart no", "chart number", "record #", "record number",
             "record no", "patient id", "patient #", "hospital #", "hospital number", "unit #",
-            "unit number", "mrn no", "health record number", "patient number", "pt id"),
-    "sex": ("sex", "gender", "sex/gender", "gender/sex", "sex / gender", "birth sex"),
-    "age": ("age", "age/sex", "age / sex"),
+            "unit number", "mrn no", "health record number", "patient number", "pt id",
+            "medical rec no", "medical rec #", "med rec number", "chart id", "patient id no",
+            "patient no", "pt #", "mrn number", "medical record id", "hospital no"),
+    "sex": ("sex", "gender", "sex/gender", "gender/sex", "sex / gender", "birth sex", "m/f",
+            "sex at birth", "administrative sex", "legal sex", "sex (m/f)"),
+    "age": ("age",),
+    "age_sex": ("age/sex", "age / sex", "sex/age", "age/gender", "age & sex"),
     "service": ("date of service", "service date", "dos", "visit date", "date of visit",
                 "encounter date", "date of encounter", "exam date", "date of exam",
                 "study date", "date of study", "date of surgery", "surgery date",
@@ -56,7 +61,10 @@ FIELD_LABELS: dict[str, tuple[str, ...]] = {
                "signing physician", "dictating provider", "treating provider"),
     "npi": ("npi", "npi #", "npi no", "npi number", "provider npi"),
     "facility": ("facility", "hospital", "organization", "custodian",
-                 "facility name", "practice"),
+                 "facility name", "practice", "clinic", "clinic name", "hospital name",
+                 "practice name", "organization name", "custodian organization",
+                 "treating facility", "service facility", "rendering facility",
+                 "place of service", "facility/location"),
     "ignore": ("referring physician", "ordering physician", "primary care physician", "pcp",
                "referred by", "cc", "acct #", "account #", "account number", "acct", "account",
                "ssn", "social security", "social security number", "ss#", "fin", "fin #",
@@ -86,7 +94,62 @@ LABELS.pop("", None)
 _STRIP = re.compile(r"[^a-z]")
 
 
-def label_field(cell: str) -> str | None:
-    """Field of a label cell ('Patient Name:', 'DATEOF SURGERY.'), or None."""
+_FUZZY_MIN = 7  # letters: shorter labels ("sex", "dob") are too close to ordinary words
+_FUZZY_TWO = 12  # letters from which two OCR slips are tolerated ("DATE OL SERVICI")
+
+
+def _deletions(key: str, depth: int) -> set[str]:
+    out, frontier = {key}, {key}
+    for _ in range(depth):
+        frontier = {w[:i] + w[i + 1:] for w in frontier for i in range(len(w))}
+        out |= frontier
+    return out
+
+
+def _fuzzy_index(depth: int, min_len: int) -> dict[str, str | None]:
+    """Deletion variant -> field, for labels of ``min_len`` letters or more.
+
+    None where two fields share a variant: an ambiguous slip is no label.
+    """
+    index: dict[str, str | None] = {}
+    for key, field in LABELS.items():
+        if len(key) >= min_len:
+            for variant in _deletions(key, depth):
+                index[variant] = field if index.get(variant, field) == field else None
+    return index
+
+
+_FUZZY_1 = _fuzzy_index(1, _FUZZY_MIN)
+_FUZZY_2 = _fuzzy_index(2, _FUZZY_TWO)
+
+
+@lru_cache(maxsize=8192)
+def _fuzzy_field(key: str) -> str | None:
+    """Field of a label key within one OCR slip (two for long labels), if unambiguous.
+
+    Symmetric deletion: two keys are close when deleting up to ``d`` letters from each
+    makes them meet (a substitution costs one deletion on each side).
+    """
+    if not _FUZZY_MIN - 1 <= len(key) <= 30:
+        return None
+    found = {_FUZZY_1.get(v, "") for v in _deletions(key, 1)}
+    if len(key) >= _FUZZY_TWO - 1:
+        found |= {_FUZZY_2.get(v, "") for v in _deletions(key, 2)}
+    found.discard("")
+    return found.pop() if len(found) == 1 else None
+
+
+def label_field(cell: str, fuzzy: bool = False) -> str | None:
+    """Field of a label cell ('Patient Name:', 'DATEOF SURGERY.'), or None.
+
+    ``fuzzy`` also accepts one OCR slip in a label of seven letters or more ("pate of
+    Visit", "PANIENT"), two in one of twelve or more; callers use it only where a label
+    is expected (header rows, the form head), never across the narrative.
+    """
     key = _STRIP.sub("", cell.lower())
-    return LABELS.get(key) if 0 < len(key) <= 40 else None
+    if not 0 < len(key) <= 40:
+        return None
+    found = LABELS.get(key)
+    if found is None and fuzzy:
+        found = _fuzzy_field(key)
+    return found

@@ -57,7 +57,8 @@ def _mk(y: int, m: int, d: int) -> date | None:
 _N = r"[0-9OolIS|BZDi!]"
 _NUMERIC = re.compile(rf"(?<![0-9A-Za-z/])({_N}{{1,4}})\s?([/.-])\s?({_N}{{1,2}})\s?\2\s?"
                       rf"({_N}{{4}}|{_N}{{2}})(?![0-9/])")
-_MONTH_FIRST = re.compile(r"\b([A-Za-z]{3,9})\.?\s*([0-9OlIS]{1,2})(?:st|nd|rd|th)?\s?[,.]?\s*"
+_DATE_SPECKS = re.compile(r"[‘’'`´\"]")
+_MONTH_FIRST = re.compile(r"\b([A-Za-z]{3,9})[.:]?\s*([0-9OlIS]{1,2})(?:st|nd|rd|th)?\s?[,.]?\s*"
                           r"([0-9OlIS]{4})\b")
 _DAY_FIRST = re.compile(r"\b([0-9OlIS]{1,2})[\s-]*([A-Za-z]{3,9})\.?[\s,-]*([0-9OlIS]{4}|"
                         r"[0-9]{2})\b")
@@ -67,6 +68,7 @@ _COMPACT = re.compile(r"\b((?:19|20)\d{2})(\d{2})(\d{2})\b")
 def parse_date(text: str, *, birth: bool = False, today: date | None = None) -> date | None:
     """First date in ``text`` (US order for numeric dates; ISO when the year leads)."""
     today = today or date.today()
+    text = _DATE_SPECKS.sub("", text)  # "Dec 14, '2020": a speck, not part of the date
     best: tuple[int, date] | None = None
 
     def offer(pos: int, value: date | None) -> None:
@@ -226,15 +228,40 @@ def cpt_valid(code: str) -> bool:
     return bool(CPT_SHAPE.fullmatch(code))
 
 
+_SEX_WORDS = {"female": "F", "male": "M", "woman": "F", "man": "M", "unknown": "U"}
+
+
+def _one_slip(a: str, b: str) -> bool:
+    """``a`` and ``b`` differ by at most one substituted, inserted or deleted letter."""
+    if abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b, strict=True)) <= 1
+    short, long_ = sorted((a, b), key=len)
+    return any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
+
+
 def sex_from(value: str) -> Literal["F", "M", "U"] | None:
-    """'Female' / 'F' / 'M' / 'male' / 'Woman' -> F/M/U."""
+    """'Female' / 'F' / 'M' / 'male' / 'Woman' -> F/M/U, despite OCR specks and slips.
+
+    Specks around the value are dropped ("'M", ".Female"); a word one letter away from
+    exactly one of female / male / unknown counts as that word ("l'emale", "Maie").
+    """
     v = value.strip().lower()
-    if not v:
+    first = v.split()[0] if v.split() else ""
+    letters = "".join(ch for ch in first if ch.isalpha())
+    if not letters:
         return None
-    if v.startswith(("f", "w", "girl")):
+    if len(letters) >= 4:
+        close = {s for w, s in _SEX_WORDS.items() if w == letters}
+        if not close:
+            close = {s for w, s in _SEX_WORDS.items() if len(w) >= 4 and _one_slip(w, letters)}
+        if len(close) == 1:
+            return close.pop()  # type: ignore[return-value]
+    if letters.startswith(("f", "w", "girl")):
         return "F"
-    if v.startswith(("m", "boy")):
+    if letters.startswith(("m", "boy")):
         return "M"
-    if v.startswith(("u", "o", "x")):
+    if letters.startswith(("u", "o", "x")):
         return "U"
     return None

@@ -17,8 +17,8 @@ from typing import Any
 
 import spacy
 from spacy.language import Language
+from spacy.tokenizer import Tokenizer
 from spacy.tokens import Doc
-from spacy.vocab import Vocab
 
 from extractors.metadata import fields as F
 from extractors.metadata.normalise import CPT, ICD10
@@ -103,43 +103,14 @@ def chart_resolve(doc: Doc) -> Doc:
     return doc
 
 
-_GAPS = re.compile(r"(\s+)")
-
-
-class WhitespaceTokenizer:
-    """Tokens are runs of non-space; runs of space other than one blank are tokens too.
-
-    The rules work on characters and lines, so English affix splitting buys nothing, and
-    it cost 4 ms per chart page text (the whole budget). The text round-trips exactly.
-    """
-
-    def __init__(self, vocab: Vocab) -> None:
-        self.vocab = vocab
-
-    def __call__(self, text: str) -> Doc:
-        """Tokenise one text."""
-        parts = _GAPS.split(text)
-        words: list[str] = []
-        spaces: list[bool] = []
-        for i in range(0, len(parts), 2):
-            word = parts[i]
-            gap = parts[i + 1] if i + 1 < len(parts) else ""
-            if word:
-                words.append(word)
-                spaces.append(gap == " ")
-                if gap and gap != " ":
-                    words.append(gap)
-                    spaces.append(False)
-            elif gap:
-                words.append(gap)
-                spaces.append(False)
-        return Doc(self.vocab, words=words, spaces=spaces)
-
-
 def build() -> Language:
     """The extraction pipeline (no statistical components, nothing downloaded)."""
     nlp = spacy.blank("en")
-    nlp.tokenizer = WhitespaceTokenizer(nlp.vocab)
+    # Whitespace-only tokens (no prefix, suffix, infix or exception rules): the rules work
+    # on characters and lines, so English affix splitting buys nothing, and spaCy's own
+    # Cython tokenizer without rules is twice as fast as splitting in Python. The text
+    # round-trips exactly; runs of whitespace other than one blank become tokens.
+    nlp.tokenizer = Tokenizer(nlp.vocab)
     nlp.add_pipe("chart_fields")
     nlp.add_pipe("chart_codes")
     nlp.add_pipe("chart_resolve")

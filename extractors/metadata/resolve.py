@@ -98,6 +98,21 @@ def _date(c: Candidate) -> date | None:
     return parse_date(c.value)
 
 
+def _not_birth(cands: list[Candidate], dob: date | None) -> list[Candidate]:
+    """Service-date candidates without those that repeat the birth date.
+
+    A "date of service" equal to the date of birth is nearly always a misread DOB label
+    ("Dos:" for "DOB:" in a page footer); it is dropped when another date is on offer, so
+    that a newborn's own encounter on its birth date still stands.
+    """
+    if dob is None:
+        return cands
+    dates = [None if c.kind == "today" else _date(c) for c in cands]
+    if not any(d is not None and d != dob for d in dates):
+        return cands
+    return [c for c, d in zip(cands, dates, strict=True) if d != dob]
+
+
 def resolve(cands: Sequence[Candidate], codes: Sequence[tuple[str, str]],
             today: date | None = None) -> tuple[Extraction, dict[str, str]]:
     """One Extraction from a document's candidates and codes, and the evidence behind it.
@@ -149,7 +164,8 @@ def resolve(cands: Sequence[Candidate], codes: Sequence[tuple[str, str]],
     service_cands = [*f.get("service", []), *(Candidate("service", c.value, c.start, "admission")
                                               for c in f.get("admission", [])[:1])]
     service = note("service_date", "service", pick(
-        service_cands, "service", lambda c: document if c.kind == "today" else _date(c)))
+        _not_birth(service_cands, dob), "service",
+        lambda c: document if c.kind == "today" else _date(c)))
     author = note("author", "author", pick(
         f.get("author", []), "author", _person, key=lambda v: (_letters(v[0]), _letters(v[1])),
         last=("signature", "signature_weak")))

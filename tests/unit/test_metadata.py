@@ -205,3 +205,114 @@ def test_validators() -> None:
     assert cpt_valid("99214") and cpt_valid("0001F") and cpt_valid("0042T")
     assert not cpt_valid("9921") and not cpt_valid("0001X")
     assert sex_from("Female") == "F" and sex_from("M") == "M" and sex_from("?") is None
+
+
+# --- OCR-robust layout rules (hand-written layouts, none taken from the evaluation set) ---
+
+
+def test_header_row_with_scan_specks(ex: MetadataExtractor) -> None:
+    text = ("Pinecrest Cardiology Group\n"
+            "PATIENT NAME  MRN  :  DATE OF BIRTH  3  SEX  ,\n"
+            "Novak, Irena  44-0912  02/14/1971  ‘F\n"
+            "VISIT DATE  :  AUTHOR\n"
+            ".  03/01/2022  .  Omar Reyes, MD\n")
+    e = ex.extract(text)
+    p = e.patient
+    assert (p.family, p.given, p.mrn, p.sex) == ("Novak", "Irena", "440912", "F")
+    assert p.birth_date == date(1971, 2, 14) and e.service_date == date(2022, 3, 1)
+
+
+def test_header_row_with_one_unreadable_label(ex: MetadataExtractor) -> None:
+    # "DOB" read as "00B": its column is skipped; "#" in the row ends no inline label
+    text = ("PATIENT.  MEDICAL RECORD #  00B  SEX\n"
+            "Tran, Bao  5521907  .  Mar 3, 1980  Male\n")
+    p = ex.extract(text).patient
+    assert (p.family, p.given, p.mrn, p.sex) == ("Tran", "Bao", "5521907", "M")
+
+
+def test_header_labels_with_ocr_slips(ex: MetadataExtractor) -> None:
+    text = ("| PANIENT  DOB  SEX  ENCOUNTER DATE\n"
+            "Ortiz, Lena  May 2, 1990  Female  Jun 5, 2021\n"
+            "DATE OL SERVICI  AUTHOR  REPORT DATI\n"
+            "Jun 6, 2021  Ruth Kim, DO  Jun 7, 2021\n")
+    e = ex.extract(text)
+    assert (e.patient.family, e.patient.given, e.patient.sex) == ("Ortiz", "Lena", "F")
+    assert e.service_date == date(2021, 6, 5) and e.document_date == date(2021, 6, 7)
+
+
+def test_inline_labels_with_slips_and_leading_specks(ex: MetadataExtractor) -> None:
+    text = ("Patient Name: VOSS, KARL  ;  DOB: Jan 9, 1961\n"
+            "‘sex: M  ,  \"  -MRN: Q7781230\n"
+            "pate of Visit: Apr 2, 2019  Author: Mia Lund, MD\n")
+    e = ex.extract(text)
+    assert (e.patient.sex, e.patient.mrn) == ("M", "Q7781230")
+    assert e.service_date == date(2019, 4, 2)
+
+
+def test_fuzzy_labels_need_length_and_no_ambiguity() -> None:
+    from extractors.metadata.labels import label_field
+    assert label_field("pate of Visit", fuzzy=True) == "service"
+    assert label_field("pate of Visit") is None  # exact lookup unless asked
+    assert label_field("eax", fuzzy=True) is None  # short labels never fuzzy
+    assert label_field("Medications", fuzzy=True) is None
+
+
+def test_column_read_header_table(ex: MetadataExtractor) -> None:
+    # a header table read column by column: label, value, label, value
+    text = ("Lakeview Pediatrics\nPATIENT\nMaya Cole\nDATE OF BIRTH\nOct 1, 2015\nSEX\nF\n"
+            "MRN\nLV-22817\nVISIT DATE\nNov 2, 2021\n")
+    e = ex.extract(text)
+    p = e.patient
+    assert (p.family, p.given, p.sex, p.mrn) == ("Cole", "Maya", "F", "LV22817")
+    assert p.birth_date == date(2015, 10, 1) and e.service_date == date(2021, 11, 2)
+
+
+def test_lone_column_heading_takes_no_value(ex: MetadataExtractor) -> None:
+    text = ("Harbor Family Clinic\nPatient: Lee, Ann  MRN: 123456\nEncounters\nFacility\n"
+            "Office Visit  01/02/2020\n")
+    assert ex.extract(text).facility == "Harbor Family Clinic"
+
+
+def test_age_sex_label(ex: MetadataExtractor) -> None:
+    assert ex.extract("Patient: Ford, Eli\nAge/Sex: 45/M\n").patient.sex == "M"
+
+
+@pytest.mark.parametrize("label", ["MR#", "Med Rec No", "Chart #", "Patient ID", "Chart No."])
+def test_mrn_label_variants(ex: MetadataExtractor, label: str) -> None:
+    assert ex.extract(f"Patient: Ford, Eli\n{label}: 0099812\n").patient.mrn == "0099812"
+
+
+@pytest.mark.parametrize("label", ["Sex", "Gender", "M/F", "Sex at birth"])
+def test_sex_label_variants(ex: MetadataExtractor, label: str) -> None:
+    assert ex.extract(f"Patient: Ford, Eli\n{label}: F\n").patient.sex == "F"
+
+
+def test_sex_values_with_ocr_slips() -> None:
+    assert sex_from("l’emale") == "F" and sex_from("I'emale") == "F"
+    assert sex_from(".Female") == "F" and sex_from("‘M") == "M" and sex_from("Maie") == "M"
+    assert sex_from("emale") is None  # one slip from both words: no guess
+
+
+def test_dates_with_specks_in_them() -> None:
+    assert parse_date("Aug: 08, 2022") == date(2022, 8, 8)
+    assert parse_date("Dec 14, ‘2020") == date(2020, 12, 14)
+
+
+@pytest.mark.parametrize(("head", "want"), [
+    ("Get  Well  Clinic\n", "Get Well Clinic"),  # wide letterhead type
+    ("North  Ridge  Medical  Center  PROGRESS NOTE\n", "North Ridge Medical Center"),
+    ("Oak Valley Health Partners Oak Valley Health Partners: Health Summary\n",
+     "Oak Valley Health Partners"),  # two cells run together
+    ("12 Elm St, Dover, DE 19901\nTel (302) 555-0100\nSunrise Health Partners  Consult Note\n",
+     "Sunrise Health Partners"),
+])
+def test_letterhead_variants(ex: MetadataExtractor, head: str, want: str) -> None:
+    assert ex.extract(head + "Patient: Ford, Eli\nMRN: 0099812\n").facility == want
+
+
+def test_service_date_repeating_the_birth_date_is_dropped(ex: MetadataExtractor) -> None:
+    text = ("Patient: Ford, Eli  DOB: Apr 7, 1950\nAdmit Date: Aug 15, 2019\n"
+            "\fPatient: Ford, Eli  Dos: Apr 7, 1950\n")
+    assert ex.extract(text).service_date == date(2019, 8, 15)
+    newborn = "Patient: Ford, Baby  DOB: Apr 7, 2020\nDate of Service: Apr 7, 2020\n"
+    assert ex.extract(newborn).service_date == date(2020, 4, 7)
