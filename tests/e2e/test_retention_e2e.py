@@ -144,3 +144,38 @@ def test_destruction_resumes_after_a_crash(copy: Settings) -> None:
         assert later.head(f"tombstones/{doc_id}.json") is not None
         row = catalog.get(doc_id)
         assert row is not None and row["status"] == "destroyed" and row["mrn"] is None
+
+
+def test_patient_hold_covers_a_document_ingested_later(
+        copy: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    import flows.ingest
+    from chartvault.holds import is_held
+    from chartvault.synth.content import make_document
+    from chartvault.synth.render import render
+
+    catalog = Catalog(copy.sqlalchemy_url)
+    store = open_store(copy)
+    patient = catalog.search(SearchCriteria(name=CANARY))[0].row
+    held = add_hold(catalog, store, actor="counsel", case_name="Case 2", reason="litigation",
+                    mrn=patient["mrn"], facility=patient["facility"])
+    assert held.doc_ids
+    # a new chart for the same patient arrives after the hold was placed
+    doc = make_document(4245, "discharge_summary", overrides={"patient": {
+        "family": CANARY, "given": patient["patient_given"], "mrn": patient["mrn"],
+        "birth_date": patient["birth_date"].isoformat()}})
+    intake = copy.data_dir / "intake" / "default"
+    render(doc, "pdf_text", intake / "later.pdf", seed=77)
+    monkeypatch.setenv("CHARTVAULT_DATA_DIR", str(copy.data_dir))
+    flows.ingest.ingest()
+    ids = {h.row["doc_id"] for h in catalog.search(SearchCriteria(mrn=patient["mrn"]))}
+    new = ids - set(held.doc_ids)
+    assert len(new) == 1, "the later chart must be filed under the same patient"
+    new_id = new.pop()
+    assert is_held(catalog, new_id) and catalog.get(new_id)["legal_hold"]
+    row = catalog.get(new_id)
+    for key in (row["original_key"], row["manifest_key"]):
+        info = store.head(key)
+        assert info is not None and info.legal_hold
+    # released, the hold lets go of the later document too
+    release_hold(catalog, store, held.hold_id, "counsel")
+    assert not is_held(catalog, new_id) and not catalog.get(new_id)["legal_hold"]
