@@ -1,0 +1,34 @@
+"""Re-run classification and extraction on the OCR text saved in a predictions file.
+
+    python benchmarks/reextract.py IN.jsonl OUT.jsonl
+
+``chartvault analyze --jsonl`` keeps each document's OCR text in ``text``; OCR is the slow
+step, so rule changes are measured by re-understanding that text (same code path as
+ingest: ``understand`` + ``prediction``) and scoring OUT with ``chartvault evaluate``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from chartvault.analyze import prediction
+from chartvault.pipeline.understand import default_models, understand
+
+
+def main() -> None:
+    src, dst = Path(sys.argv[1]), Path(sys.argv[2])
+    classifier, extractor = default_models()
+    with src.open() as fin, dst.open("w") as fout:
+        for line in fin:
+            row = json.loads(line)
+            text = row.get("text") or ""
+            pred = prediction(row["file"], understand(text, classifier, extractor, 0.5))
+            fout.write(json.dumps(pred) + "\n")
+
+
+if __name__ == "__main__":
+    main()
