@@ -14,8 +14,10 @@ from typing import Protocol
 
 from chartvault.model import Classification, Extraction
 
-# Validation flags that mean the identity on the page cannot be trusted as is.
-_IDENTITY_FLAGS = {"conflicting_mrn", "conflicting_name", "conflicting_birth_date"}
+# Validation flags that mean the identity on the page cannot be trusted as is. A printed
+# age that contradicts the date of birth means one of them was misread ("192.2-07-08").
+_IDENTITY_FLAGS = {"conflicting_mrn", "conflicting_name", "conflicting_birth_date",
+                   "age_mismatch"}
 
 
 class DocumentClassifier(Protocol):

@@ -55,6 +55,11 @@ HEAD_LINES = 40  # the form head: where label slips are worth looking for
 _ORG_TAIL = re.compile(r"[A-Z][\w.'&-]* $")
 
 
+# A word right before a bare "Name" label, in the same cell: the name of something else
+# ("Procedure Name", "Drug Name"); patient name labels are matched whole before this.
+_WORD_BEFORE = re.compile(r"[A-Za-z][\w.'-]* $")
+
+
 def _label_at(line: str, words: list[re.Match[str]], p: int, fuzzy: bool
               ) -> tuple[int, str] | None:
     """(label start, field) of the longest known phrase that ends at ``p``."""
@@ -69,6 +74,8 @@ def _label_at(line: str, words: list[re.Match[str]], p: int, fuzzy: bool
         if field and k == 1 and _ORG_HEAD.fullmatch(phrase.rstrip(" #")) \
                 and _ORG_TAIL.search(line, 0, first.start() + lead):
             return None  # "Mercy Hospital: Title" is a letterhead, not "Hospital:" (MRN)
+        if field == "name" and k == 1 and _WORD_BEFORE.search(line, 0, first.start() + lead):
+            return first.start() + lead, "ignore"  # "Procedure Name:", "Test Name:"
         if field:
             if field == "document" and phrase.strip().lower() == "d" \
                     and line[:first.start()].strip():

@@ -14,7 +14,7 @@ from functools import lru_cache
 FIELD_LABELS: dict[str, tuple[str, ...]] = {
     "name": ("patient name", "patient's name", "pt name", "name of patient", "patient",
              "name", "re", "client name", "patient full name", "pt", "member name",
-             "resident name", "re patient"),
+             "resident name", "re patient", "full name", "legal name", "patient full name"),
     "family": ("last name", "surname", "family name", "patient last name"),
     "given": ("first name", "given name", "patient first name"),
     "dob": ("date of birth", "birth date", "birthdate", "dob", "d.o.b.", "d.o.b", "born",

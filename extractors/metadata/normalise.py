@@ -65,12 +65,14 @@ def _mk(y: int, m: int, d: int) -> date | None:
 
 
 _N = r"[0-9OolIS|BZDi!]"
-_NUMERIC = re.compile(rf"(?<![0-9A-Za-z/])({_N}{{1,4}})\s?([/.-])\s?({_N}{{1,2}})\s?\2\s?"
-                      rf"({_N}{{4}}|{_N}{{2}})(?![0-9/])")
+_NUMERIC = re.compile(rf"(?<![0-9A-Za-z/])(?<!\d[.,])({_N}{{1,4}})\s?([/.-])\s?"
+                      rf"({_N}{{1,2}})\s?\2\s?({_N}{{4}}|{_N}{{2}})(?![0-9/])")
 _DATE_SPECKS = re.compile(r"[‘’'`´\"]")
-# A speck inside a four-digit year (after a separator, so "08.19.20" keeps its dots) or
-# inside a month's name.
+# A speck inside a four-digit year (after a separator, so "08.19.20" keeps its dots), in
+# a two-digit month or day ("0,2/18/2019") or inside a month's name.
 _YEAR_SPECK = re.compile(r"(?<=[\s,/-][12])[.,](?=\d{3}\b)|(?<=[\s,/-](?:19|20))[.,](?=\d{2}\b)|"
+                         r"(?<=\b[12])[.,](?=\d{3}-\d)|(?<=\b[12]\d)[.,](?=\d{2}-\d)|"
+                         r"(?<=\b[12]\d{2})[.,](?=\d-\d)|(?<=\b\d)[.,](?=\d[/-]\d)|"
                          r"(?<=[a-z])[.,](?=[a-z]+\.?\s+\d)")
 _MONTH_FIRST = re.compile(r"\b([A-Za-z]{3,9})[.:]?\s*([0-9OlIS]{1,2})(?:st|nd|rd|th)?\s?[,.]?\s*"
                           r"([0-9OlIS]{4})\b")
@@ -161,6 +163,12 @@ _SPECK_IN_WORD = re.compile(r"(?<=[A-Za-z])[.,`](?=[a-z])|`|(?<=[A-Z]{2})\.(?=[A
 _SPECK_OR_COMMA = re.compile(r"[A-Za-z]+\s+[A-Za-z]{3,}\s*$")
 
 
+# "A,B, C": a comma with no blank after it and a second comma later; unless C is a
+# credential ("Smith,John, MD") the first comma is a speck inside the family name, and
+# where the family name ends cannot be told.
+_SECOND_COMMA = re.compile(r"[A-Za-z'\-]+,\s*([A-Za-z.]+)")
+
+
 def parse_person(text: str) -> tuple[str | None, str | None]:
     """(given, family) from 'DOE, JANE A', 'Jane A. Doe', 'Doe, Jane, MD' ..."""
     text = _SPECK_IN_WORD.sub("", text.strip())  # "Rey,es" / "Vi.cki": OCR specks
@@ -172,6 +180,9 @@ def parse_person(text: str) -> tuple[str | None, str | None]:
         family, _, rest = text.partition(",")
         if _SPECK_OR_COMMA.match(rest):
             return None, None  # "JEF,FREY BURNETT": "DOE,JANE" or a speck? Not a guess.
+        second = _SECOND_COMMA.match(rest)
+        if second and second.group(1).lower().strip(".") not in CREDENTIALS:
+            return None, None  # "SHA,FFER, JOSHUA": a speck splits the family name
         fam_tokens = _clean_tokens(family)
         giv_tokens = [t for t in _clean_tokens(rest.replace(",", " ")) if len(t.strip(".")) > 1]
         first_rest = rest.strip().split()[0].lower().strip(".,") if rest.strip() else ""
@@ -182,6 +193,8 @@ def parse_person(text: str) -> tuple[str | None, str | None]:
     tokens = [t for i, t in enumerate(_clean_tokens(text)) if len(t.strip(".")) > 1 or i == 0]
     if len(tokens) < 2 or len(tokens) > 4:
         return None, None
+    if not (tokens[0][:1].isupper() and tokens[-1][:1].isupper()):
+        return None, None  # "Transesophageal echocardiogram": names are capitalised
     g, f = canonical_name_part(tokens[0]), canonical_name_part(tokens[-1])
     return (g, f) if _plausible(g, f) and len(g.strip(".")) > 1 else (None, None)
 

@@ -7,6 +7,8 @@ from datetime import date
 
 import pytest
 
+from chartvault.model import Classification
+from chartvault.pipeline.understand import review_reasons
 from extractors.metadata import MetadataExtractor
 from extractors.metadata.normalise import (
     clean_mrn,
@@ -123,3 +125,30 @@ def test_mrn_with_digit_like_check_letter_goes_to_review(ex: MetadataExtractor) 
     assert not mrn_ambiguous("A1234567")
     e = ex.extract(HEAD + "Patient: Doe, Jane\nMRN: 22823979B\n")
     assert "conflicting_mrn" in e.flags
+
+
+def test_name_of_something_else_is_no_patient_name(ex: MetadataExtractor) -> None:
+    e = ex.extract(HEAD + "BROWN, ANGELA    DOB: 10/19/1973    F    MRN: MR942485\n"
+                   "PROCEDURE NAME: Transesophageal echocardiogram (CPT 93312).\n")
+    assert (e.patient.family, e.patient.given) == ("Brown", "Angela")
+    assert parse_person("Transesophageal echocardiogram") == (None, None)
+
+
+def test_speck_comma_splitting_a_family_name_is_not_read() -> None:
+    assert parse_person("SHA,FFER, JOSHUA") == (None, None)
+    assert parse_person("Smith,John, MD") == ("John", "Smith")
+
+
+@pytest.mark.parametrize(("raw", "want"), [
+    ("192.2-07-08", date(1922, 7, 8)), ("0,2/18/2019", date(2019, 2, 18))])
+def test_specks_inside_iso_years_and_months(raw: str, want: date) -> None:
+    assert parse_date(raw, birth=True, today=date(2026, 1, 1)) == want
+
+
+def test_age_that_contradicts_birth_date_goes_to_review(ex: MetadataExtractor) -> None:
+    e = ex.extract(HEAD + "Patient: Doe, Jane    MRN: 4455667\nDOB: 2008-02-07 (92 y)\n"
+                   "DOS: 2014-11-19\n")
+    assert "age_mismatch" in e.flags
+    cls = Classification(doc_type="progress_note", loinc=None, confidence=0.99,
+                         candidates=(("progress_note", 0.99),))
+    assert "age_mismatch" in review_reasons(cls, e, 0.5)
