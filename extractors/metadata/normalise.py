@@ -241,16 +241,17 @@ _DIGIT_IN_WORD = re.compile(r"\b(?=\w*[A-Za-z])(?=\w*[0158])[A-Za-z0158]+\b")
 _WORD_DIGITS = {"0": "o", "1": "l", "5": "s", "8": "b"}
 
 
-_AMBIGUOUS_TAIL = re.compile(r"[A-Z]{0,3}\d{5,}[BZ]")
+_AMBIGUOUS_MRN = re.compile(r"[A-Z]{0,3}\d{5,}[BZ]|[BSZO]\d{5,}")
 
 
 def mrn_ambiguous(mrn: str) -> bool:
-    """A record number OCR may have misread either way: digits then a final B or Z.
+    """A record number OCR may have misread either way: a lone digit-like letter at an end.
 
-    "22823979B" is a check letter or a misread 8 ("228239798"); both are plausible, so
-    the number cannot identify a patient on its own word and goes to review.
+    "22823979B" is a check letter or a misread 8 ("228239798"); "S25777740" a prefix or a
+    misread 5. Both readings are plausible, so the number cannot identify a patient on
+    its own word and the document goes to review.
     """
-    return bool(_AMBIGUOUS_TAIL.fullmatch(mrn))
+    return bool(_AMBIGUOUS_MRN.fullmatch(mrn))
 
 
 def clean_org(value: str) -> str | None:

@@ -152,3 +152,8 @@ def test_age_that_contradicts_birth_date_goes_to_review(ex: MetadataExtractor) -
     cls = Classification(doc_type="progress_note", loinc=None, confidence=0.99,
                          candidates=(("progress_note", 0.99),))
     assert "age_mismatch" in review_reasons(cls, e, 0.5)
+
+
+def test_mrn_with_digit_like_prefix_letter_is_ambiguous() -> None:
+    assert mrn_ambiguous("S25777740") and mrn_ambiguous("B1234567")
+    assert not mrn_ambiguous("MR942485") and not mrn_ambiguous("K1234567")
