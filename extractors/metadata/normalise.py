@@ -69,10 +69,13 @@ _NUMERIC = re.compile(rf"(?<![0-9A-Za-z/])(?<!\d[.,])({_N}{{1,4}})\s?([/.-])\s?"
                       rf"({_N}{{1,2}})\s?\2\s?({_N}{{4}}|{_N}{{2}})(?![0-9/])")
 _DATE_SPECKS = re.compile(r"[‘’'`´\"]")
 # A speck inside a four-digit year (after a separator, so "08.19.20" keeps its dots), in
-# a two-digit month or day ("0,2/18/2019") or inside a month's name.
+# a two-digit month or day ("0,2/18/2019"), next to a '/' or '-' ("9/,22/1999") or inside
+# a month's name.
 _YEAR_SPECK = re.compile(r"(?<=[\s,/-][12])[.,](?=\d{3}\b)|(?<=[\s,/-](?:19|20))[.,](?=\d{2}\b)|"
                          r"(?<=\b[12])[.,](?=\d{3}-\d)|(?<=\b[12]\d)[.,](?=\d{2}-\d)|"
                          r"(?<=\b[12]\d{2})[.,](?=\d-\d)|(?<=\b\d)[.,](?=\d[/-]\d)|"
+                         r"(?<=[\s,/-](?:19|20)\d)[.,](?=\d\b)|(?<=\d[/-])[.,](?=\d)|"
+                         r"(?<=\d)[.,](?=[/-]\d)|"
                          r"(?<=[a-z])[.,](?=[a-z]+\.?\s+\d)")
 _MONTH_FIRST = re.compile(r"\b([A-Za-z]{3,9})[.:]?\s*([0-9OlIS]{1,2})(?:st|nd|rd|th)?\s?[,.]?\s*"
                           r"([0-9OlIS]{4})\b")
@@ -152,9 +155,11 @@ def _plausible(*parts: str) -> bool:
                for p in parts)
 
 
-# OCR specks inside a name: "Rey,es", "Vi.cki", "JEFF`REY`", "WAL.KER", and a comma that
+# OCR specks inside a name: "Rey,es", "Vi.cki", "JEFF`REY`", "WAL.KER", "T'hornton" (not
+# "O'Brien" or "D'Arcy": a capital after the apostrophe), and a comma that
 # splits off a family name's last letter or two ("ROLLIN,S, MICHAEL").
 _SPECK_IN_WORD = re.compile(r"(?<=[A-Za-z])[.,`](?=[a-z])|`|(?<=[A-Z]{2})\.(?=[A-Z]{2})|"
+                            r"(?<=[a-z])'(?=[a-z]{2})|"
                             r"(?<=[A-Za-z]{2}),(?=[A-Za-z]{1,2},\s)")
 
 

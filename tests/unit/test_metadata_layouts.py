@@ -157,3 +157,15 @@ def test_age_that_contradicts_birth_date_goes_to_review(ex: MetadataExtractor) -
 def test_mrn_with_digit_like_prefix_letter_is_ambiguous() -> None:
     assert mrn_ambiguous("S25777740") and mrn_ambiguous("B1234567")
     assert not mrn_ambiguous("MR942485") and not mrn_ambiguous("K1234567")
+
+
+@pytest.mark.parametrize(("raw", "want"), [
+    ("9/.2/1998", date(1998, 9, 2)), ("Aug 02, 193,5", date(1935, 8, 2)),
+    ("1984-.04-04", date(1984, 4, 4)), ("1/16,/2008", date(2008, 1, 16))])
+def test_specks_next_to_date_separators(raw: str, want: date) -> None:
+    assert parse_date(raw, birth=True, today=date(2026, 1, 1)) == want
+
+
+def test_apostrophe_speck_inside_a_lower_case_run() -> None:
+    assert parse_person("Deanna Sm'ith, MD") == ("Deanna", "Smith")
+    assert parse_person("O'Brien, Mary") == ("Mary", "O'Brien")
