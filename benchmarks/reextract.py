@@ -5,6 +5,8 @@
 ``chartvault analyze --jsonl`` keeps each document's OCR text in ``text``; OCR is the slow
 step, so rule changes are measured by re-understanding that text (same code path as
 ingest: ``understand`` + ``prediction``) and scoring OUT with ``chartvault evaluate``.
+Rows may carry OCR words as ``pages``: per page a list of [text, confidence] pairs; they
+are passed on, so that review on OCR confidence is measured too.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from chartvault.analyze import prediction
+from chartvault.model import PageText, Word
 from chartvault.pipeline.understand import default_models, understand
 
 
@@ -26,7 +29,10 @@ def main() -> None:
         for line in fin:
             row = json.loads(line)
             text = row.get("text") or ""
-            pred = prediction(row["file"], understand(text, classifier, extractor, 0.5))
+            pages = [PageText(index=i, method="ocr", text="", words=tuple(
+                Word(text=t, left=0, top=0, width=0, height=0, conf=c, line=0) for t, c in pg))
+                for i, pg in enumerate(row.get("pages") or []) if isinstance(pg, list)]
+            pred = prediction(row["file"], understand(text, classifier, extractor, 0.5, pages))
             fout.write(json.dumps(pred) + "\n")
 
 
