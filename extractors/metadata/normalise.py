@@ -160,7 +160,8 @@ def _plausible(*parts: str) -> bool:
 # splits off a family name's last letter or two ("ROLLIN,S, MICHAEL").
 _SPECK_IN_WORD = re.compile(r"(?<=[A-Za-z])[.,`](?=[a-z])|`|(?<=[A-Z]{2})\.(?=[A-Z]{2})|"
                             r"(?<=[a-z])'(?=[a-z]{2})|"
-                            r"(?<=[A-Za-z]{2}),(?=[A-Za-z]{1,2},\s)")
+                            r"(?<=[A-Za-z]{2}),(?!(?i:md|do|np|pa|rn|od|dc|jr|sr|ii|iv),)"
+                            r"(?=[A-Za-z]{1,2},\s)")
 
 
 # A comma with no blank after it, followed by two words the second of which is a full
@@ -172,6 +173,26 @@ _SPECK_OR_COMMA = re.compile(r"[A-Za-z]+\s+[A-Za-z]{3,}\s*$")
 # credential ("Smith,John, MD") the first comma is a speck inside the family name, and
 # where the family name ends cannot be told.
 _SECOND_COMMA = re.compile(r"[A-Za-z'\-]+,\s*([A-Za-z.]+)")
+
+
+def _speck_comma(text: str) -> bool:
+    """A comma between two letters that cannot be the name's own separator.
+
+    With a ", " separator already there ("WILSON, TAYLO,R") or two words before it
+    ("ROGER POWE,LL"), a blank-less comma is a speck: the name is not read rather than
+    guessed. Credentials after the comma ("Smith,John, MD") do not count.
+    """
+    parts = text.split(",")
+    while len(parts) > 1 and parts[-1].strip().split(" ")[0].lower().strip(".") in CREDENTIALS:
+        parts.pop()  # "..., MD", ", PhD": credentials, not name parts
+    core = ",".join(parts)
+    for m in _TIGHT_COMMA.finditer(core):
+        if ", " in core or len(core[:m.start()].split()) >= 2:
+            return True
+    return False
+
+
+_TIGHT_COMMA = re.compile(r"(?<=[A-Za-z]),(?=[A-Za-z])")
 
 
 def parse_person(text: str) -> tuple[str | None, str | None]:
@@ -188,6 +209,8 @@ def parse_person(text: str) -> tuple[str | None, str | None]:
         second = _SECOND_COMMA.match(rest)
         if second and second.group(1).lower().strip(".") not in CREDENTIALS:
             return None, None  # "SHA,FFER, JOSHUA": a speck splits the family name
+        if _speck_comma(text):
+            return None, None  # "WILSON, TAYLO,R", "ROGER POWE,LL": where does a part end?
         fam_tokens = _clean_tokens(family)
         giv_tokens = [t for t in _clean_tokens(rest.replace(",", " ")) if len(t.strip(".")) > 1]
         first_rest = rest.strip().split()[0].lower().strip(".,") if rest.strip() else ""

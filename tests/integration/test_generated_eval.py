@@ -3,7 +3,7 @@
 150 documents from seeds used by no other run (calibration, ``generated_eval.py`` and the
 failure lister use others), half with OCR-like noise, through the same understanding as
 ingest, scored by ``chartvault evaluate``. Floors sit a little under the scores reached
-(metadata 1.3: family/given 0.98, DOB 0.97, sex 0.99, MRN 0.99, service 0.95, facility
+(metadata 1.3.0: family/given 0.98, DOB 0.97, sex 0.99, MRN 0.99, service 0.95, facility
 0.99, misfiles 0) so that a rule that only fits the dev set's layouts shows here.
 """
 

@@ -169,3 +169,13 @@ def test_specks_next_to_date_separators(raw: str, want: date) -> None:
 def test_apostrophe_speck_inside_a_lower_case_run() -> None:
     assert parse_person("Deanna Sm'ith, MD") == ("Deanna", "Smith")
     assert parse_person("O'Brien, Mary") == ("Mary", "O'Brien")
+
+
+@pytest.mark.parametrize("raw", ["WILSON, TAYLO,R", "KNIGHT, C,INDY", "ROGER POWE,LL"])
+def test_speck_comma_inside_a_name_part_is_not_read(raw: str) -> None:
+    assert parse_person(raw) == (None, None)
+
+
+def test_credentials_after_tight_commas_still_read() -> None:
+    assert parse_person("Smith,John, MD") == ("John", "Smith")
+    assert parse_person("Smith,John,MD, PhD") == ("John", "Smith")
