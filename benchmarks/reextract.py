@@ -14,12 +14,20 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from chartvault.analyze import prediction
 from chartvault.model import PageText, Word
 from chartvault.pipeline.understand import default_models, understand
+
+
+def _words(row: dict[str, Any]) -> list[list[tuple[str, float]]]:
+    """Per page [text, confidence] pairs, when the row carries them (``analyze --jsonl``
+    gives ``pages`` as a page count instead)."""
+    pages = row.get("pages")
+    return [pg for pg in pages if isinstance(pg, list)] if isinstance(pages, list) else []
 
 
 def main() -> None:
@@ -31,7 +39,7 @@ def main() -> None:
             text = row.get("text") or ""
             pages = [PageText(index=i, method="ocr", text="", words=tuple(
                 Word(text=t, left=0, top=0, width=0, height=0, conf=c, line=0) for t, c in pg))
-                for i, pg in enumerate(row.get("pages") or []) if isinstance(pg, list)]
+                for i, pg in enumerate(_words(row))]
             pred = prediction(row["file"], understand(text, classifier, extractor, 0.5, pages))
             fout.write(json.dumps(pred) + "\n")
 
