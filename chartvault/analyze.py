@@ -115,7 +115,7 @@ def analyze(paths: Sequence[Path], settings: Settings) -> Iterator[dict[str, Any
                                                "detail": result.detail}}
                 continue
             text = "\f".join(pg.text for pg in result)
-            u = understand(text, classifier, extractor, settings.review_threshold)
+            u = understand(text, classifier, extractor, settings.review_threshold, result)
             yield record_json(file, info, result, u)
 
 

@@ -147,7 +147,7 @@ class IngestRun:
         doc_id = doc_id_for(sha)
         classifier, extractor = default_models()
         text = "\f".join(p.text for p in pages)
-        u = understand(text, classifier, extractor, self.settings.review_threshold)
+        u = understand(text, classifier, extractor, self.settings.review_threshold, pages)
         claim_info = claim.info()
         provenance = Provenance(
             intake=self.intake.name,

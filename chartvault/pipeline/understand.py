@@ -8,14 +8,18 @@ archived, flagged ``needs_review`` with the reasons, and never filed under a gue
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Protocol
 
-from chartvault.model import Classification, Extraction
+from chartvault.model import Classification, Extraction, PageText
+from chartvault.pipeline.ocr_identity import mrn_read_weakly
 
-# Validation flags that mean the identity on the page cannot be trusted as is.
-_IDENTITY_FLAGS = {"conflicting_mrn", "conflicting_name", "conflicting_birth_date"}
+# Validation flags that mean the identity on the page cannot be trusted as is. A printed
+# age that contradicts the date of birth means one of them was misread ("192.2-07-08").
+_IDENTITY_FLAGS = {"conflicting_mrn", "conflicting_name", "conflicting_birth_date",
+                   "age_mismatch"}
 
 
 class DocumentClassifier(Protocol):
@@ -51,15 +55,24 @@ class Understanding:
 
 
 def review_reasons(
-    classification: Classification, extraction: Extraction, threshold: float
+    classification: Classification,
+    extraction: Extraction,
+    threshold: float,
+    pages: Sequence[PageText] = (),
 ) -> tuple[str, ...]:
-    """Why a document must be looked at by a person (empty: file automatically)."""
+    """Why a document must be looked at by a person (empty: file automatically).
+
+    ``pages`` (OCR output with word confidences) lets a record number that OCR itself
+    doubted send the document to review; without them only the text is judged.
+    """
     reasons = []
     if classification.confidence < threshold:
         reasons.append("low_type_confidence")
     if not extraction.identity_established():
         reasons.append("identity_not_established")
     reasons.extend(sorted(_IDENTITY_FLAGS.intersection(extraction.flags)))
+    if mrn_read_weakly(extraction.patient.mrn, pages):
+        reasons.append("low_ocr_confidence_mrn")
     return tuple(reasons)
 
 
@@ -68,11 +81,12 @@ def understand(
     classifier: DocumentClassifier,
     extractor: MetadataExtractor,
     threshold: float,
+    pages: Sequence[PageText] = (),
 ) -> Understanding:
-    """Classify and extract one document's text."""
+    """Classify and extract one document's text (``pages``: its OCR words, if any)."""
     cls = classifier.classify(text)
     ex = extractor.extract(text)
-    reasons = review_reasons(cls, ex, threshold)
+    reasons = review_reasons(cls, ex, threshold, pages)
     return Understanding(cls, ex, bool(reasons), reasons)
 
 

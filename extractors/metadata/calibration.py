@@ -27,7 +27,7 @@ NOISE_RATE = 0.015
 PRIOR = {"inline": 0.9, "below": 0.85, "table": 0.9, "letterhead": 0.8,
          "letterhead_weak": 0.55, "signature": 0.85, "signature_weak": 0.6, "dateline": 0.75,
          "phrase": 0.8, "pronoun": 0.65, "admission": 0.8, "narrative": 0.6, "today": 0.6,
-         "generic": 0.5}
+         "generic": 0.5, "band": 0.8}
 CONFLICT_FACTOR = 0.5
 
 

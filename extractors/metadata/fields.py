@@ -50,6 +50,16 @@ _LEAD_SPECKS = "‘’'`\"-*.,_|•·»«~"
 HEAD_LINES = 40  # the form head: where label slips are worth looking for
 
 
+# A capitalised word right before a one-word label that is an organisation noun ("Hospital",
+# "Group", "Practice"), in the same cell: the label is the tail of an organisation's name.
+_ORG_TAIL = re.compile(r"[A-Z][\w.'&-]* $")
+
+
+# A word right before a bare "Name" label, in the same cell: the name of something else
+# ("Procedure Name", "Drug Name"); patient name labels are matched whole before this.
+_WORD_BEFORE = re.compile(r"[A-Za-z][\w.'-]* $")
+
+
 def _label_at(line: str, words: list[re.Match[str]], p: int, fuzzy: bool
               ) -> tuple[int, str] | None:
     """(label start, field) of the longest known phrase that ends at ``p``."""
@@ -61,6 +71,11 @@ def _label_at(line: str, words: list[re.Match[str]], p: int, fuzzy: bool
         if not phrase or not phrase[0].isalpha() or _TWO_DIGITS.search(phrase):
             continue  # a date's tail ("22, 1976 Sex") is no label; "D0B" is
         field = label_field(phrase.replace("0", "o"), fuzzy=fuzzy and k <= 4)
+        if field and k == 1 and _ORG_HEAD.fullmatch(phrase.rstrip(" #")) \
+                and _ORG_TAIL.search(line, 0, first.start() + lead):
+            return None  # "Mercy Hospital: Title" is a letterhead, not "Hospital:" (MRN)
+        if field == "name" and k == 1 and _WORD_BEFORE.search(line, 0, first.start() + lead):
+            return first.start() + lead, "ignore"  # "Procedure Name:", "Test Name:"
         if field:
             if field == "document" and phrase.strip().lower() == "d" \
                     and line[:first.start()].strip():
@@ -302,6 +317,9 @@ _ORG_HEAD = re.compile(r"\b(hospitals?|center|centre|clinic|associates|group|pra
 _TITLE_CASE_WORD = re.compile(r"(?:[A-Z][a-z'&.\-]+|of|and|the|&|at|for)$")
 
 
+_TITLE_SEP = re.compile(r"\s*:\s+|\s+[-\u2013\u2014|]\s+")
+
+
 def _letterhead_name(cells: list[str]) -> str:
     """The organisation's name from the cells of a letterhead line.
 
@@ -309,7 +327,9 @@ def _letterhead_name(cells: list[str]) -> str:
     title-case words are joined until the name ends in an organisation noun (Clinic,
     Center, Associates ...); an upper-case or title-word cell ("PROGRESS NOTE") is the
     document title, right-aligned, and ends the name. "Org: Health Summary" and a name
-    printed twice ("Org Org: Title", two cells run together) keep the organisation.
+    printed twice ("Org Org: Title", two cells run together) keep the organisation; so does
+    "Org - TITLE" / "Org | Title" when the head ends in an organisation noun or the tail is
+    a title (upper case or a title word): a document title never extends a facility.
     """
     name = cells[0]
     for cell in cells[1:]:
@@ -319,9 +339,11 @@ def _letterhead_name(cells: list[str]) -> str:
         if not all(_TITLE_CASE_WORD.match(w) for w in words) or _TITLE_WORDS.search(cell):
             break
         name = f"{name} {cell}"
-    head, colon, tail = name.partition(":")
-    if colon and _TITLE_WORDS.search(tail) and head.strip():
-        name = head
+    sep = _TITLE_SEP.search(name)
+    if sep and name[:sep.start()].strip():
+        head, tail = name[:sep.start()], name[sep.end():]
+        if _ORG_HEAD.search(head) or _TITLE_WORDS.search(tail) or tail.isupper():
+            name = head  # "Mercy Clinic - LAB REPORT", "Org: Health Summary", "Org | H&P"
     words = name.split()
     for k in range(len(words) // 2, 1, -1):
         if words[:k] == words[k:2 * k]:
@@ -483,9 +505,10 @@ def npis(text: str) -> list[Candidate]:
     return [Candidate("npi", m.group(1), m.start(1), "inline") for m in _NPI.finditer(text)]
 
 
-def candidates(text: str) -> list[Candidate]:
-    """Every candidate of every field, in text order."""
-    lines = lines_of(text)
+def candidates(text: str, lines: list[Line] | None = None) -> list[Candidate]:
+    """Every candidate of every field found by this module's layouts, in text order."""
+    if lines is None:
+        lines = lines_of(text)
     rows = label_rows(lines)
     found = inline_pairs(lines, set(rows))
     found += header_tables(lines, rows)

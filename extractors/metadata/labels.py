@@ -14,7 +14,7 @@ from functools import lru_cache
 FIELD_LABELS: dict[str, tuple[str, ...]] = {
     "name": ("patient name", "patient's name", "pt name", "name of patient", "patient",
              "name", "re", "client name", "patient full name", "pt", "member name",
-             "resident name", "re patient"),
+             "resident name", "re patient", "full name", "legal name", "patient full name"),
     "family": ("last name", "surname", "family name", "patient last name"),
     "given": ("first name", "given name", "patient first name"),
     "dob": ("date of birth", "birth date", "birthdate", "dob", "d.o.b.", "d.o.b", "born",
@@ -39,7 +39,8 @@ FIELD_LABELS: dict[str, tuple[str, ...]] = {
                 "appointment date", "date of evaluation", "evaluation date",
                 "examination date", "date of examination", "date performed",
                 "date of collection", "procedure performed on", "ed visit date",
-                "date of ed visit", "arrival date"),
+                "date of ed visit", "arrival date", "ed visit", "collected", "date received",
+                "received date", "received", "specimen collected", "specimen received"),
     "admission": ("admission date", "date of admission", "admit date", "admitted",
                   "date admitted"),
     "discharge": ("discharge date", "date of discharge", "discharged", "date discharged"),

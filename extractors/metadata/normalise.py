@@ -23,10 +23,20 @@ CREDENTIALS = {"md", "do", "np", "pa", "pa-c", "pac", "rn", "phd", "facp", "facs
                "esq", "cnp", "pharmd", "dnp", "crnp", "arnp", "lpn", "msn", "bsn", "frcs",
                "frcp", "frcpc", "mrcp", "lcsw", "psyd", "rpa", "dc"}
 TITLES = {"dr", "dr.", "mr", "mr.", "mrs", "mrs.", "ms", "ms.", "miss", "prof", "prof.",
-          "doctor", "/s/"}
+          "doctor", "/s/", "patient"}
 # Words that end up in a name slot by layout accident, never names of people.
 NOT_NAMES = {"patient", "name", "unknown", "none", "n/a", "na", "date", "dob", "sex", "male",
-             "female", "mrn", "of", "the", "and", "report", "summary", "note"}
+             "female", "mrn", "of", "the", "and", "report", "summary", "note",
+             # column and section headings that a "Name" column label runs into
+             # ("Name : Reaction Notes" over an allergy table): never a person
+             "notes", "reaction", "reactions", "comments", "comment", "status", "description",
+             "allergies", "allergy", "medications", "medication", "problems", "problem",
+             "results", "result", "value", "values", "type", "code", "codes", "dose",
+             "route", "frequency", "instructions", "start", "end", "onset", "severity",
+             "history", "plan", "reason", "diagnosis", "diagnoses", "findings", "impression",
+             "procedure", "procedures", "vitals", "signs", "test", "tests", "units", "range",
+             "reference", "flag", "sig", "quantity", "refills", "manufacturer", "lot",
+             "provider", "physician", "facility", "location", "address", "phone"}
 
 
 def fix_digits(s: str) -> str:
@@ -55,9 +65,18 @@ def _mk(y: int, m: int, d: int) -> date | None:
 
 
 _N = r"[0-9OolIS|BZDi!]"
-_NUMERIC = re.compile(rf"(?<![0-9A-Za-z/])({_N}{{1,4}})\s?([/.-])\s?({_N}{{1,2}})\s?\2\s?"
-                      rf"({_N}{{4}}|{_N}{{2}})(?![0-9/])")
+_NUMERIC = re.compile(rf"(?<![0-9A-Za-z/])(?<!\d[.,])({_N}{{1,4}})\s?([/.-])\s?"
+                      rf"({_N}{{1,2}})\s?\2\s?({_N}{{4}}|{_N}{{2}})(?![0-9/])")
 _DATE_SPECKS = re.compile(r"[‘’'`´\"]")
+# A speck inside a four-digit year (after a separator, so "08.19.20" keeps its dots), in
+# a two-digit month or day ("0,2/18/2019"), next to a '/' or '-' ("9/,22/1999") or inside
+# a month's name.
+_YEAR_SPECK = re.compile(r"(?<=[\s,/-][12])[.,](?=\d{3}\b)|(?<=[\s,/-](?:19|20))[.,](?=\d{2}\b)|"
+                         r"(?<=\b[12])[.,](?=\d{3}-\d)|(?<=\b[12]\d)[.,](?=\d{2}-\d)|"
+                         r"(?<=\b[12]\d{2})[.,](?=\d-\d)|(?<=\b\d)[.,](?=\d[/-]\d)|"
+                         r"(?<=[\s,/-](?:19|20)\d)[.,](?=\d\b)|(?<=\d[/-])[.,](?=\d)|"
+                         r"(?<=\d)[.,](?=[/-]\d)|"
+                         r"(?<=[a-z])[.,](?=[a-z]+\.?\s+\d)")
 _MONTH_FIRST = re.compile(r"\b([A-Za-z]{3,9})[.:]?\s*([0-9OlIS]{1,2})(?:st|nd|rd|th)?\s?[,.]?\s*"
                           r"([0-9OlIS]{4})\b")
 _DAY_FIRST = re.compile(r"\b([0-9OlIS]{1,2})[\s-]*([A-Za-z]{3,9})\.?[\s,-]*([0-9OlIS]{4}|"
@@ -69,6 +88,7 @@ def parse_date(text: str, *, birth: bool = False, today: date | None = None) -> 
     """First date in ``text`` (US order for numeric dates; ISO when the year leads)."""
     today = today or date.today()
     text = _DATE_SPECKS.sub("", text)  # "Dec 14, '2020": a speck, not part of the date
+    text = _YEAR_SPECK.sub("", text)  # "1.938", "19.40", "Septembe,r": specks inside
     best: tuple[int, date] | None = None
 
     def offer(pos: int, value: date | None) -> None:
@@ -116,7 +136,7 @@ _NAME_TOKEN = re.compile(r"[A-Za-z\u00c0-\u024f][A-Za-z\u00c0-\u024f'\-.]*")
 def _clean_tokens(text: str) -> list[str]:
     out = []
     for w in re.split(r"\s+", text.strip()):
-        w = w.strip(",;:")
+        w = w.strip(",;:").lstrip("`'‘’.,")  # "KIM,' DAVID", "Lopez,. John": OCR specks
         lw = w.lower()
         if not w or lw in TITLES:
             continue
@@ -135,7 +155,44 @@ def _plausible(*parts: str) -> bool:
                for p in parts)
 
 
-_SPECK_IN_WORD = re.compile(r"(?<=[A-Za-z])[.,`](?=[a-z])")
+# OCR specks inside a name: "Rey,es", "Vi.cki", "JEFF`REY`", "WAL.KER", "T'hornton" (not
+# "O'Brien" or "D'Arcy": a capital after the apostrophe), and a comma that
+# splits off a family name's last letter or two ("ROLLIN,S, MICHAEL").
+_SPECK_IN_WORD = re.compile(r"(?<=[A-Za-z])[.,`](?=[a-z])|`|(?<=[A-Z]{2})\.(?=[A-Z]{2})|"
+                            r"(?<=[a-z])'(?=[a-z]{2})|"
+                            r"(?<=[A-Za-z]{2}),(?!(?i:md|do|np|pa|rn|od|dc|jr|sr|ii|iv),)"
+                            r"(?=[A-Za-z]{1,2},\s)")
+
+
+# A comma with no blank after it, followed by two words the second of which is a full
+# word: "DOE,JANE MARIE" and OCR's "JEF,FREY BURNETT" look alike, so neither is read.
+_SPECK_OR_COMMA = re.compile(r"[A-Za-z]+\s+[A-Za-z]{3,}\s*$")
+
+
+# "A,B, C": a comma with no blank after it and a second comma later; unless C is a
+# credential ("Smith,John, MD") the first comma is a speck inside the family name, and
+# where the family name ends cannot be told.
+_SECOND_COMMA = re.compile(r"[A-Za-z'\-]+,\s*([A-Za-z.]+)")
+
+
+def _speck_comma(text: str) -> bool:
+    """A comma between two letters that cannot be the name's own separator.
+
+    With a ", " separator already there ("WILSON, TAYLO,R") or two words before it
+    ("ROGER POWE,LL"), a blank-less comma is a speck: the name is not read rather than
+    guessed. Credentials after the comma ("Smith,John, MD") do not count.
+    """
+    parts = text.split(",")
+    while len(parts) > 1 and parts[-1].strip().split(" ")[0].lower().strip(".") in CREDENTIALS:
+        parts.pop()  # "..., MD", ", PhD": credentials, not name parts
+    core = ",".join(parts)
+    for m in _TIGHT_COMMA.finditer(core):
+        if ", " in core or len(core[:m.start()].split()) >= 2:
+            return True
+    return False
+
+
+_TIGHT_COMMA = re.compile(r"(?<=[A-Za-z]),(?=[A-Za-z])")
 
 
 def parse_person(text: str) -> tuple[str | None, str | None]:
@@ -147,6 +204,13 @@ def parse_person(text: str) -> tuple[str | None, str | None]:
         return None, None
     if "," in text:
         family, _, rest = text.partition(",")
+        if _SPECK_OR_COMMA.match(rest):
+            return None, None  # "JEF,FREY BURNETT": "DOE,JANE" or a speck? Not a guess.
+        second = _SECOND_COMMA.match(rest)
+        if second and second.group(1).lower().strip(".") not in CREDENTIALS:
+            return None, None  # "SHA,FFER, JOSHUA": a speck splits the family name
+        if _speck_comma(text):
+            return None, None  # "WILSON, TAYLO,R", "ROGER POWE,LL": where does a part end?
         fam_tokens = _clean_tokens(family)
         giv_tokens = [t for t in _clean_tokens(rest.replace(",", " ")) if len(t.strip(".")) > 1]
         first_rest = rest.strip().split()[0].lower().strip(".,") if rest.strip() else ""
@@ -157,6 +221,8 @@ def parse_person(text: str) -> tuple[str | None, str | None]:
     tokens = [t for i, t in enumerate(_clean_tokens(text)) if len(t.strip(".")) > 1 or i == 0]
     if len(tokens) < 2 or len(tokens) > 4:
         return None, None
+    if not (tokens[0][:1].isupper() and tokens[-1][:1].isupper()):
+        return None, None  # "Transesophageal echocardiogram": names are capitalised
     g, f = canonical_name_part(tokens[0]), canonical_name_part(tokens[-1])
     return (g, f) if _plausible(g, f) and len(g.strip(".")) > 1 else (None, None)
 
@@ -178,7 +244,7 @@ def clean_mrn(value: str, *, labelled: bool = True) -> str | None:
         return None
     if len(first.split()) > 1 and re.fullmatch(r"[0-9OolIS\- ]+", first):
         token = first  # "123 456 789" split by OCR
-    token = re.sub(r"[-/. ]", "", token)
+    token = re.sub(r"[-/. ]|(?<=\w)[,'`‘’](?=\w)", "", token)  # "MR3,11564": a speck
     if not token or not re.fullmatch(r"[A-Za-z0-9|!]+", token):
         return None
     head = re.match(r"[A-Za-z]{0,3}", token)
@@ -196,6 +262,49 @@ def clean_mrn(value: str, *, labelled: bool = True) -> str | None:
     if digits * 3 < len(token) and len(token) < 12:
         return None  # mostly letters: a word, not a record number
     return token
+
+
+_ORG_SPECK = re.compile(r"(?<=[a-z])[.,`](?=[a-z])|(?<=[a-z])'(?=[a-z]{2})|`")
+_DIGIT_IN_WORD = re.compile(r"\b(?=\w*[A-Za-z])(?=\w*[0158])[A-Za-z0158]+\b")
+_WORD_DIGITS = {"0": "o", "1": "l", "5": "s", "8": "b"}
+
+
+_AMBIGUOUS_MRN = re.compile(r"[A-Z]{0,3}\d{5,}[BZ]|[BSZO]\d{5,}")
+
+
+def mrn_ambiguous(mrn: str) -> bool:
+    """A record number OCR may have misread either way: a lone digit-like letter at an end.
+
+    "22823979B" is a check letter or a misread 8 ("228239798"); "S25777740" a prefix or a
+    misread 5. Both readings are plausible, so the number cannot identify a patient on
+    its own word and the document goes to review.
+    """
+    return bool(_AMBIGUOUS_MRN.fullmatch(mrn))
+
+
+def clean_org(value: str) -> str | None:
+    """An organisation's name without OCR specks and look-alike digits, or None.
+
+    "H0spital", "5t. Mary", "Surgica1", "Hea,lth": a word of letters with a 0/1/5/8 in it
+    is a word misread, not a number (names of organisations that hold real digits keep
+    them: only words that mix letters with look-alike digits alone are changed).
+    """
+    def letters(m: re.Match[str]) -> str:
+        w = m.group(0)
+        out = []
+        for i, ch in enumerate(w):
+            low = _WORD_DIGITS.get(ch)
+            if low is None:
+                out.append(ch)
+                continue
+            nxt = w[i + 1:i + 2]
+            upper = (i == 0 and not w[1:].isupper()) or (w.replace(ch, "").isupper()) \
+                or (nxt.isupper() and i == 0)
+            out.append(low.upper() if upper else low)
+        return "".join(out)
+
+    name = _DIGIT_IN_WORD.sub(letters, _ORG_SPECK.sub("", value)).strip(" .,:;'")
+    return name or None
 
 
 def npi_valid(npi: str) -> bool:

@@ -20,7 +20,7 @@ from spacy.language import Language
 from spacy.tokenizer import Tokenizer
 from spacy.tokens import Doc
 
-from extractors.metadata import fields as F
+from extractors.metadata import bands as B
 from extractors.metadata.normalise import CPT, ICD10
 from extractors.metadata.resolve import resolve
 
@@ -45,7 +45,7 @@ def _span(doc: Doc, start: int, end: int, label: str) -> Any:
 @Language.component("chart_fields", assigns=["doc.spans", "doc._.candidates"])
 def chart_fields(doc: Doc) -> Doc:
     """Find field candidates."""
-    cands = F.candidates(text_of(doc))
+    cands = B.candidates(text_of(doc))
     doc._.candidates = cands
     spans = [_span(doc, c.start, c.start + len(c.value), c.field) for c in cands
              if c.kind not in ("pronoun", "today")]

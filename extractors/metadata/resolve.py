@@ -19,9 +19,11 @@ from extractors.metadata.calibration import confidence_for
 from extractors.metadata.fields import Candidate
 from extractors.metadata.normalise import (
     clean_mrn,
+    clean_org,
     cpt_valid,
     fix_digits,
     icd10_valid,
+    mrn_ambiguous,
     npi_valid,
     parse_date,
     parse_person,
@@ -31,10 +33,10 @@ from extractors.metadata.normalise import (
 LABELLED = ("inline", "below", "table")
 # Evidence kinds by field, strongest first; kinds in one tuple share a rank.
 RANKS: dict[str, tuple[tuple[str, ...], ...]] = {
-    "name": (LABELLED,),
-    "mrn": (LABELLED,),
+    "name": (LABELLED, ("band",)),
+    "mrn": (LABELLED, ("band",)),
     "dob": (LABELLED,),
-    "sex": (LABELLED, ("phrase",), ("pronoun",)),
+    "sex": (LABELLED, ("band",), ("phrase",), ("pronoun",)),
     "service": (LABELLED, ("admission",), ("narrative",), ("today",)),
     "document": (LABELLED, ("dateline",), ("generic",)),
     "author": (("signature",), LABELLED, ("signature_weak",)),
@@ -144,6 +146,9 @@ def resolve(cands: Sequence[Candidate], codes: Sequence[tuple[str, str]],
             conf[key] = confidence_for(key, *ev.split("|"))
     mrn = note("patient.mrn", "mrn", pick(f.get("mrn", []), "mrn",
                                           lambda c: clean_mrn(c.value), key=_letters))
+    if mrn and mrn_ambiguous(mrn):
+        flags.append("conflicting_mrn")  # two readings of one print: not a safe key
+        conf["patient.mrn"] = min(conf["patient.mrn"], 0.5)
     dob = note("patient.birth_date", "dob", pick(
         f.get("dob", []), "dob", lambda c: parse_date(c.value, birth=True, today=today)))
     sex_cands = f.get("sex", [])
@@ -170,7 +175,7 @@ def resolve(cands: Sequence[Candidate], codes: Sequence[tuple[str, str]],
         f.get("author", []), "author", _person, key=lambda v: (_letters(v[0]), _letters(v[1])),
         last=("signature", "signature_weak")))
     facility = note("facility", "facility", pick(
-        f.get("facility", []), "facility", lambda c: c.value.strip() or None, key=_letters))
+        f.get("facility", []), "facility", lambda c: clean_org(c.value), key=_letters))
 
     npi = None
     for c in f.get("npi", []):
