@@ -39,6 +39,10 @@ def _catalog(settings: Settings) -> Any:
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     settings = _settings(args)
+    from extractors.pool import prestart
+
+    # The OCR workers come up while Prefect is imported and the flow starts.
+    prestart(settings.ocr.worker_count())
     from flows.ingest import ingest
 
     t0 = time.perf_counter()
