@@ -5,6 +5,11 @@ most ``2 x workers`` pages are in flight and documents are pulled from the calle
 iterable only as room frees up, so memory stays flat however large the batch. Each
 document is yielded as soon as its last page is done. A page that fails makes its whole
 document a QuarantineError (never a silently empty page); the run goes on.
+
+Starting the pool costs a second or more (the fork server, then every worker importing
+OpenCV, NumPy and Pillow). ``prestart`` lets an entry point begin that before it imports
+Prefect and loads its models; the next PagePool with the same settings adopts the warm
+pool, so the cores are busy with pages rather than imports when the first one arrives.
 """
 
 from __future__ import annotations
@@ -36,6 +41,35 @@ def _init_worker() -> None:
         pass
 
 
+def _ready() -> int:
+    """No-op task that makes a worker start (and import) before the first page arrives."""
+    return os.getpid()
+
+
+def _new_executor(workers: int) -> ProcessPoolExecutor:
+    ctx = multiprocessing.get_context("forkserver")
+    # Imported once in the fork server, then shared by every worker it forks.
+    ctx.set_forkserver_preload(["extractors.ocr"])
+    pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker)
+    for _ in range(workers):
+        pool.submit(_ready)
+    return pool
+
+
+_prestarted: dict[int, ProcessPoolExecutor] = {}
+
+
+def prestart(workers: int) -> None:
+    """Start a pool of ``workers`` processes now, for the next PagePool to adopt.
+
+    Returns at once: the workers come up in the background, while the caller goes on
+    with its own start-up (imports, Prefect, models).
+    """
+    workers = max(1, workers)
+    if workers not in _prestarted:
+        _prestarted[workers] = _new_executor(workers)
+
+
 def _read(ref: PageRef, options: OcrOptions) -> PageText | QuarantineError:
     try:
         return read_page(ref, options)
@@ -61,9 +95,8 @@ class PagePool:
         self._pool: ProcessPoolExecutor | None = None
 
     def __enter__(self) -> PagePool:
-        ctx = multiprocessing.get_context("forkserver")
-        self._pool = ProcessPoolExecutor(self.workers, mp_context=ctx,
-                                         initializer=_init_worker)
+        warm = _prestarted.pop(self.workers, None)
+        self._pool = warm if warm is not None else _new_executor(self.workers)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

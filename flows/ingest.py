@@ -1,19 +1,23 @@
 """The ingest flow: intake folder -> archive, as Prefect tasks over plain steps.
 
 Reads top to bottom like the records room's process: claim what the scanners left,
-open each file (or quarantine it), OCR all pages of all files in one bounded pool, then
-file each document as soon as its pages are done. Parameters are intake names; tasks
-pass claims (random ids and paths inside our custody area), never text or names.
-Results are not persisted: for us they would be patient data.
+open each file (or quarantine it) as the pool has room, OCR all pages of all files in one
+bounded pool, and file each document as soon as its pages are done. Filing runs in one
+background thread (the flow's task runner), so the OCR pool is never left waiting while a
+document is classified, stored and catalogued. Parameters are intake names; tasks pass
+claims (random ids and paths inside our custody area), never text or names. Results are
+not persisted: for us they would be patient data.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, cast
 
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
+from prefect.futures import PrefectFuture
+from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
 from chartvault.catalog import Catalog
 from chartvault.errors import phi_safe
@@ -27,16 +31,11 @@ from storage.factory import open_store
 
 log = logging.getLogger(__name__)
 
-@task(name="claim-and-inspect", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE,
+@task(name="claim", retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE,
       persist_result=False)
-def claim_files(run: IngestRun) -> list[tuple[Claim, SourceInfo]]:
-    """Take every settled file into custody and open it; unreadable ones go to quarantine."""
-    work = []
-    for claim in run.claim_all():
-        info = run.inspect(claim)
-        if isinstance(info, SourceInfo):
-            work.append((claim, info))
-    return work
+def claim_files(run: IngestRun) -> list[Claim]:
+    """Take every settled file into custody (opening them is left to the OCR step)."""
+    return run.claim_all()
 
 
 @task(name="file-document", task_run_name="file-{claim.claim_id}", retries=2,
@@ -52,13 +51,16 @@ def run_intake(settings: Settings, intake_name: str, catalog: Catalog) -> dict[s
     intake = next(i for i in settings.intakes if i.name == intake_name)
     run = IngestRun(settings, intake, open_store(settings), catalog)
     catalog.start_batch(run.batch_id, intake.name, settings.user)
-    work = claim_files(run)
-    failed = []
-    for claim, info, pages in run.read_pages(work):
+    claims = claim_files(run)
+    filing: list[tuple[Claim, PrefectFuture[Filed]]] = []
+    for claim, info, pages in run.read_pages(claims):
         if isinstance(pages, Quarantined):
             continue
-        state = file_document(run, claim, info, return_state=True)
-        if state.is_failed():
+        filing.append((claim, file_document.submit(run, claim, info)))
+    failed = []
+    for claim, future in filing:
+        future.wait()
+        if future.state.is_failed():
             # Left in custody: the next run finds the claim again and retries it.
             failed.append(claim.claim_id)
             log.warning("claim %s not filed; kept in custody for the next run", claim.claim_id)
@@ -78,7 +80,13 @@ def run_intake(settings: Settings, intake_name: str, catalog: Catalog) -> dict[s
     }
 
 
-@flow(name="ingest", persist_result=False, log_prints=False)
+# One filing thread: documents are filed one at a time, in the order their OCR finished,
+# while the main thread keeps the OCR pool fed. (The cast: Prefect types the flow's
+# runner parameter invariantly, so its own thread runner does not match without it.)
+_FILING_RUNNER = cast("TaskRunner[PrefectFuture[Any]]", ThreadPoolTaskRunner(max_workers=1))
+
+
+@flow(name="ingest", persist_result=False, log_prints=False, task_runner=_FILING_RUNNER)
 def ingest(intake: str | None = None) -> list[dict[str, Any]]:
     """Ingest one configured intake folder, or all of them."""
     settings = Settings()

@@ -12,7 +12,7 @@ import json
 import logging
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -110,22 +110,36 @@ class IngestRun:
             return self.quarantine(claim, err.reason, err.detail)
 
     def read_pages(
-        self, work: list[tuple[intake_mod.Claim, SourceInfo]]
+        self, claims: Iterable[intake_mod.Claim]
     ) -> Iterator[tuple[intake_mod.Claim, SourceInfo, list[PageText] | Quarantined]]:
-        """OCR every page of every claim in one bounded pool; yields claims as they finish."""
-        by_id = {c.claim_id: (c, info) for c, info in work}
-        todo: list[tuple[str, SourceInfo]] = []
-        for claim, info in work:
+        """Open and OCR every claim in one bounded pool; yields claims as they finish.
+
+        Files are opened as the pool has room for their pages, not all before it starts,
+        so the first pages are being read while later files are still being inspected.
+        Unreadable files are quarantined on the way and not yielded.
+        """
+        todo: dict[str, tuple[intake_mod.Claim, SourceInfo]] = {}
+        fresh: list[intake_mod.Claim] = []
+        for claim in claims:
             if claim.pages_path.exists():  # OCR done by an earlier, interrupted run
-                pages = _load_pages(claim.pages_path)
-                yield claim, info, pages
+                info = self.inspect(claim)
+                if isinstance(info, SourceInfo):
+                    yield claim, info, _load_pages(claim.pages_path)
             else:
-                todo.append((claim.claim_id, info))
-        if not todo:
+                fresh.append(claim)
+        if not fresh:
             return
+
+        def opened() -> Iterator[tuple[str, SourceInfo]]:
+            for claim in fresh:
+                info = self.inspect(claim)
+                if isinstance(info, SourceInfo):
+                    todo[claim.claim_id] = (claim, info)
+                    yield claim.claim_id, info
+
         with PagePool(self.settings.ocr.worker_count(), self.options) as pool:
-            for claim_id, result in pool.run(todo):
-                claim, info = by_id[claim_id]
+            for claim_id, result in pool.run(opened()):
+                claim, info = todo.pop(claim_id)
                 if isinstance(result, QuarantineError):
                     yield claim, info, self.quarantine(claim, result.reason, result.detail)
                     continue
