@@ -101,7 +101,7 @@ def analyze(paths: Sequence[Path], settings: Settings) -> Iterator[dict[str, Any
             yield {"file": str(path), "error": {"reason": err.reason.value, "detail": err.detail}}
             continue
         infos[key] = (str(path), info)
-    classifier, extractor = default_models()
+    classifier, extractor = default_models(settings.classifier_model)
     options = OcrOptions(
         language=settings.ocr.language,
         timeout_s=settings.ocr.page_timeout_s,

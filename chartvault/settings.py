@@ -108,6 +108,9 @@ class Settings(BaseSettings):
     schedules: ScheduleSettings = ScheduleSettings()
     intakes: list[IntakeFolder] = Field(default_factory=lambda: [IntakeFolder(name="default")])
     review_threshold: float = Field(0.5, description="Below this type confidence: review.")
+    classifier_model: Path | None = Field(
+        None, description="Document-type model written by `chartvault train` (default: the "
+        "shipped model built by set-up).")
     keep_processed: bool = Field(
         False, description="Keep intake copies under processed/ after archiving (else delete)."
     )

@@ -159,7 +159,7 @@ class IngestRun:
         source = claim.source
         sha = file_sha256(source)
         doc_id = doc_id_for(sha)
-        classifier, extractor = default_models()
+        classifier, extractor = default_models(self.settings.classifier_model)
         text = "\f".join(p.text for p in pages)
         u = understand(text, classifier, extractor, self.settings.review_threshold, pages)
         claim_info = claim.info()

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import Protocol
 
 from chartvault.model import Classification, Extraction, PageText
@@ -90,10 +91,15 @@ def understand(
     return Understanding(cls, ex, bool(reasons), reasons)
 
 
-@lru_cache(maxsize=1)
-def default_models() -> tuple[DocumentClassifier, MetadataExtractor]:
-    """The shipped classifier and extractor, loaded once per process."""
+@lru_cache(maxsize=2)
+def default_models(classifier_model: Path | None = None
+                   ) -> tuple[DocumentClassifier, MetadataExtractor]:
+    """The classifier and extractor, loaded once per process.
+
+    ``classifier_model``: a site's model written by ``chartvault train``; the shipped
+    one (built by set-up) when None.
+    """
     from classifiers.doctype import DocTypeClassifier
     from extractors.metadata import MetadataExtractor as ChartMetadata
 
-    return DocTypeClassifier.load(), ChartMetadata()
+    return DocTypeClassifier.load(classifier_model), ChartMetadata()
