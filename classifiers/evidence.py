@@ -165,6 +165,7 @@ def ccd_sections(text: str) -> int:
 
 
 _TITLE_SEP = re.compile(r"\s{2,}|:\s|\s[-|]\s")  # "Facility  TITLE", "Title - Facility"
+_OPENING_SEP = re.compile(r"\s{2,}|\s*:\s|\s[-|]\s")
 
 
 def title_type(text: str) -> str | None:
@@ -180,11 +181,13 @@ def title_type(text: str) -> str | None:
         line = re.sub(r" +", " ", line)
         if not line or len(line) > 70:
             continue
-        framed = bool(_TITLE_SEP.search(raw.strip()))
+        stripped = raw.strip()
+        framed = bool(_TITLE_SEP.search(stripped))
+        head = re.sub(r"[^a-z& ]", " ", stripped)  # same length as the line
         for key, titles in TITLE_EVIDENCE.items():
             for t in titles:
                 if line == t or (len(t) > 6 and framed and (
-                        line.endswith(" " + t) or _opens(raw, t))):
+                        line.endswith(" " + t) or _opens(head, stripped, t))):
                     if best is None or len(t) > best[0]:
                         best = (len(t), key)
         if best:
@@ -192,13 +195,15 @@ def title_type(text: str) -> str | None:
     return None
 
 
-def _opens(raw: str, title: str) -> bool:
-    """The line starts with ``title`` followed directly by a separator."""
-    head = re.sub(r"[^a-z& ]", " ", raw.strip().lower())  # same length as the line
+def _opens(head: str, line: str, title: str) -> bool:
+    """The line starts with ``title`` followed directly by a separator.
+
+    ``head`` is the lower-cased ``line`` with every other character blanked, computed once
+    per line by the caller (this runs for every title on every framed line).
+    """
     if not head.startswith(title):
         return False
-    rest = raw.strip()[len(title):]
-    return bool(re.match(r"\s{2,}|\s*:\s|\s[-|]\s", rest))
+    return bool(_OPENING_SEP.match(line, len(title)))
 
 
 def rule_scores(text: str, cats: dict[str, float]) -> dict[str, float]:

@@ -14,6 +14,7 @@ from typing import Any
 
 from faker import Faker
 
+from chartvault.npi import npi_check_digit
 from chartvault.synth import content_bank as B
 from chartvault.synth.model import Block
 
@@ -22,16 +23,8 @@ DATE_STYLES = ("us", "us", "us", "iso", "long", "short_month", "dmy", "us2")
 
 def npi(rng: random.Random) -> str:
     """A valid NPI: Luhn check digit over "80840" + the first nine digits."""
-    base = [rng.randint(1, 2)] + [rng.randint(0, 9) for _ in range(8)]
-    digits = [int(c) for c in "80840"] + base
-    total = 0
-    for i, dgt in enumerate(reversed(digits)):
-        if i % 2 == 0:
-            dgt *= 2
-            dgt = dgt - 9 if dgt > 9 else dgt
-        total += dgt
-    check = (10 - total % 10) % 10
-    return "".join(map(str, base)) + str(check)
+    base = "".join(map(str, [rng.randint(1, 2)] + [rng.randint(0, 9) for _ in range(8)]))
+    return base + str(npi_check_digit(base))
 
 
 def _date(value: Any) -> date | None:

@@ -11,6 +11,8 @@ import re
 from datetime import date
 from typing import Literal
 
+from chartvault.npi import npi_check_digit
+
 MONTHS = {m: i for i, m in enumerate(
     ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1)}
 _DIGIT_FIX = str.maketrans({"O": "0", "o": "0", "D": "0", "Q": "0", "l": "1", "I": "1",
@@ -309,16 +311,7 @@ def clean_org(value: str) -> str | None:
 
 def npi_valid(npi: str) -> bool:
     """10 digits whose Luhn check over '80840' + the first nine digits holds."""
-    if not re.fullmatch(r"\d{10}", npi):
-        return False
-    digits = [int(c) for c in "80840" + npi[:9]]
-    total = 0
-    for i, dgt in enumerate(reversed(digits)):
-        if i % 2 == 0:
-            dgt *= 2
-            dgt = dgt - 9 if dgt > 9 else dgt
-        total += dgt
-    return (10 - total % 10) % 10 == int(npi[9])
+    return bool(re.fullmatch(r"\d{10}", npi)) and npi_check_digit(npi[:9]) == int(npi[9])
 
 
 ICD10 = re.compile(r"\b([A-TV-Z][0-9][0-9AB](?:\.[0-9A-TV-Z]{1,4})?)\b")
