@@ -18,7 +18,6 @@ from chartvault.errors import QuarantineError
 from chartvault.model import PageText
 from chartvault.pipeline.understand import Understanding, default_models, understand
 from chartvault.settings import Settings
-from extractors.ocr import OcrOptions
 from extractors.pages import SourceInfo, inspect_source
 from extractors.pool import PagePool
 
@@ -102,11 +101,7 @@ def analyze(paths: Sequence[Path], settings: Settings) -> Iterator[dict[str, Any
             continue
         infos[key] = (str(path), info)
     classifier, extractor = default_models(settings.classifier_model)
-    options = OcrOptions(
-        language=settings.ocr.language,
-        timeout_s=settings.ocr.page_timeout_s,
-        cleanup=settings.ocr.cleanup,
-    )
+    options = settings.ocr.options()
     with PagePool(settings.ocr.worker_count(), options) as pool:
         for key, result in pool.run((k, info) for k, (_, info) in infos.items()):
             file, info = infos[key]

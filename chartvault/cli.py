@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import itertools
 import json
 import logging
 import os
@@ -40,12 +41,28 @@ def _catalog(settings: Settings) -> Any:
 # --- ingest ------------------------------------------------------------------------------
 
 
-def cmd_ingest(args: argparse.Namespace) -> int:
-    settings = _settings(args)
+def _warm_start(settings: Settings, intake_name: str | None) -> None:
+    """Bring the OCR workers up, and read the first waiting files, while Prefect starts.
+
+    Only the first intake folder the flow will take is read ahead (one file per worker);
+    the files stay where they are until the flow claims them.
+    """
+    from chartvault.pipeline.intake import ready_files
     from extractors.pool import prestart
 
-    # The OCR workers come up while Prefect is imported and the flow starts.
-    prestart(settings.ocr.worker_count())
+    workers = settings.ocr.worker_count()
+    intakes = [i for i in settings.intakes if intake_name in (None, i.name)]
+    ahead = []
+    if intakes:
+        files = ready_files(settings.intake_path(intakes[0]), settings.settle_seconds)
+        ahead = list(itertools.islice(files, workers))
+    prestart(workers, ahead, settings.ocr.options(), settings.ocr.max_pages,
+             settings.ocr.max_bytes)
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    _warm_start(settings, args.intake)
     from flows.ingest import ingest
 
     t0 = time.perf_counter()

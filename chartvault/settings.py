@@ -12,7 +12,7 @@ import getpass
 import os
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import (
@@ -30,6 +30,10 @@ def _default_data_dir() -> Path:
 def _config_file() -> Path:
     explicit = os.environ.get("CHARTVAULT_CONFIG")
     return Path(explicit) if explicit else _default_data_dir() / "chartvault.toml"
+
+
+if TYPE_CHECKING:
+    from extractors.ocr import OcrOptions
 
 
 class IntakeFolder(BaseModel):
@@ -61,6 +65,18 @@ class OcrSettings(BaseModel):
     def worker_count(self) -> int:
         """Processes to use for OCR."""
         return self.jobs if self.jobs > 0 else max(1, os.cpu_count() or 1)
+
+    def options(self) -> OcrOptions:
+        """How the page workers read pages under these settings."""
+        from extractors.ocr import OcrOptions
+
+        return OcrOptions(language=self.language, timeout_s=self.page_timeout_s,
+                          cleanup=self.cleanup)
+
+    @property
+    def max_bytes(self) -> int:
+        """``max_file_mb`` in bytes."""
+        return int(self.max_file_mb * (1 << 20))
 
 
 class S3Settings(BaseModel):

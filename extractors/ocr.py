@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import itertools
 import logging
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,7 +23,7 @@ from chartvault.logsafety import silence_content_loggers
 from chartvault.model import PageText
 from extractors import cleanup
 from extractors.pages import PageRef
-from extractors.tesseract import orientation, recognise
+from extractors.tesseract import OcrResult, orientation, recognise, recognise_many
 
 log = logging.getLogger(__name__)
 
@@ -39,10 +41,60 @@ class OcrOptions:
 
 def read_page(ref: PageRef, options: OcrOptions) -> PageText:
     """Text (and word boxes) of one page."""
-    if ref.kind == "text_layer":
-        return _text_layer(ref)
-    image, dpi = load_image(ref)
-    return ocr_image(image, dpi, ref.index, options)
+    result = read_pages([ref], options)[0]
+    if isinstance(result, QuarantineError):
+        raise result
+    return result
+
+
+def read_pages(refs: Sequence[PageRef], options: OcrOptions) -> list[PageText | QuarantineError]:
+    """Text of several pages, the scans among them in one Tesseract run.
+
+    A page that cannot be read is returned as its QuarantineError, never raised, so
+    its neighbours (possibly of other documents) are unaffected. If the shared run
+    fails, each page is tried alone, so only the page at fault fails.
+    """
+    out: list[PageText | QuarantineError] = []
+    scans: list[tuple[int, Prepared]] = []
+    for ref in refs:
+        with _page_errors(ref, out):
+            if ref.kind == "text_layer":
+                out.append(_text_layer(ref))
+                continue
+            image, dpi = load_image(ref)
+            scans.append((len(out), prepare_page(image, dpi, ref.index, options)))
+            out.append(QuarantineError(QuarantineReason.OCR_FAILED, "not read"))
+    if not scans:
+        return out
+    images = [(p.gray, p.dpi) for _, p in scans]
+    try:
+        firsts: list[OcrResult | None] = list(
+            recognise_many(images, options.language, options.timeout_s))
+    except QuarantineError as err:
+        if len(scans) == 1:
+            out[scans[0][0]] = err
+            return out
+        firsts = [None] * len(scans)
+    for (slot, page), first in zip(scans, firsts, strict=True):
+        done: list[PageText | QuarantineError] = []
+        with _page_errors(refs[slot], done):
+            if first is None:  # the shared run failed: this page alone
+                first = recognise(page.gray, options.language, options.timeout_s, dpi=page.dpi)
+            done.append(finish_page(page, first, options))
+        out[slot] = done[0]
+    return out
+
+
+@contextmanager
+def _page_errors(ref: PageRef, out: list[PageText | QuarantineError]) -> Iterator[None]:
+    """A failing page becomes its QuarantineError in ``out``; its neighbours go on."""
+    try:
+        yield
+    except QuarantineError as err:
+        out.append(err)
+    except Exception as err:  # any other failure: its document goes to quarantine
+        out.append(QuarantineError(QuarantineReason.OCR_FAILED,
+                                   f"page {ref.index + 1} failed ({type(err).__name__})"))
 
 
 def _text_layer(ref: PageRef) -> PageText:
@@ -137,24 +189,45 @@ def _render(ref: PageRef) -> Image.Image:
         doc.close()
 
 
-def ocr_image(image: np.ndarray, dpi: int, index: int, options: OcrOptions) -> PageText:
-    """Clean up and OCR a page image."""
+@dataclass(frozen=True)
+class Prepared:
+    """A page image after clean-up, ready for Tesseract."""
+
+    index: int
+    gray: np.ndarray
+    dpi: int
+    skew: float
+
+
+def prepare_page(image: np.ndarray, dpi: int, index: int, options: OcrOptions) -> Prepared:
+    """Grayscale, then (unless switched off) resolution and skew clean-up."""
     gray = cleanup.to_gray(image)
     skew = 0.0
     if options.cleanup:
         gray, dpi, skew = cleanup.prepare(gray, dpi)
     else:
         dpi = cleanup.effective_dpi(gray.shape[1], dpi)
-    result = recognise(gray, options.language, options.timeout_s, dpi=dpi)
-    rotation = 0
+    return Prepared(index, gray, dpi, skew)
+
+
+def finish_page(page: Prepared, result: OcrResult, options: OcrOptions) -> PageText:
+    """The page record from its first pass, after an orientation check if it read badly."""
+    gray, rotation = page.gray, 0
     if options.cleanup and (result.mean_conf < LOW_CONFIDENCE or len(result.words) < 10):
         turn = orientation(gray, min(options.timeout_s, 60))
         if turn:
             turned = cleanup.turn(gray, turn)
-            second = recognise(turned, options.language, options.timeout_s, dpi=dpi)
+            second = recognise(turned, options.language, options.timeout_s, dpi=page.dpi)
             if second.mean_conf > result.mean_conf:
                 result, gray, rotation = second, turned, turn
     h, w = gray.shape
-    return PageText(index=index, method="ocr", text=result.text, words=result.words, width=w,
-                    height=h, dpi=dpi, mean_conf=round(result.mean_conf, 2), rotation=rotation,
-                    skew=skew)
+    return PageText(index=page.index, method="ocr", text=result.text, words=result.words,
+                    width=w, height=h, dpi=page.dpi, mean_conf=round(result.mean_conf, 2),
+                    rotation=rotation, skew=page.skew)
+
+
+def ocr_image(image: np.ndarray, dpi: int, index: int, options: OcrOptions) -> PageText:
+    """Clean up and OCR a page image."""
+    page = prepare_page(image, dpi, index, options)
+    first = recognise(page.gray, options.language, options.timeout_s, dpi=page.dpi)
+    return finish_page(page, first, options)

@@ -27,7 +27,6 @@ from chartvault.pipeline.quarantine import Quarantined, file_sha256, quarantine_
 from chartvault.pipeline.retention import decide_at_ingest, extend_patient_records
 from chartvault.pipeline.understand import default_models, understand
 from chartvault.settings import IntakeFolder, Settings
-from extractors.ocr import OcrOptions
 from extractors.pages import SourceInfo, inspect_source
 from extractors.pool import PagePool
 from storage.base import ObjectStore
@@ -79,11 +78,7 @@ class IngestRun:
             doc_type_hint=intake.doc_type_hint,
             station=intake.station,
         )
-        self.options = OcrOptions(
-            language=settings.ocr.language,
-            timeout_s=settings.ocr.page_timeout_s,
-            cleanup=settings.ocr.cleanup,
-        )
+        self.options = settings.ocr.options()
 
     # --- claim ----------------------------------------------------------------------
 
@@ -104,7 +99,7 @@ class IngestRun:
             return inspect_source(
                 claim.source,
                 max_pages=self.settings.ocr.max_pages,
-                max_bytes=int(self.settings.ocr.max_file_mb * (1 << 20)),
+                max_bytes=self.settings.ocr.max_bytes,
             )
         except QuarantineError as err:
             return self.quarantine(claim, err.reason, err.detail)

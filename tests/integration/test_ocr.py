@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -9,11 +10,12 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from chartvault.errors import QuarantineError
+from chartvault.model import PageText
 from chartvault.synth.badfiles import make_bad_inputs
 from extractors import cleanup
-from extractors.ocr import OcrOptions, ocr_image
-from extractors.pages import inspect_source
-from extractors.pool import PagePool
+from extractors.ocr import OcrOptions, ocr_image, read_page, read_pages
+from extractors.pages import PageRef, inspect_source
+from extractors.pool import PagePool, _prestarted, prestart
 
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 LINES = ["Patient Name: Harlow, Edith", "Medical Record Number: 4417209",
@@ -60,3 +62,64 @@ def test_pool_reads_every_document_once_and_quarantines_bad_ones(tmp_path: Path)
     assert sorted(out) == [f"d{i}" for i in range(5)]
     assert all(not isinstance(v, QuarantineError) and "4417209" in v[0].text
                for v in out.values())
+
+
+def _png(path: Path, lines: list[str], note: str = "-") -> Path:
+    """A scan (PNG, or TIFF with ``note`` as its description by the path's suffix)."""
+    img = Image.new("L", (2550, 900), 255)
+    d = ImageDraw.Draw(img)
+    font = ImageFont.truetype(FONT, 42)
+    for i, line in enumerate(lines):
+        d.text((200, 120 + i * 90), line, font=font, fill=0)
+    extra = {"description": f"scan note {note}"} if path.suffix == ".tif" else {}
+    img.save(path, dpi=(300, 300), **extra)
+    return path
+
+
+def test_one_tesseract_run_reads_several_pages_like_separate_runs(tmp_path: Path) -> None:
+    a = _png(tmp_path / "a.png", LINES)
+    b = _png(tmp_path / "b.png", ["Discharge Summary", "Attending: Dr. Quill Ambrose"])
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(a.read_bytes()[:4000])  # half-written scan
+    refs = [inspect_source(a).pages[0], PageRef(str(broken), 0, "image", 300),
+            inspect_source(b).pages[0]]
+    together = read_pages(refs, OcrOptions())
+    assert isinstance(together[1], QuarantineError)  # only the bad page fails
+    alone = [read_page(refs[0], OcrOptions()), read_page(refs[2], OcrOptions())]
+    for shared, single in zip((together[0], together[2]), alone, strict=True):
+        assert isinstance(shared, PageText)
+        assert shared.text == single.text and shared.words == single.words
+    assert "Harlow" in alone[0].text and "Ambrose" in alone[1].text
+
+
+def test_read_ahead_is_used_only_for_the_bytes_that_were_claimed(tmp_path: Path) -> None:
+    intake, custody = tmp_path / "intake", tmp_path / "custody"
+    intake.mkdir()
+    custody.mkdir()
+    same = _png(intake / "same.png", LINES)
+    edited = _png(intake / "edited.tif", LINES, note="A")
+    replaced = _png(intake / "replaced.png", LINES)
+    prestart(2, [same, edited, replaced], OcrOptions())
+    for fut in _prestarted[2].ahead.values():
+        assert fut.result() is not None  # all three were read ahead
+    # Then one file is claimed untouched (a rename keeps its inode), one is edited in
+    # place keeping its size and mtime, and one is replaced by another scan.
+    st = edited.stat()
+    with open(edited, "r+b") as f:
+        data = f.read()
+        assert data.count(b"scan note A") == 1
+        f.seek(0)
+        f.write(data.replace(b"scan note A", b"scan note B"))
+    os.utime(edited, ns=(st.st_atime_ns, st.st_mtime_ns))
+    _png(tmp_path / "new.png", ["Operative Report", "Surgeon: Dr. Ines Calloway"])
+    os.replace(tmp_path / "new.png", replaced)
+    claimed = custody / "source.png"
+    os.rename(same, claimed)
+    docs = [(k, inspect_source(p)) for k, p in
+            (("same", claimed), ("edited", edited), ("replaced", replaced))]
+    with PagePool(2, OcrOptions()) as pool:
+        out = dict(pool.run(iter(docs)))
+    assert pool.read_ahead_used == 1  # only the untouched, claimed file
+    texts = {k: v[0].text for k, v in out.items() if not isinstance(v, QuarantineError)}
+    assert "Harlow" in texts["same"] and "Harlow" in texts["edited"]
+    assert "Calloway" in texts["replaced"] and "Harlow" not in texts["replaced"]
