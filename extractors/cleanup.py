@@ -49,9 +49,15 @@ def upscale(gray: Gray, dpi: int) -> tuple[Gray, int]:
     return out, UPSCALE_DPI  # type: ignore[return-value]
 
 
-def _ink(gray: Gray, width: int = 800) -> Gray:
-    scale = width / gray.shape[1]
-    small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+def _ink(gray: Gray, min_width: int = 600) -> Gray:
+    """Small binarised copy (ink = 255) for layout measurements.
+
+    Halved with Gaussian pyramids (2 ms for a letter page at 300 dpi; an area resize to
+    a fixed width took 10 ms) while at least ``min_width`` pixels wide.
+    """
+    small = gray
+    while small.shape[1] >= 2 * min_width:
+        small = cv2.pyrDown(small)  # type: ignore[assignment]
     _, ink = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
     return ink  # type: ignore[return-value]
 
@@ -64,17 +70,21 @@ def _profile_score(ink: Gray, angle: float) -> float:
     return float(np.var(np.diff(rows)))
 
 
-def estimate_skew(gray: Gray, limit: float = 6.0) -> float:
+def estimate_skew(gray: Gray, limit: float = 6.0, of_interest: float = 0.0) -> float:
     """Rotation in degrees (anticlockwise positive) that levels the text lines.
 
     Text lines are sharpest in the horizontal profile when the page is level; search
-    coarse then fine on a small binarised copy (about 25 rotations of 800 px).
+    coarse then fine on a small binarised copy (about 20 rotations of 600-1200 px).
+    With ``of_interest``, the fine search is skipped when the coarse one shows the
+    angle must stay below it (the caller would not act on it).
     """
     ink = _ink(gray)
     if ink.mean() < 0.5:  # blank page
         return 0.0
     coarse = [float(a) for a in np.arange(-limit, limit + 0.01, 1.0)]
     best: float = max(coarse, key=lambda a: _profile_score(ink, a))
+    if abs(best) + 0.75 < of_interest:
+        return best
     fine = [float(a) for a in np.arange(best - 0.75, best + 0.76, 0.25)]
     top: float = max(fine, key=lambda a: _profile_score(ink, a))
     return round(top, 2)
@@ -98,7 +108,7 @@ def deskew(gray: Gray, min_angle: float = 2.0) -> tuple[Gray, float]:
     Below ``min_angle`` Tesseract copes by itself, and measured on the dev set, resampling
     a mildly skewed table page can scramble its reading order: those pages are left alone.
     """
-    angle = estimate_skew(gray)
+    angle = estimate_skew(gray, of_interest=min_angle)
     if abs(angle) < min_angle:
         return gray, 0.0
     return rotate(gray, angle), angle

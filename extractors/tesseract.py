@@ -28,13 +28,26 @@ class OcrResult:
     mean_conf: float
 
 
+def _stage_dir() -> str | None:
+    """Where pages are staged: /dev/shm when it has room, else the default folder.
+
+    Writing and deleting an 8 MB page takes ~2 ms in memory, ~11 ms on disk. Containers
+    often give /dev/shm only 64 MB: a bundle of large pages would not fit there.
+    """
+    try:
+        st = os.statvfs("/dev/shm")
+    except OSError:
+        return None
+    return "/dev/shm" if st.f_bavail * st.f_frsize >= 1 << 30 else None
+
+
 def _write(gray: Gray, dpi: int = 0) -> str:
     """Stage a page for Tesseract as an uncompressed TIFF carrying its resolution.
 
     Written in a few milliseconds (PNG takes 20-40), and Leptonica reads it ~10 % of a
     page's OCR time faster than PNM: measured 3.15 s vs 3.53 s for three 300 dpi pages.
     """
-    fd, path = tempfile.mkstemp(suffix=".tif", prefix="cv-ocr-")
+    fd, path = tempfile.mkstemp(suffix=".tif", prefix="cv-ocr-", dir=_stage_dir())
     os.close(fd)
     params = [cv2.IMWRITE_TIFF_COMPRESSION, 1]
     if dpi:
