@@ -38,9 +38,9 @@ def upscale(gray: Gray, dpi: int) -> tuple[Gray, int]:
 
     Tesseract wants an x-height of 20+ pixels; 150-200 dpi body text falls short of it.
     Measured on the dev set's 300 dpi pages scanned down to 150 dpi (CER median / mean /
-    p90): as they are 0.0067 / 0.0286 / 0.0574; at 225 dpi 0.0068 / 0.0252 / 0.0425; at
-    255 dpi 0.0061 / 0.0219 / 0.0396; at 300 dpi 0.0058 / 0.0246 / 0.0471. OCR time
-    grows with the pixels: 250 dpi costs 29 % over the page as scanned, 300 dpi 45 %.
+    p90, OCR seconds): as scanned 0.0067 / 0.0286 / 0.0574, 52.7 s; at 250 dpi 0.0072 /
+    0.0223 / 0.0368, 69.0 s; at 300 dpi 0.0058 / 0.0246 / 0.0471, 72.9 s. 250 dpi
+    cuts the p90 error by a third, for less time than 300 (median: slightly worse).
     """
     if dpi >= 200:
         return gray, dpi
