@@ -19,12 +19,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from chartvault import runtime
 from chartvault.settings import Settings
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    from chartvault import runtime
-
     settings = Settings()
     runtime.prepare(settings, verbose=getattr(args, "verbose", False))
     return settings
@@ -66,7 +65,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from flows.ingest import ingest
 
     t0 = time.perf_counter()
-    batches = ingest(intake=args.intake)
+    with runtime.foreground_run():
+        batches = ingest(intake=args.intake)
     elapsed = time.perf_counter() - t0
     _report(batches, elapsed, settings)
     return 0
@@ -117,7 +117,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from flows.ingest import ingest
 
     t1 = time.perf_counter()
-    batches = ingest(intake=intake.name)
+    with runtime.foreground_run():
+        batches = ingest(intake=intake.name)
     _report(batches, time.perf_counter() - t1, settings)
     os.environ["CHARTVAULT_SETTLE_SECONDS"] = str(old)
     print("try: .venv/bin/chartvault search --type discharge_summary")
@@ -351,7 +352,8 @@ def cmd_retention_approve(args: argparse.Namespace) -> int:
     print(f"plan {args.plan_id} approved by {settings.user}; executing")
     from flows.retention import retention_execute
 
-    result = retention_execute(plan_id=args.plan_id)
+    with runtime.foreground_run():
+        result = retention_execute(plan_id=args.plan_id)
     print(json.dumps(result, indent=2))
     return 0
 
@@ -360,7 +362,9 @@ def cmd_retention_execute(args: argparse.Namespace) -> int:
     _settings(args)
     from flows.retention import retention_execute
 
-    print(json.dumps(retention_execute(plan_id=args.plan_id), indent=2))
+    with runtime.foreground_run():
+        result = retention_execute(plan_id=args.plan_id)
+    print(json.dumps(result, indent=2))
     return 0
 
 

@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from chartvault.settings import Settings
+
+_HEARTBEAT_VARS = ("PREFECT_FLOWS_HEARTBEAT_FREQUENCY", "PREFECT_RUNNER_HEARTBEAT_FREQUENCY")
 
 
 def prepare(settings: Settings, *, verbose: bool = False) -> None:
@@ -34,3 +38,24 @@ def prepare(settings: Settings, *, verbose: bool = False) -> None:
     )
     for noisy in ("botocore", "boto3", "urllib3", "s3transfer", "PIL", "pdfminer", "httpx"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+@contextmanager
+def foreground_run() -> Iterator[None]:
+    """Prefect settings for a flow run the CLI starts and waits for.
+
+    Prefect 3.9 sends flow-run heartbeats from a thread that sleeps in whole seconds,
+    and the engine waits for that thread when the run ends: 0-1 s (0.5 s on average)
+    added to every run, measured at the end of ``chartvault ingest``. A heartbeat lets
+    the server mark a vanished run as crashed. A foreground run has its operator
+    watching, and a crashed ingest is finished by the next one (its claims stay in
+    custody), so these runs go without, unless the site sets the heartbeat itself.
+    Flows served by ``chartvault serve`` or a worker keep Prefect's default.
+    """
+    if any(v in os.environ for v in _HEARTBEAT_VARS):
+        yield
+        return
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        yield
