@@ -6,8 +6,9 @@ chartvault is timed end to end as a user runs it (`chartvault ingest` as a proce
 long-lived Prefect server already up, as under `chartvault serve` or in production; the
 server's own start is reported apart). Peak RSS is the sum over the ingest process and
 all its workers, sampled every 0.2 s. The batch of N*scale documents is timed against raw
-Tesseract too: it shows the throughput once the run's fixed start-up cost (imports,
-models, flow start: about 2 s) is spread over more pages. The anchors run as the issue
+Tesseract too: it shows the throughput once the run's fixed costs (imports of Prefect
+and spaCy, models, flow start: about 2.5 CPU-seconds, overlapped with the first pages
+read ahead) are spread over more pages. The anchors run as the issue
 prescribes (see benchmarks/anchors.py). Last line:
 
     INGEST pages=.. chartvault_pps=.. tesseract_pps=.. ocrmypdf_pps=.. peak_rss_mb=..
