@@ -69,6 +69,7 @@ def _new_executor(workers: int) -> ProcessPoolExecutor:
 
 
 BUNDLE = 4  # pages per Tesseract run; each run saves ~70 ms of start-up per extra page
+READ_AHEAD_MAX_PAGES = BUNDLE  # longer files are not read ahead (one worker, one run)
 Fingerprint = tuple[int, int, int, int]  # st_dev, st_ino, st_size, st_mtime_ns
 
 
@@ -148,6 +149,8 @@ def _read_unclaimed(path: str, options: OcrOptions, max_pages: int,
         by_fd = Path(f"/proc/self/fd/{fd}")
         before = sha256_of(by_fd)
         info = inspect_source(by_fd, max_pages=max_pages, max_bytes=max_bytes)
+        if len(info.pages) > READ_AHEAD_MAX_PAGES:
+            return None  # a long file is better spread over all workers once claimed
         pages = read_pages(info.pages, options)
         if sha256_of(by_fd) != before:
             return None

@@ -15,7 +15,13 @@ from chartvault.synth.badfiles import make_bad_inputs
 from extractors import cleanup
 from extractors.ocr import OcrOptions, ocr_image, read_page, read_pages
 from extractors.pages import PageRef, inspect_source
-from extractors.pool import PagePool, _prestarted, prestart
+from extractors.pool import (
+    READ_AHEAD_MAX_PAGES,
+    PagePool,
+    _prestarted,
+    _read_unclaimed,
+    prestart,
+)
 
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 LINES = ["Patient Name: Harlow, Edith", "Medical Record Number: 4417209",
@@ -123,3 +129,14 @@ def test_read_ahead_is_used_only_for_the_bytes_that_were_claimed(tmp_path: Path)
     texts = {k: v[0].text for k, v in out.items() if not isinstance(v, QuarantineError)}
     assert "Harlow" in texts["same"] and "Harlow" in texts["edited"]
     assert "Calloway" in texts["replaced"] and "Harlow" not in texts["replaced"]
+
+
+def test_long_files_are_not_read_ahead(tmp_path: Path) -> None:
+    frames = [Image.fromarray(page()) for _ in range(READ_AHEAD_MAX_PAGES + 1)]
+    long_tiff = tmp_path / "long.tif"
+    frames[0].save(long_tiff, save_all=True, append_images=frames[1:], dpi=(300, 300))
+    short = _png(tmp_path / "short.png", LINES)
+    assert _read_unclaimed(str(long_tiff), OcrOptions(), 2000, 1 << 30) is None
+    early = _read_unclaimed(str(short), OcrOptions(), 2000, 1 << 30)
+    assert early is not None and isinstance(early.pages[0], PageText)
+    assert "Harlow" in early.pages[0].text
