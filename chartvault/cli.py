@@ -40,12 +40,14 @@ def _catalog(settings: Settings) -> Any:
 # --- ingest ------------------------------------------------------------------------------
 
 
-def _warm_start(settings: Settings, intake_name: str | None) -> None:
+def _warm_start(settings: Settings, intake_name: str | None,
+                settle_seconds: float | None = None) -> None:
     """Bring the OCR workers up, and read the first waiting files, while Prefect starts.
 
     Only the first intake folder the flow will take is read ahead (one file per worker);
     the files stay where they are until the flow claims them.
     """
+    settle = settings.settle_seconds if settle_seconds is None else settle_seconds
     from chartvault.pipeline.intake import ready_files
     from extractors.pool import prestart
 
@@ -53,7 +55,7 @@ def _warm_start(settings: Settings, intake_name: str | None) -> None:
     intakes = [i for i in settings.intakes if intake_name in (None, i.name)]
     ahead = []
     if intakes:
-        files = ready_files(settings.intake_path(intakes[0]), settings.settle_seconds)
+        files = ready_files(settings.intake_path(intakes[0]), settle)
         ahead = list(itertools.islice(files, workers))
     prestart(workers, ahead, settings.ocr.options(), settings.ocr.max_pages,
              settings.ocr.max_bytes)
@@ -114,6 +116,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"generated {len(rows)} sample scans in {time.perf_counter() - t0:.1f} s into {folder}")
     old = settings.settle_seconds
     os.environ["CHARTVAULT_SETTLE_SECONDS"] = "0"  # just written by us, complete
+    _warm_start(settings, intake.name, settle_seconds=0)
     from flows.ingest import ingest
 
     t1 = time.perf_counter()

@@ -46,6 +46,7 @@ class BatchSummary:
     quarantined: list[tuple[str, str]] = field(default_factory=list)  # (id, reason)
     types: Counter[str] = field(default_factory=Counter)
     pages: int = 0
+    read_ahead: int = 0  # documents whose OCR was done before the flow claimed them
 
     def counts(self) -> dict[str, int]:
         """Numbers for the batch row and metrics."""
@@ -55,6 +56,7 @@ class BatchSummary:
             "needs_review": len(self.needs_review),
             "quarantined": len(self.quarantined),
             "pages": self.pages,
+            "read_ahead": self.read_ahead,
         }
 
 
@@ -134,6 +136,7 @@ class IngestRun:
 
         with PagePool(self.settings.ocr.worker_count(), self.options) as pool:
             for claim_id, result in pool.run(opened()):
+                self.summary.read_ahead = pool.read_ahead_used
                 claim, info = todo.pop(claim_id)
                 if isinstance(result, QuarantineError):
                     yield claim, info, self.quarantine(claim, result.reason, result.detail)
