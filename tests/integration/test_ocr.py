@@ -140,3 +140,10 @@ def test_long_files_are_not_read_ahead(tmp_path: Path) -> None:
     early = _read_unclaimed(str(short), OcrOptions(), 2000, 1 << 30)
     assert early is not None and isinstance(early.pages[0], PageText)
     assert "Harlow" in early.pages[0].text
+
+
+def test_a_shared_run_that_overruns_fails_page_by_page(tmp_path: Path) -> None:
+    refs = [inspect_source(_png(tmp_path / f"p{i}.png", LINES)).pages[0] for i in range(2)]
+    out = read_pages(refs, OcrOptions(timeout_s=0.05))  # no page is read that fast
+    assert all(isinstance(o, QuarantineError) and o.reason.value == "ocr_failed"
+               and "exceeded" in o.detail for o in out)
