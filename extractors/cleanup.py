@@ -15,6 +15,7 @@ from numpy.typing import NDArray
 Gray = NDArray[np.uint8]
 UPSCALE_DPI = 250  # what low-resolution scans are resampled to
 LETTER_WIDTH_IN = 8.5
+DARK_SHARE = 0.3  # a global threshold that calls more of the page ink than this has failed
 
 
 def to_gray(image: NDArray[np.uint8]) -> Gray:
@@ -132,11 +133,45 @@ def is_bitonal(gray: Gray) -> bool:
     return bool(np.isin(sample, (0, 255)).mean() > 0.995)
 
 
+def _background(gray: Gray) -> Gray:
+    """The paper without the print, at 1/8 scale or smaller.
+
+    Dark strokes are filled in by a max filter nine pixels wide (wider than a stroke of
+    body text shrunk that far), then the result is smoothed.
+    """
+    small = gray
+    while small.shape[1] > 400:
+        small = cv2.pyrDown(small)  # type: ignore[assignment]
+    paper = cv2.dilate(small, cv2.getStructuringElement(cv2.MORPH_RECT, (9, 9)))
+    return cv2.GaussianBlur(paper, (0, 0), 5)  # type: ignore[return-value]
+
+
+def flatten(gray: Gray, max_ink: float = DARK_SHARE) -> tuple[Gray, bool]:
+    """Divide out uneven paper shading where a global threshold fails on it.
+
+    Tesseract binarises with one global (Otsu) threshold. On a mostly blank page shaded
+    from grey to white the threshold falls inside the shading and half the page turns to
+    "ink": generated pages of that kind read 0 words in 0.9-1.7 s, and 10-22 words
+    (confidence 89-93) in 0.2 s once flattened. Pages of print are left alone (flattening
+    them changed nothing but cost): measured, the share of ink under Otsu is at most 0.16
+    on the 247 scanned dev pages and 0.11 on 91 generated ones, 0.44-0.49 on the failing
+    ones.
+    """
+    if _ink(gray).mean() < max_ink * 255:
+        return gray, False
+    paper = cv2.resize(_background(gray), (gray.shape[1], gray.shape[0]),
+                       interpolation=cv2.INTER_LINEAR)
+    return cv2.divide(gray, paper, scale=255), True  # type: ignore[return-value]
+
+
 def prepare(gray: Gray, dpi: int) -> tuple[Gray, int, float]:
-    """The default clean-up chain: resolution, then skew. Returns image, dpi, skew."""
+    """The default clean-up chain: shading, resolution, then skew. Returns image, dpi, skew."""
     dpi = effective_dpi(gray.shape[1], dpi)
-    if is_bitonal(gray) and dpi < 200:
-        gray = cv2.GaussianBlur(gray, (3, 3), 0)  # type: ignore[assignment]
+    if is_bitonal(gray):
+        if dpi < 200:
+            gray = cv2.GaussianBlur(gray, (3, 3), 0)  # type: ignore[assignment]
+    else:
+        gray, _ = flatten(gray)
     gray, dpi = upscale(gray, dpi)
     gray, angle = deskew(gray)
     return gray, dpi, angle

@@ -54,6 +54,37 @@ def test_skewed_and_upside_down_pages_are_read() -> None:
     assert flipped.words and flipped.words[0].width > 0  # boxes from the same pass
 
 
+def shaded_sparse_page() -> np.ndarray:
+    """The last page of a letter: a few lines at the top, the rest blank, the paper
+    darkening by 20 % towards the left edge, sensor noise (as the generator scans it)."""
+    img = Image.new("L", (2550, 3300), 255)
+    d = ImageDraw.Draw(img)
+    font = ImageFont.truetype(FONT, 42)
+    for i, line in enumerate(LINES[:2]):
+        d.text((260, 280 + i * 110), line, font=font, fill=0)
+    arr = np.asarray(img, dtype=np.float32) * np.linspace(0.8, 1.0, 2550)[None, :]
+    arr += np.random.default_rng(7).normal(0, 8.0, arr.shape)
+    return np.clip(arr, 0, 255).astype(np.uint8)
+
+
+def test_shading_is_flattened_only_where_the_global_threshold_fails() -> None:
+    shaded = shaded_sparse_page()
+    flat, done = cleanup.flatten(shaded)
+    assert done and flat.shape == shaded.shape
+    assert cleanup._ink(flat).mean() < 0.1 * 255 < cleanup._ink(shaded).mean()
+    printed = page()
+    same, done = cleanup.flatten(printed)
+    assert not done and same is printed
+
+
+def test_a_shaded_mostly_blank_page_is_read() -> None:
+    shaded = shaded_sparse_page()
+    as_scanned = ocr_image(shaded, 300, 0, OcrOptions(cleanup=False))
+    cleaned = ocr_image(shaded, 300, 0, OcrOptions())
+    assert "4417209" not in as_scanned.text  # Tesseract's own threshold loses the text
+    assert "Harlow" in cleaned.text and "4417209" in cleaned.text
+
+
 def test_pool_reads_every_document_once_and_quarantines_bad_ones(tmp_path: Path) -> None:
     good = tmp_path / "good.png"
     Image.fromarray(page()).save(good, dpi=(300, 300))
@@ -147,3 +178,22 @@ def test_a_shared_run_that_overruns_fails_page_by_page(tmp_path: Path) -> None:
     out = read_pages(refs, OcrOptions(timeout_s=0.05))  # no page is read that fast
     assert all(isinstance(o, QuarantineError) and o.reason.value == "ocr_failed"
                and "exceeded" in o.detail for o in out)
+
+
+def test_bitonal_pages_are_staged_one_bit_deep_and_read() -> None:
+    from extractors.tesseract import _write, recognise
+
+    fax = np.where(page() < 128, 0, 255).astype(np.uint8)
+    staged = _write(fax, 200)
+    try:
+        with Image.open(staged) as im:
+            assert im.mode == "1" and round(im.info["dpi"][0]) == 200
+    finally:
+        os.unlink(staged)
+    gray = _write(page(), 300)  # anti-aliased print stays 8 bits deep
+    try:
+        with Image.open(gray) as im:
+            assert im.mode == "L"
+    finally:
+        os.unlink(gray)
+    assert "4417209" in recognise(fax, "eng", 60, dpi=300).text
