@@ -12,6 +12,7 @@ caller put it there: rebuilding it from tokens costs more than all the rules tog
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -19,6 +20,7 @@ import spacy
 from spacy.language import Language
 from spacy.tokenizer import Tokenizer
 from spacy.tokens import Doc
+from spacy.util import registry
 
 from extractors.metadata import bands as B
 from extractors.metadata.normalise import CPT, ICD10
@@ -103,14 +105,25 @@ def chart_resolve(doc: Doc) -> Doc:
     return doc
 
 
+def whitespace_tokenizer() -> Callable[[Language], Tokenizer]:
+    """Whitespace-only tokens (no prefix, suffix, infix or exception rules).
+
+    The rules work on characters and lines, so English affix splitting buys nothing, and
+    spaCy's own Cython tokenizer without rules is twice as fast as splitting in Python.
+    The text round-trips exactly; runs of whitespace other than one blank become tokens.
+    Named in the config, it also spares building the English tokenizer's 2,000 special
+    cases only to replace it (80 ms of every process start).
+    """
+    return lambda nlp: Tokenizer(nlp.vocab)
+
+
+registry.tokenizers.register("chartvault.whitespace_tokenizer.v1", func=whitespace_tokenizer)
+
+
 def build() -> Language:
     """The extraction pipeline (no statistical components, nothing downloaded)."""
-    nlp = spacy.blank("en")
-    # Whitespace-only tokens (no prefix, suffix, infix or exception rules): the rules work
-    # on characters and lines, so English affix splitting buys nothing, and spaCy's own
-    # Cython tokenizer without rules is twice as fast as splitting in Python. The text
-    # round-trips exactly; runs of whitespace other than one blank become tokens.
-    nlp.tokenizer = Tokenizer(nlp.vocab)
+    nlp = spacy.blank("en", config={
+        "nlp": {"tokenizer": {"@tokenizers": "chartvault.whitespace_tokenizer.v1"}}})
     nlp.add_pipe("chart_fields")
     nlp.add_pipe("chart_codes")
     nlp.add_pipe("chart_resolve")
