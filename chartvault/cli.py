@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from datetime import date
@@ -40,6 +41,15 @@ def _catalog(settings: Settings) -> Any:
 # --- ingest ------------------------------------------------------------------------------
 
 
+def _can_fork() -> bool:
+    """Whether OCR workers may be forked from this process (see ``extractors.pool``).
+
+    Nothing has loaded OpenCV (let alone run it) nor started a thread. Checked, not
+    assumed: the CLI also runs inside test sessions and other programs.
+    """
+    return threading.active_count() == 1 and "cv2" not in sys.modules
+
+
 def _warm_start(settings: Settings, intake_name: str | None,
                 settle_seconds: float | None = None) -> None:
     """Bring the OCR workers up, and read the first waiting files, while Prefect starts.
@@ -48,6 +58,7 @@ def _warm_start(settings: Settings, intake_name: str | None,
     the files stay where they are until the flow claims them.
     """
     settle = settings.settle_seconds if settle_seconds is None else settle_seconds
+    fork = _can_fork()
     from chartvault.pipeline.intake import ready_files
     from extractors.pool import prestart
 
@@ -58,7 +69,7 @@ def _warm_start(settings: Settings, intake_name: str | None,
         files = ready_files(settings.intake_path(intakes[0]), settle)
         ahead = list(itertools.islice(files, workers))
     prestart(workers, ahead, settings.ocr.options(), settings.ocr.max_pages,
-             settings.ocr.max_bytes)
+             settings.ocr.max_bytes, fork=fork)
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:

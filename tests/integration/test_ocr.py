@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -197,3 +199,39 @@ def test_bitonal_pages_are_staged_one_bit_deep_and_read() -> None:
     finally:
         os.unlink(gray)
     assert "4417209" in recognise(fax, "eng", 60, dpi=300).text
+
+
+_FORKED_THEN_SERVED = """
+import sys
+from pathlib import Path
+from chartvault.cli import _can_fork
+
+fresh = _can_fork()  # a new interpreter, as the CLI starts
+from extractors.ocr import OcrOptions
+from extractors.pages import inspect_source
+from extractors.pool import PagePool, _prestarted, prestart
+
+prestart(2, fork=fresh)
+forked = _prestarted[2].executor._mp_context.get_start_method()
+docs = [("d", inspect_source(Path(sys.argv[1])))]
+with PagePool(2, OcrOptions()) as pool:
+    first = dict(pool.run(iter(docs)))["d"][0].text
+# OpenCV has run in this process now (in the workers' page reader, imported here too):
+# a new pool's workers come from a fork server.
+from extractors import cleanup
+cleanup.estimate_skew(cleanup.cv2.imread(sys.argv[1], 0))
+with PagePool(1, OcrOptions()) as pool:
+    served = pool._pool._mp_context.get_start_method()
+    second = dict(pool.run(iter(docs)))["d"][0].text
+print(fresh, _can_fork(), forked, served, "4417209" in first, first == second)
+"""
+
+
+def test_workers_are_forked_only_from_a_fresh_entry_point(tmp_path: Path) -> None:
+    from chartvault.cli import _can_fork
+
+    assert not _can_fork()  # this test session has loaded OpenCV
+    scan = _png(tmp_path / "scan.png", LINES)
+    out = subprocess.run([sys.executable, "-c", _FORKED_THEN_SERVED, str(scan)], check=True,
+                         capture_output=True, text=True, timeout=120)
+    assert out.stdout.split() == ["True", "False", "fork", "forkserver", "True", "True"]
