@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -21,7 +22,10 @@ REPO = Path(__file__).resolve().parents[1]
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--dev", type=Path, default=REPO.parent / "shared/eval/dev")
-    ap.add_argument("--out", type=Path, default=Path("dev-predictions.jsonl"))
+    # Predictions hold what was read from the shared documents (names, text): they are
+    # written outside the repository unless asked otherwise, never committed.
+    ap.add_argument("--out", type=Path,
+                    default=Path(tempfile.gettempdir()) / "chartvault-dev-predictions.jsonl")
     args = ap.parse_args()
     exe = Path(sys.executable).parent / "chartvault"
     t0 = time.perf_counter()
