@@ -30,6 +30,9 @@ echo "== installing chartvault into .venv"
 # (flows, storage, ...) import as regular packages from any working directory
 .venv/bin/python -m pip install -q -e ".[dev]" --config-settings editable_mode=compat
 
+# byte-compile the project now, not during the first ingest (pip did its own packages)
+.venv/bin/python -m compileall -q chartvault flows extractors classifiers storage \
+  retention_policies >/dev/null
 echo "== building the shipped document-type model"
 .venv/bin/python -m classifiers.build
 echo "== set-up done"
