@@ -7,7 +7,7 @@ chartvault is timed end to end as a user runs it (`chartvault ingest` as a proce
 long-lived Prefect server already up, as under `chartvault serve` or in production; the
 server's own start is reported apart). chartvault and raw Tesseract are timed alternately
 ``--repeat`` times on the batch and the medians reported: on 2 cores one run of either
-varies by 2-4 %. Peak RSS (the highest of the runs) is the sum over the ingest process and
+varies by 2-5 %. Peak RSS (the highest of the runs) is the sum over the ingest process and
 all its workers, sampled every 0.2 s. The batch of N*scale documents is timed against raw
 Tesseract too: it shows the throughput once the run's fixed costs (imports of Prefect
 and spaCy, models, flow start: about 2.5 CPU-seconds, overlapped with the first pages
@@ -110,7 +110,7 @@ def main() -> None:
     ap.add_argument("--skip-ocrmypdf", action="store_true")
     ap.add_argument("--repeat", type=int, default=3,
                     help="time chartvault and raw Tesseract on the batch this many times, "
-                         "alternately; the medians are reported (2-core timings vary by 2-4 %%)")
+                         "alternately; the medians are reported (2-core timings vary by 2-5 %%)")
     args = ap.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="cv-bench-"))
@@ -129,7 +129,8 @@ def main() -> None:
                   f"{runs[-1][2].seconds:.2f} s", file=sys.stderr)
         cv_s = statistics.median(r[0] for r in runs)
         cv_rss = max(r[1] for r in runs)
-        tess = sorted((r[2] for r in runs), key=lambda t: t.seconds)[len(runs) // 2]
+        tess_s = statistics.median(r[2].seconds for r in runs)
+        tess_pages = runs[0][2].pages
         ocrm = None if args.skip_ocrmypdf else ocrmypdf(files, args.jobs)
         rss_big = None
         if args.rss_scale and not args.input:
@@ -141,13 +142,13 @@ def main() -> None:
         server.wait(timeout=30)
 
     cv_pps = pages / cv_s
-    t_pps = tess.pages / tess.seconds
+    t_pps = tess_pages / tess_s
     o_pps = ocrm.pages / ocrm.seconds if ocrm else float("nan")
     print(f"files={len(files)} pages={pages} jobs={args.jobs} repeat={len(runs)} (medians) "
           f"prefect_server_start_s={server_s:.1f}")
     print(f"{'engine':12s} {'pages':>6s} {'seconds':>8s} {'pages/s':>8s}")
     print(f"{'chartvault':12s} {pages:6d} {cv_s:8.1f} {cv_pps:8.3f}  peak tree RSS {cv_rss:.0f} MB")
-    print(f"{'tesseract':12s} {tess.pages:6d} {tess.seconds:8.1f} {t_pps:8.3f}")
+    print(f"{'tesseract':12s} {tess_pages:6d} {tess_s:8.1f} {t_pps:8.3f}")
     if ocrm:
         print(f"{'ocrmypdf':12s} {ocrm.pages:6d} {ocrm.seconds:8.1f} {o_pps:8.3f}")
     print(f"ratios: chartvault/tesseract={cv_pps / t_pps:.3f} chartvault/ocrmypdf="

@@ -50,15 +50,21 @@ def upscale(gray: Gray, dpi: int) -> tuple[Gray, int]:
     return out, UPSCALE_DPI  # type: ignore[return-value]
 
 
+def _halved(gray: Gray, while_at_least: int) -> Gray:
+    """Halved with Gaussian pyramids while ``while_at_least`` pixels wide or wider."""
+    small = gray
+    while small.shape[1] >= while_at_least:
+        small = cv2.pyrDown(small)  # type: ignore[assignment]
+    return small
+
+
 def _ink(gray: Gray, min_width: int = 600) -> Gray:
     """Small binarised copy (ink = 255) for layout measurements.
 
     Halved with Gaussian pyramids (2 ms for a letter page at 300 dpi; an area resize to
     a fixed width took 10 ms) while at least ``min_width`` pixels wide.
     """
-    small = gray
-    while small.shape[1] >= 2 * min_width:
-        small = cv2.pyrDown(small)  # type: ignore[assignment]
+    small = _halved(gray, while_at_least=2 * min_width)
     _, ink = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
     return ink  # type: ignore[return-value]
 
@@ -144,9 +150,7 @@ def _background(gray: Gray) -> Gray:
     Dark strokes are filled in by a max filter nine pixels wide (wider than a stroke of
     body text shrunk that far), then the result is smoothed.
     """
-    small = gray
-    while small.shape[1] > 400:
-        small = cv2.pyrDown(small)  # type: ignore[assignment]
+    small = _halved(gray, while_at_least=401)  # to 400 px wide or less
     paper = cv2.dilate(small, cv2.getStructuringElement(cv2.MORPH_RECT, (9, 9)))
     return cv2.GaussianBlur(paper, (0, 0), 5)  # type: ignore[return-value]
 
