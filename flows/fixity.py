@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from prefect import flow
-
 from chartvault.catalog import Catalog
 from chartvault.fixity import verify
 from chartvault.settings import Settings
+from flows.base import flow
 from storage.factory import open_store
 
 

@@ -20,7 +20,7 @@ import time
 from queue import Queue
 from typing import Any, cast
 
-from prefect import flow, task
+from prefect import task
 from prefect.cache_policies import NO_CACHE
 from prefect.futures import PrefectFuture
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
@@ -33,6 +33,7 @@ from chartvault.pipeline.intake import Claim
 from chartvault.pipeline.quarantine import Quarantined
 from chartvault.settings import Settings
 from extractors.pages import SourceInfo
+from flows.base import flow
 from storage.factory import open_store
 
 log = logging.getLogger(__name__)

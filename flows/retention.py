@@ -10,7 +10,6 @@ import json
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from prefect import flow
 from sqlalchemy import select
 
 from chartvault.catalog import Catalog
@@ -18,6 +17,7 @@ from chartvault.catalog.schema import disposition_plans, documents
 from chartvault.certificate import certificate, to_pdf
 from chartvault.disposition import SCHEDULER_IDENTITY, execute, finish, sweep
 from chartvault.settings import Settings
+from flows.base import flow
 from storage.factory import open_store
 
 
