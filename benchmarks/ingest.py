@@ -1,7 +1,7 @@
 """Ingest throughput against raw Tesseract and OCRmyPDF, in one run, on the same files.
 
     python benchmarks/ingest.py [--docs N] [--input DIR] [--jobs CORES] [--rss-scale 4]
-                                [--repeat 3]
+                                [--repeat 5]
 
 chartvault is timed end to end as a user runs it (`chartvault ingest` as a process, a
 long-lived Prefect server already up, as under `chartvault serve` or in production; the
@@ -108,7 +108,7 @@ def main() -> None:
     ap.add_argument("--rss-scale", type=int, default=4,
                     help="also ingest N*scale documents to show peak RSS does not grow (0: skip)")
     ap.add_argument("--skip-ocrmypdf", action="store_true")
-    ap.add_argument("--repeat", type=int, default=3,
+    ap.add_argument("--repeat", type=int, default=5,
                     help="time chartvault and raw Tesseract on the batch this many times, "
                          "alternately; the medians are reported (2-core timings vary by 2-5 %%)")
     args = ap.parse_args()
