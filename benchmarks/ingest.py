@@ -10,7 +10,7 @@ server's own start is reported apart). chartvault and raw Tesseract are timed al
 varies by 2-5 %. Peak RSS (the highest of the runs) is the sum over the ingest process and
 all its workers, sampled every 0.2 s. The batch of N*scale documents is timed against raw
 Tesseract too: it shows the throughput once the run's fixed costs (imports of Prefect
-and spaCy, models, flow start: about 2.5 CPU-seconds, overlapped with the first pages
+and spaCy, models, flow start: about 2.2 CPU-seconds, overlapped with the first pages
 read ahead) are spread over more pages. The anchors run as the issue
 prescribes (see benchmarks/anchors.py). Last line:
 
