@@ -12,6 +12,7 @@ import itertools
 import json
 import logging
 import os
+import signal
 import sys
 import threading
 import time
@@ -88,6 +89,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 def _report(batches: list[dict[str, Any]], seconds: float, settings: Settings) -> None:
     total_pages = sum(b["pages"] for b in batches)
     for b in batches:
+        if b.get("busy"):
+            print(f"intake {b['intake']}: another run is ingesting it; nothing claimed")
+            continue
         print(f"batch {b['batch_id']} (intake {b['intake']}): {b['archived']} archived, "
               f"{b['duplicates']} duplicate, {b['quarantined']} quarantined, "
               f"{b['needs_review']} flagged needs_review; {b['pages']} pages")
@@ -106,6 +110,37 @@ def _report(batches: list[dict[str, Any]], seconds: float, settings: Settings) -
         catalog.close()
     rate = total_pages / seconds if seconds else 0.0
     print(f"time: {seconds:.1f} s ({rate:.2f} pages/s); data directory: {settings.data_dir}")
+
+
+def cmd_watch(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    from chartvault.watch import IntakeWatcher
+
+    def report(batch: dict[str, Any], seconds: float) -> None:
+        if args.json:
+            keys = ("batch_id", "intake", "busy", "archived", "duplicates", "quarantined",
+                    "needs_review", "pages", "failed")
+            print(json.dumps({**{k: batch[k] for k in keys}, "seconds": round(seconds, 3)}),
+                  flush=True)
+        else:
+            _report([batch], seconds, settings)
+            sys.stdout.flush()
+
+    poll = settings.schedules.watch_poll_s if args.poll is None else args.poll
+    watcher = IntakeWatcher(settings, report, poll_s=poll)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())  # finish the current run, then stop
+    try:
+        watcher.warm(fork=_can_fork())
+        watcher.run_once()  # claims left in custody by a crashed run come first
+        names = ", ".join(i.name for i in settings.intakes)
+        print(f"watching intake {names} every {poll:g} s; Ctrl-C to stop", flush=True)
+        watcher.serve_forever(stop, first_pass=False)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        watcher.close()
+    return 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -320,9 +355,10 @@ def cmd_rendition(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     settings = _settings(args)
+    fork = _can_fork()
     from chartvault.serve import serve
 
-    serve(settings)
+    serve(settings, fork=fork)
     return 0
 
 
@@ -437,6 +473,11 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("ingest", help="run the ingest flow over the intake folder(s)")
     s.add_argument("--intake", help="intake name (default: all)")
     s.set_defaults(func=cmd_ingest)
+
+    s = sub.add_parser("watch", help="ingest intake files as they settle, in one warm process")
+    s.add_argument("--poll", type=float, help="seconds between looks (default: settings, 0.5)")
+    s.add_argument("--json", action="store_true", help="one JSON line (ids, counts) per batch")
+    s.set_defaults(func=cmd_watch)
 
     s = sub.add_parser("search", help="search the archive")
     s.add_argument("text", nargs="*", help="free text")

@@ -11,6 +11,7 @@ import logging
 import os
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -78,11 +79,11 @@ def deployments(schedules: ScheduleSettings) -> list[Any]:
     from flows.ingest import ingest
 
     tz = schedules.timezone
+    poll = {} if schedules.watch_intake else _when(schedules.ingest_interval_s,
+                                                   schedules.ingest_cron, tz)
     deps = [
         ingest.to_deployment(
-            name="ingest-poll", description="Poll the intake folders.",
-            **_when(schedules.ingest_interval_s, schedules.ingest_cron, tz),
-        ),
+            name="ingest-poll", description="Poll the intake folders.", **poll),
         fixity.to_deployment(
             name="fixity-check", description="Re-read objects and compare checksums.",
             **_when(None, schedules.fixity_cron, tz),
@@ -99,12 +100,41 @@ def deployments(schedules: ScheduleSettings) -> list[Any]:
     return deps
 
 
-def serve(settings: Settings) -> None:
-    """Run the server and serve the deployments until interrupted."""
+def _print_batch(batch: dict[str, Any], seconds: float) -> None:
+    if batch.get("busy"):
+        return
+    print(f"batch {batch['batch_id']} (intake {batch['intake']}): {batch['archived']} archived, "
+          f"{batch['duplicates']} duplicate, {batch['quarantined']} quarantined, "
+          f"{batch['needs_review']} needs_review; {batch['pages']} pages in {seconds:.1f} s",
+          flush=True)
+
+
+def serve(settings: Settings, fork: bool = False) -> None:
+    """Run the server, the intake watcher and the deployments until interrupted.
+
+    ``fork``: as for ``IntakeWatcher.warm``; the watcher's OCR workers start before the
+    watcher's thread and Prefect's runner do.
+    """
     with prefect_server(settings) as api_url:
         os.environ["PREFECT_API_URL"] = api_url
+        stop = threading.Event()
+        watcher = None
+        if settings.schedules.watch_intake:
+            from chartvault.watch import IntakeWatcher
+
+            watcher = IntakeWatcher(settings, _print_batch, settings.schedules.watch_poll_s)
+            watcher.warm(fork=fork)
+            threading.Thread(target=watcher.serve_forever, args=(stop,), name="intake-watcher",
+                             daemon=True).start()
         from prefect import serve as prefect_serve
 
         print(f"Prefect server: {api_url.removesuffix('/api')} (state in "
-              f"{settings.data_dir / 'prefect'}); serving deployments, Ctrl-C to stop")
-        prefect_serve(*deployments(settings.schedules), print_starting_message=False)
+              f"{settings.data_dir / 'prefect'}); serving deployments"
+              f"{', watching the intake folders' if watcher else ''}; Ctrl-C to stop",
+              flush=True)
+        try:
+            prefect_serve(*deployments(settings.schedules), print_starting_message=False)
+        finally:
+            stop.set()
+            if watcher is not None:
+                watcher.close()

@@ -105,9 +105,29 @@ class _Warm:
     executor: ProcessPoolExecutor
     options: OcrOptions | None = None
     ahead: dict[Fingerprint, Future[EarlyRead | None]] = field(default_factory=dict)
+    kept: bool = False  # handed back by a finished run: its workers may have died since
 
 
 _prestarted: dict[int, _Warm] = {}
+_kept: set[int] = set()
+
+
+def keep_warm(workers: int) -> None:
+    """Keep the pool of ``workers`` processes between runs instead of shutting it down.
+
+    For a long-lived process that runs one flow after another (``chartvault watch``):
+    each run then starts with its workers up and their imports done. A run that ends in
+    an error still shuts its pool down, so the next one starts from fresh workers.
+    """
+    _kept.add(max(1, workers))
+
+
+def shutdown_warm() -> None:
+    """Stop every pool kept or prestarted in this process (at the end of a service)."""
+    _kept.clear()
+    while _prestarted:
+        _, warm = _prestarted.popitem()
+        warm.executor.shutdown(wait=True, cancel_futures=True)
 
 
 def fingerprint(path: Path) -> Fingerprint:
@@ -198,6 +218,8 @@ class PagePool:
 
     def __enter__(self) -> PagePool:
         warm = _prestarted.pop(self.workers, None)
+        if warm is not None and warm.kept and not _alive(warm.executor):
+            warm = None
         if warm is None:
             self._pool = _new_executor(self.workers)
         else:
@@ -214,9 +236,13 @@ class PagePool:
         for fut in self._ahead.values():
             fut.cancel()
         self._ahead = {}
-        if self._pool is not None:
+        if self._pool is None:
+            return
+        if exc_type is None and self.workers in _kept and self.workers not in _prestarted:
+            _prestarted[self.workers] = _Warm(self._pool, kept=True)
+        else:
             self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+        self._pool = None
 
     def _early(self, info: SourceInfo) -> Future[EarlyRead | None] | None:
         """The read-ahead of this (claimed) file, if one was started."""
@@ -298,6 +324,20 @@ class PagePool:
         if not exhausted:
             return min(self.bundle, queued)
         return max(1, min(self.bundle, queued // (2 * self.workers)))
+
+
+def _alive(executor: ProcessPoolExecutor, timeout_s: float = 60.0) -> bool:
+    """Whether a kept pool still answers; if not, it is shut down.
+
+    A worker killed while the pool was idle (by the OOM killer, say) breaks the whole
+    executor; finding that out here costs one round trip instead of a failed run.
+    """
+    try:
+        executor.submit(_ready).result(timeout=timeout_s)
+        return True
+    except Exception:  # BrokenProcessPool, or a worker that hangs
+        executor.shutdown(wait=False, cancel_futures=True)
+        return False
 
 
 def _adopt(fut: Future[EarlyRead | None],

@@ -29,7 +29,7 @@ from chartvault.catalog import Catalog
 from chartvault.errors import phi_safe
 from chartvault.pipeline.archive import Filed
 from chartvault.pipeline.batch import IngestRun
-from chartvault.pipeline.intake import Claim
+from chartvault.pipeline.intake import Claim, exclusive_run
 from chartvault.pipeline.quarantine import Quarantined
 from chartvault.settings import Settings
 from extractors.pages import SourceInfo
@@ -86,26 +86,39 @@ def file_documents(run: IngestRun, queue: Queue[tuple[Claim, SourceInfo] | None]
 
 
 def run_intake(settings: Settings, intake_name: str, catalog: Catalog) -> dict[str, Any]:
-    """Ingest one intake folder; returns the batch summary (ids and counts)."""
+    """Ingest one intake folder; returns the batch summary (ids and counts).
+
+    If another run holds the folder (see ``exclusive_run``), nothing is claimed and the
+    summary says ``busy``: its files are that run's, or the next one's.
+    """
     intake = next(i for i in settings.intakes if i.name == intake_name)
     run = IngestRun(settings, intake, open_store(settings), catalog)
-    catalog.start_batch(run.batch_id, intake.name, settings.user)
-    claims = claim_files(run)
-    queue: Queue[tuple[Claim, SourceInfo] | None] = Queue()
-    filing = file_documents.submit(run, queue)
-    try:
-        for claim, info, pages in run.read_pages(claims):
-            if not isinstance(pages, Quarantined):
-                queue.put((claim, info))
-    finally:
-        queue.put(_DONE)  # the filing task ends even when reading failed
-    failed: list[str] = filing.result()
+    with exclusive_run(run.folder) as held:
+        if not held:
+            log.info("intake %s is being ingested by another run; skipped", intake.name)
+            return _summary(run, [], busy=True)
+        catalog.start_batch(run.batch_id, intake.name, settings.user)
+        claims = claim_files(run)
+        queue: Queue[tuple[Claim, SourceInfo] | None] = Queue()
+        filing = file_documents.submit(run, queue)
+        try:
+            for claim, info, pages in run.read_pages(claims):
+                if not isinstance(pages, Quarantined):
+                    queue.put((claim, info))
+        finally:
+            queue.put(_DONE)  # the filing task ends even when reading failed
+        failed: list[str] = filing.result()
+        catalog.finish_batch(run.batch_id, run.summary.counts())
+    log.info("batch %s finished: %s", run.batch_id, run.summary.counts())
+    return _summary(run, failed)
+
+
+def _summary(run: IngestRun, failed: list[str], busy: bool = False) -> dict[str, Any]:
     s = run.summary
-    catalog.finish_batch(run.batch_id, s.counts())
-    log.info("batch %s finished: %s", run.batch_id, s.counts())
     return {
         "batch_id": run.batch_id,
-        "intake": intake.name,
+        "intake": run.intake.name,
+        "busy": busy,
         **s.counts(),
         "types": dict(s.types),
         "archived_ids": s.archived,

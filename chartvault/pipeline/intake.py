@@ -10,6 +10,7 @@ there again. File names never reach logs: scans are often named after the patien
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
@@ -17,6 +18,7 @@ import shutil
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -114,6 +116,30 @@ def claim(path: Path, intake_folder: Path, intake: str) -> Claim:
     os.rename(path, folder / f"source{suffix}")  # same file system: atomic
     log.debug("claimed %s", claim_id)
     return Claim(claim_id=claim_id, folder=folder, intake=intake)
+
+
+@contextmanager
+def exclusive_run(intake_folder: Path) -> Iterator[bool]:
+    """Hold the intake folder's run lock for a run; yields False if another run holds it.
+
+    A run takes the claims an earlier run left behind as its own (that is how a crashed
+    run is finished), so two runs over one folder at the same time would both file the
+    same claims: a scheduled poll overlapping the intake watcher or a ``chartvault
+    ingest``. The lock is an ``flock`` on a file in the custody area: the kernel drops it
+    when its holder exits, however it exits, so a crash never leaves the folder locked.
+    """
+    root = intake_folder / CUSTODY_DIR
+    root.mkdir(parents=True, exist_ok=True)
+    fd = os.open(root / "run.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        yield True
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock
 
 
 def pending_claims(intake_folder: Path, intake: str) -> list[Claim]:

@@ -235,3 +235,40 @@ def test_workers_are_forked_only_from_a_fresh_entry_point(tmp_path: Path) -> Non
     out = subprocess.run([sys.executable, "-c", _FORKED_THEN_SERVED, str(scan)], check=True,
                          capture_output=True, text=True, timeout=120)
     assert out.stdout.split() == ["True", "False", "fork", "forkserver", "True", "True"]
+
+
+def _pids(pool: PagePool) -> set[int]:
+    assert pool._pool is not None
+    return {pool._pool.submit(os.getpid).result() for _ in range(8)}
+
+
+def test_a_kept_pool_serves_the_next_run_and_is_replaced_when_broken(tmp_path: Path) -> None:
+    import signal
+
+    from extractors.pool import keep_warm, shutdown_warm
+
+    docs = [("d", inspect_source(_png(tmp_path / "scan.png", LINES)))]
+    keep_warm(2)
+    try:
+        with PagePool(2, OcrOptions()) as pool:
+            assert "4417209" in dict(pool.run(iter(docs)))["d"][0].text  # type: ignore[index]
+            first = pool._pool
+        assert _prestarted[2].executor is first  # handed back, not shut down
+        with PagePool(2, OcrOptions()) as pool:
+            assert pool._pool is first
+            pids = _pids(pool)
+        for pid in pids:  # workers killed while idle (say, by the OOM killer)
+            os.kill(pid, signal.SIGKILL)
+        with PagePool(2, OcrOptions()) as pool:
+            assert pool._pool is not first and not _pids(pool) & pids
+            assert "4417209" in dict(pool.run(iter(docs)))["d"][0].text  # type: ignore[index]
+            replaced = pool._pool
+        with pytest.raises(KeyError), PagePool(2, OcrOptions()) as pool:
+            raise KeyError("a run that fails")
+        assert 2 not in _prestarted  # its pool was shut down, not kept
+        assert replaced is not None and replaced._shutdown_thread
+    finally:
+        shutdown_warm()
+    with PagePool(2, OcrOptions()):
+        pass
+    assert 2 not in _prestarted  # keeping is off again

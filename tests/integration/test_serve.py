@@ -1,5 +1,6 @@
 """`chartvault serve`: a long-lived Prefect server under the data directory serving the
-scheduled deployments; a deployment run triggered through the API completes."""
+scheduled deployments; a deployment run triggered through the API completes; a scan
+dropped into the intake folder is archived by serve's intake watcher."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import json
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -14,6 +16,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
+from chartvault.synth.batch import generate_batch
 
 pytestmark = [pytest.mark.prefect, pytest.mark.slow]
 
@@ -55,7 +59,24 @@ def test_serve_runs_server_and_deployments(tmp_path: Path) -> None:
             names = {str(d["name"]) for d in deployments}
         assert {"ingest-poll", "fixity-check"} <= names
         ingest_dep = next(d for d in deployments if d["name"] == "ingest-poll")
-        assert ingest_dep["schedules"], "the intake poll must be scheduled"
+        assert not ingest_dep["schedules"], "the watcher ingests; the poll runs when triggered"
+        # a scan dropped into the intake folder is archived by serve's own watcher
+        stage = tmp_path / "stage"
+        stage.mkdir()
+        generate_batch(stage, 1, seed=5, formats=["png"])
+        intake = tmp_path / "intake" / "default"
+        intake.mkdir(parents=True, exist_ok=True)
+        scan = next(stage.glob("*.png"))
+        scan.rename(intake / scan.name)
+        archived = 0
+        while time.monotonic() < deadline + 60 and not archived:
+            time.sleep(1)
+            assert proc.poll() is None
+            if (tmp_path / "catalog.db").exists():
+                with sqlite3.connect(tmp_path / "catalog.db") as db:
+                    (archived,) = db.execute("SELECT count(*) FROM documents").fetchone()
+        assert archived == 1
+        assert not (intake / scan.name).exists()
         # the server's database lives under the data directory
         assert any((tmp_path / "prefect").rglob("*.db"))
         fix = next(d for d in deployments if d["name"] == "fixity-check")

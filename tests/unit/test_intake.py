@@ -32,3 +32,34 @@ def test_claim_keeps_file_in_custody_until_release(tmp_path: Path) -> None:
     release(c, tmp_path / "processed", "abc")
     assert (tmp_path / "processed" / "abc.pdf").read_bytes() == b"%PDF-1.4 data"
     assert pending_claims(tmp_path, "default") == []
+
+
+def test_one_run_at_a_time_per_intake_folder_and_a_dead_holder_frees_it(
+        tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    from chartvault.pipeline.intake import exclusive_run
+
+    with exclusive_run(tmp_path) as first:
+        with exclusive_run(tmp_path) as second:
+            assert first and not second
+    with exclusive_run(tmp_path) as again:
+        assert again
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys, time; from pathlib import Path\n"
+         "from chartvault.pipeline.intake import exclusive_run\n"
+         "with exclusive_run(Path(sys.argv[1])) as held:\n"
+         "    print(held, flush=True); time.sleep(60)\n", str(tmp_path)],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "True"
+        with exclusive_run(tmp_path) as while_held:
+            assert not while_held
+    finally:
+        holder.send_signal(signal.SIGKILL)  # a crash: no clean exit, no unlock call
+        holder.wait()
+    with exclusive_run(tmp_path) as after_crash:
+        assert after_crash

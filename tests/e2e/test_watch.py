@@ -1,0 +1,98 @@
+"""The intake watcher: one warm process ingests scans as they arrive, leaves a folder
+alone while another run holds it, and keeps its OCR workers between runs."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chartvault.pipeline.intake import exclusive_run
+from chartvault.synth.batch import generate_batch
+
+pytestmark = [pytest.mark.prefect, pytest.mark.slow]
+
+SCANS = (".png", ".pdf", ".tif", ".tiff", ".jpg")
+
+
+def _wait(cond: Any, timeout_s: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not cond():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.1)
+
+
+def _drop(stage: Path, intake: Path) -> list[str]:
+    names = sorted(p.name for p in stage.iterdir() if p.suffix in SCANS)
+    for name in names:
+        (stage / name).rename(intake / name)
+    return names
+
+
+def test_watcher_ingests_arrivals_in_one_warm_process(
+    prefect_server: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chartvault.settings import Settings
+    from chartvault.watch import IntakeWatcher
+    from extractors.pool import _prestarted
+
+    data = tmp_path / "data"
+    intake = data / "intake" / "default"
+    intake.mkdir(parents=True)
+    monkeypatch.setenv("CHARTVAULT_DATA_DIR", str(data))
+    monkeypatch.setenv("CHARTVAULT_SETTLE_SECONDS", "0")
+    monkeypatch.setenv("CHARTVAULT_OCR__JOBS", "2")
+    reports: list[dict[str, Any]] = []
+    watcher = IntakeWatcher(Settings(), lambda batch, _s: reports.append(batch), poll_s=0.1)
+    watcher.warm()
+    stop = threading.Event()
+    thread = threading.Thread(target=watcher.serve_forever, args=(stop,), daemon=True)
+    thread.start()
+    try:
+        _wait(lambda: len(reports) == 1)  # the first pass: nothing left in custody
+        workers = _prestarted[2].executor
+        first = tmp_path / "first"
+        generate_batch(first, 2, seed=41, formats=["png", "pdf_scan"])
+        with exclusive_run(intake) as held:  # another run holds the folder
+            assert held
+            dropped = _drop(first, intake)
+            time.sleep(1.0)
+            assert len(reports) == 1  # not even tried
+            assert sorted(p.name for p in intake.iterdir() if p.suffix in SCANS) == dropped
+        _wait(lambda: sum(r["archived"] for r in reports) == 2)
+        assert _prestarted[2].executor is workers  # the same OCR workers served it
+        second = tmp_path / "second"
+        generate_batch(second, 1, seed=42, formats=["tiff"])
+        _drop(second, intake)
+        _wait(lambda: sum(r["archived"] for r in reports) == 3)
+    finally:
+        stop.set()
+        thread.join(timeout=60)
+        watcher.close()
+    assert not thread.is_alive() and 2 not in _prestarted
+    assert not [p for p in intake.iterdir() if p.suffix in SCANS]  # all released
+    with sqlite3.connect(data / "catalog.db") as db:
+        docs = db.execute("SELECT count(*), count(mrn) FROM documents").fetchone()
+        batches = db.execute("SELECT count(*) FROM batches").fetchone()[0]
+    assert docs[0] == 3 and docs[1] >= 2
+    assert batches == len(reports) >= 3  # every run is a batch in the catalog
+
+
+def test_an_ingest_finds_its_folder_held_and_claims_nothing(
+    prefect_server: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import flows.ingest
+
+    data = tmp_path / "data"
+    intake = data / "intake" / "default"
+    generate_batch(intake, 1, seed=43, formats=["png"])
+    monkeypatch.setenv("CHARTVAULT_DATA_DIR", str(data))
+    monkeypatch.setenv("CHARTVAULT_SETTLE_SECONDS", "0")
+    with exclusive_run(intake):
+        (batch,) = flows.ingest.ingest()
+    assert batch["busy"] and batch["archived"] == 0
+    assert [p.suffix for p in intake.iterdir() if p.suffix in SCANS] == [".png"]
