@@ -5,7 +5,8 @@ imports, models, a first empty pass), as it is when scanning staff drop their fi
 The clock starts just before the files are renamed into the intake folder (they were
 copied beside it first, so the copy is not timed) and stops when the service has
 reported every file as archived, duplicate or quarantined. That includes the service
-noticing the files (it looks every 0.5 s by default). Peak RSS is the summed RSS of the
+noticing the files (it looks every 0.25 s by default; the drop comes right after a
+look, so the wait is the whole interval). Peak RSS is the summed RSS of the
 service's process tree, sampled every 0.2 s from its start to its stop.
 """
 

@@ -475,7 +475,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_ingest)
 
     s = sub.add_parser("watch", help="ingest intake files as they settle, in one warm process")
-    s.add_argument("--poll", type=float, help="seconds between looks (default: settings, 0.5)")
+    s.add_argument("--poll", type=float, help="seconds between looks (default: settings, 0.25)")
     s.add_argument("--json", action="store_true", help="one JSON line (ids, counts) per batch")
     s.set_defaults(func=cmd_watch)
 

@@ -8,7 +8,9 @@ once: it starts the OCR workers, imports the flow and loads the models, then loo
 the intake folders every ``poll_s`` seconds and runs the ingest flow in its own process
 (a Prefect flow run like any other, recorded on the server) as soon as a folder holds
 settled files. The OCR workers stay up between runs; runs over one folder never overlap
-(``exclusive_run``), whoever else starts one.
+(``exclusive_run``), whoever else starts one. Its runs go without Prefect's heartbeats,
+as the CLI's do (see ``runtime.foreground_run``): if the watcher dies mid-run, its claims
+stay in custody and its next start finishes them first.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from collections.abc import Callable
 from typing import Any
 
 from chartvault.pipeline.intake import exclusive_run, ready_files
+from chartvault.runtime import foreground_run
 from chartvault.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -76,7 +79,8 @@ class IntakeWatcher:
         for name in names if names is not None else [i.name for i in self.settings.intakes]:
             t0 = time.perf_counter()
             try:
-                batches = ingest(intake=name)
+                with foreground_run():
+                    batches = ingest(intake=name)
             except Exception as err:  # the flow run is FAILED on the server; go on
                 self.failures += 1
                 log.error("ingest of intake %s failed (%s); retrying at the next poll",
