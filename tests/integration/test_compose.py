@@ -25,7 +25,9 @@ def test_compose_file_validates_and_has_the_scale_out_services() -> None:
     ).stdout
     config = yaml.safe_load(out)
     services = config["services"]
-    assert {"minio", "minio-init", "postgres", "prefect-server", "worker"} <= set(services)
+    assert {"minio", "minio-init", "postgres", "prefect-server", "worker", "watcher"} <= set(
+        services)
+    assert services["watcher"]["entrypoint"] == ["chartvault", "watch"]
     assert "--with-lock" in " ".join(services["minio-init"]["entrypoint"]) if isinstance(
         services["minio-init"]["entrypoint"], list) else "--with-lock" in services[
         "minio-init"]["entrypoint"]
