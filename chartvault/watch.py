@@ -33,11 +33,14 @@ BatchReport = Callable[[dict[str, Any], float], None]  # (batch summary, seconds
 class IntakeWatcher:
     """Runs the ingest flow in-process whenever an intake folder has settled files."""
 
-    def __init__(self, settings: Settings, report: BatchReport, poll_s: float = 2.0) -> None:
+    def __init__(self, settings: Settings, report: BatchReport, poll_s: float = 0.25,
+                 model_strings_limit: int = 200_000) -> None:
         self.settings = settings
         self.report = report
         self.poll_s = poll_s
+        self.model_strings_limit = model_strings_limit  # strings added since loading
         self.failures = 0  # consecutive runs that raised
+        self._loaded: tuple[object, list[int]] | None = None  # models, string counts at load
 
     def warm(self, fork: bool = False) -> None:
         """Start the OCR workers, import the flow and load the models, before any file.
@@ -54,6 +57,32 @@ class IntakeWatcher:
         from chartvault.pipeline.understand import default_models
 
         default_models(self.settings.classifier_model)
+        self.recycle_models()  # notes the models' size at load
+
+    def recycle_models(self) -> bool:
+        """Reload the models once their string stores have grown past the limit.
+
+        spaCy keeps every distinct token string it has seen (names, MRNs, OCR debris) in
+        the vocabulary for the life of the pipeline: tens of new strings per chart, which
+        in a process that runs for months would grow without bound. Reloading costs
+        ~0.2 s, between runs; returns whether it happened.
+        """
+        from chartvault.pipeline.understand import default_models
+
+        models = default_models(self.settings.classifier_model)
+        sizes = _string_counts(models)
+        if self._loaded is None or self._loaded[0] is not models:
+            self._loaded = (models, sizes)  # first look at these models: their size at load
+            return False
+        grown = max((now - then for now, then in zip(sizes, self._loaded[1], strict=True)),
+                    default=0)
+        if grown <= self.model_strings_limit:
+            return False
+        default_models.cache_clear()
+        fresh = default_models(self.settings.classifier_model)
+        self._loaded = (fresh, _string_counts(fresh))
+        log.info("models reloaded (%d strings added since loading)", grown)
+        return True
 
     def waiting(self) -> list[str]:
         """Names of the intake folders holding a settled file and not being ingested.
@@ -88,6 +117,7 @@ class IntakeWatcher:
                 continue
             self.failures = 0
             seconds = time.perf_counter() - t0
+            self.recycle_models()
             for b in batches:
                 handled += sum(b[k] for k in ("archived", "duplicates", "quarantined"))
                 self.report(b, seconds)
@@ -114,3 +144,9 @@ class IntakeWatcher:
         from extractors.pool import shutdown_warm
 
         shutdown_warm()
+
+
+def _string_counts(models: tuple[object, ...]) -> list[int]:
+    """Entries in each spaCy model's string store (0 for a model without spaCy)."""
+    return [len(nlp.vocab.strings) if (nlp := getattr(m, "nlp", None)) is not None else 0
+            for m in models]

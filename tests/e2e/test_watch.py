@@ -96,3 +96,23 @@ def test_an_ingest_finds_its_folder_held_and_claims_nothing(
         (batch,) = flows.ingest.ingest()
     assert batch["busy"] and batch["archived"] == 0
     assert [p.suffix for p in intake.iterdir() if p.suffix in SCANS] == [".png"]
+
+
+def test_models_are_reloaded_once_their_vocabulary_outgrows_the_limit(tmp_path: Path) -> None:
+    from chartvault.pipeline.understand import default_models
+    from chartvault.settings import Settings
+    from chartvault.watch import IntakeWatcher
+
+    settings = Settings(data_dir=tmp_path)
+    watcher = IntakeWatcher(settings, lambda *_: None)
+    assert not watcher.recycle_models()  # its first look: the models' size at load
+    classifier, extractor = default_models(settings.classifier_model)
+    watcher.model_strings_limit = 300
+    extractor.extract("Patient: Zqxwv, Yzzy  MRN 99887766")
+    assert not watcher.recycle_models()  # a few strings more: below the limit
+    # a chart full of names and numbers never seen before: the extractor's strings grow
+    extractor.extract(" ".join(f"Zq{i}xw MRN {9_000_000 + i}" for i in range(400)))
+    assert watcher.recycle_models()
+    fresh = default_models(settings.classifier_model)
+    assert fresh[0] is not classifier and fresh[1] is not extractor
+    assert not watcher.recycle_models()  # counted afresh from the reload
