@@ -122,8 +122,8 @@ def cmd_watch(args: argparse.Namespace) -> int:
                     "needs_review", "pages", "failed")
             print(json.dumps({**{k: batch[k] for k in keys}, "seconds": round(seconds, 3)}),
                   flush=True)
-        else:
-            _report([batch], seconds, settings)
+        elif batch["archived"] + batch["duplicates"] + batch["quarantined"] or batch["failed"]:
+            _report([batch], seconds, settings)  # (a pass that found nothing says nothing)
             sys.stdout.flush()
 
     poll = settings.schedules.watch_poll_s if args.poll is None else args.poll
