@@ -116,3 +116,49 @@ def test_models_are_reloaded_once_their_vocabulary_outgrows_the_limit(tmp_path: 
     fresh = default_models(settings.classifier_model)
     assert fresh[0] is not classifier and fresh[1] is not extractor
     assert not watcher.recycle_models()  # counted afresh from the reload
+
+
+def test_chartvault_watch_reports_json_and_stops_cleanly_on_sigterm(
+    prefect_server: None, tmp_path: Path
+) -> None:
+    import json
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from prefect.settings import get_current_settings
+
+    from benchmarks.proctree import _children
+
+    data = tmp_path / "data"
+    intake = data / "intake" / "default"
+    intake.mkdir(parents=True)
+    env = {**os.environ, "CHARTVAULT_DATA_DIR": str(data), "CHARTVAULT_SETTLE_SECONDS": "0",
+           "CHARTVAULT_OCR__JOBS": "2", "PREFECT_API_URL": str(get_current_settings().api.url)}
+    exe = Path(sys.executable).parent / "chartvault"
+    proc = subprocess.Popen([str(exe), "watch", "--json"], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        first = json.loads(proc.stdout.readline())  # the first pass, before "watching"
+        assert first["archived"] == 0 and not first["busy"]
+        assert proc.stdout.readline().startswith("watching intake default every 0.25 s")
+        workers = _children().get(proc.pid, [])
+        assert len(workers) >= 2  # the OCR workers are up before any file arrives
+        stage = tmp_path / "stage"
+        generate_batch(stage, 1, seed=44, formats=["png"])
+        _drop(stage, intake)
+        report = json.loads(proc.stdout.readline())
+        assert (report["archived"], report["pages"], report["failed"]) == (1, 1, 0)
+        assert set(report) == {"batch_id", "intake", "busy", "archived", "duplicates",
+                               "quarantined", "needs_review", "pages", "failed", "seconds"}
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=60) == 0
+        for pid in workers:  # no OCR worker outlives the service
+            _wait(lambda pid=pid: not Path(f"/proc/{pid}").exists()
+                  or "Z" in Path(f"/proc/{pid}/stat").read_text().split(")")[1][:3], 30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
