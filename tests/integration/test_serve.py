@@ -12,6 +12,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -28,11 +29,28 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _call(url: str, body: dict[str, object] | None = None) -> object:
+    """GET (or POST ``body``) the server's API; retried while it answers 503.
+
+    Prefect's own client retries 502/503/429: its server answers 503 when its SQLite
+    database is briefly busy (the watcher's first run writes to it while the test polls).
+    """
+    data = None if body is None else json.dumps(body).encode()
+    for attempt in range(10):
+        req = urllib.request.Request(url, data=data, method="GET" if body is None else "POST",
+                                     headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=10) as r:
+                return json.loads(r.read())
+        except urllib.error.HTTPError as err:
+            if err.code != 503 or attempt == 9:
+                raise
+            time.sleep(1)
+    raise AssertionError("unreachable")
+
+
 def _post(url: str, body: dict[str, object]) -> object:
-    req = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
-                                 headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=10) as r:
-        return json.loads(r.read())
+    return _call(url, body)
 
 
 def test_serve_runs_server_and_deployments(tmp_path: Path) -> None:
@@ -85,8 +103,7 @@ def test_serve_runs_server_and_deployments(tmp_path: Path) -> None:
         state = None
         while time.monotonic() < deadline + 120:
             time.sleep(2)
-            with urllib.request.urlopen(f"{api}/flow_runs/{run_id}", timeout=10) as r:
-                state = json.loads(r.read())["state"]["type"]
+            state = _call(f"{api}/flow_runs/{run_id}")["state"]["type"]  # type: ignore[index]
             if state in ("COMPLETED", "FAILED", "CRASHED"):
                 break
         assert state == "COMPLETED"
