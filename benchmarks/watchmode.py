@@ -48,9 +48,11 @@ def run_watch(files: list[Path], work: Path, env: Mapping[str, str], exe: Path,
     stage.mkdir()
     for f in files:
         shutil.copy2(f, stage / f.name)
-    proc = subprocess.Popen([str(exe), "watch", "--json"],
-                            env={**env, "CHARTVAULT_DATA_DIR": str(data)},
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # stderr to a file: a pipe nobody reads would block the service once it filled up
+    with (work / "watch-stderr.txt").open("w") as err:
+        proc = subprocess.Popen([str(exe), "watch", "--json"],
+                                env={**env, "CHARTVAULT_DATA_DIR": str(data)},
+                                stdout=subprocess.PIPE, stderr=err, text=True)
     lines: queue.Queue[tuple[float, str]] = queue.Queue()
     peak = 0.0
     stop = threading.Event()
@@ -70,14 +72,15 @@ def run_watch(files: list[Path], work: Path, env: Mapping[str, str], exe: Path,
     threading.Thread(target=sample, daemon=True).start()
     try:
         deadline = time.monotonic() + timeout_s
-        _wait_for(lines, proc, deadline, lambda line: line.startswith("watching"))
+        _wait_for(lines, proc, deadline, lambda line: line.startswith("watching"), work)
         t0 = time.perf_counter()
         for f in files:
             os.rename(stage / f.name, intake / f.name)
         done = pages = 0
         t_last = t0
         while done < len(files):
-            t_last, batch = _wait_for(lines, proc, deadline, lambda line: line.startswith("{"))
+            t_last, batch = _wait_for(lines, proc, deadline, lambda line: line.startswith("{"),
+                                      work)
             report = json.loads(batch)
             done += report["archived"] + report["duplicates"] + report["quarantined"]
             pages += report["pages"]
@@ -93,13 +96,13 @@ def run_watch(files: list[Path], work: Path, env: Mapping[str, str], exe: Path,
 
 
 def _wait_for(lines: queue.Queue[tuple[float, str]], proc: subprocess.Popen[str],
-              deadline: float, match: Callable[[str], bool]) -> tuple[float, str]:
+              deadline: float, match: Callable[[str], bool], work: Path) -> tuple[float, str]:
     while time.monotonic() < deadline:
         try:
             at, line = lines.get(timeout=0.5)
         except queue.Empty:
             if proc.poll() is not None:
-                err = proc.stderr.read() if proc.stderr else ""
+                err = (work / "watch-stderr.txt").read_text()
                 raise RuntimeError(f"chartvault watch exited:\n{err[-3000:]}") from None
             continue
         if match(line):

@@ -129,7 +129,11 @@ def cmd_watch(args: argparse.Namespace) -> int:
     poll = settings.schedules.watch_poll_s if args.poll is None else args.poll
     watcher = IntakeWatcher(settings, report, poll_s=poll)
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())  # finish the current run, then stop
+    # SIGTERM: finish the current run, then stop. The handler must not set the event
+    # itself: it runs in the main thread, which may be inside ``stop.wait`` holding the
+    # event's lock (a deadlock the process test hit about once in eight runs).
+    signal.signal(signal.SIGTERM,
+                  lambda *_: threading.Thread(target=stop.set, daemon=True).start())
     try:
         watcher.warm(fork=_can_fork())
         watcher.run_once()  # claims left in custody by a crashed run come first

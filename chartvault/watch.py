@@ -10,7 +10,7 @@ the intake folders every ``poll_s`` seconds and runs the ingest flow in its own 
 settled files. The OCR workers stay up between runs; runs over one folder never overlap
 (``exclusive_run``), whoever else starts one. Its runs go without Prefect's heartbeats,
 as the CLI's do (see ``runtime.foreground_run``): if the watcher dies mid-run, its claims
-stay in custody and its next start finishes them first.
+stay in custody, and its next start marks that run Crashed (``orphans``) and files them.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from chartvault.orphans import mark_orphans, run_tags
 from chartvault.pipeline.intake import exclusive_run, ready_files
 from chartvault.runtime import foreground_run
 from chartvault.settings import Settings
@@ -58,6 +59,11 @@ class IntakeWatcher:
 
         default_models(self.settings.classifier_model)
         self.recycle_models()  # notes the models' size at load
+        try:
+            mark_orphans()
+        except Exception as err:  # the server unreachable for now: not a reason to stop
+            log.warning("could not look for runs of a stopped watcher (%s)",
+                        type(err).__name__)
 
     def recycle_models(self) -> bool:
         """Reload the models once their string stores have grown past the limit.
@@ -102,13 +108,15 @@ class IntakeWatcher:
 
     def run_once(self, names: list[str] | None = None) -> int:
         """Ingest the named intake folders (default: all); returns documents handled."""
+        from prefect import tags
+
         from flows.ingest import ingest
 
         handled = 0
         for name in names if names is not None else [i.name for i in self.settings.intakes]:
             t0 = time.perf_counter()
             try:
-                with foreground_run():
+                with tags(*run_tags()), foreground_run():
                     batches = ingest(intake=name)
             except Exception as err:  # the flow run is FAILED on the server; go on
                 self.failures += 1

@@ -80,6 +80,15 @@ def test_watcher_ingests_arrivals_in_one_warm_process(
         batches = db.execute("SELECT count(*) FROM batches").fetchone()[0]
     assert docs[0] == 3 and docs[1] >= 2
     assert batches == len(reports) >= 3  # every run is a batch in the catalog
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterTags
+
+    from chartvault.orphans import run_tags
+
+    with get_client(sync_client=True) as client:  # each run carries this process's tag
+        ours = client.read_flow_runs(flow_run_filter=FlowRunFilter(
+            tags=FlowRunFilterTags(all_=run_tags())))
+    assert len(ours) >= batches and {r.state_type.value for r in ours} == {"COMPLETED"}
 
 
 def test_an_ingest_finds_its_folder_held_and_claims_nothing(
@@ -135,10 +144,13 @@ def test_chartvault_watch_reports_json_and_stops_cleanly_on_sigterm(
     intake = data / "intake" / "default"
     intake.mkdir(parents=True)
     env = {**os.environ, "CHARTVAULT_DATA_DIR": str(data), "CHARTVAULT_SETTLE_SECONDS": "0",
-           "CHARTVAULT_OCR__JOBS": "2", "PREFECT_API_URL": str(get_current_settings().api.url)}
+           "CHARTVAULT_OCR__JOBS": "2", "PREFECT_API_URL": str(get_current_settings().api.url),
+           "PYTHONFAULTHANDLER": "1"}
     exe = Path(sys.executable).parent / "chartvault"
-    proc = subprocess.Popen([str(exe), "watch", "--json"], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    # stderr to a file: a pipe nobody reads would block the service once it filled up
+    with (tmp_path / "stderr.txt").open("w") as err:
+        proc = subprocess.Popen([str(exe), "watch", "--json"], env=env, stdout=subprocess.PIPE,
+                                stderr=err, text=True)
     try:
         assert proc.stdout is not None
         first = json.loads(proc.stdout.readline())  # the first pass, before "watching"
@@ -154,7 +166,12 @@ def test_chartvault_watch_reports_json_and_stops_cleanly_on_sigterm(
         assert set(report) == {"batch_id", "intake", "busy", "archived", "duplicates",
                                "quarantined", "needs_review", "pages", "failed", "seconds"}
         proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=60) == 0
+        try:
+            assert proc.wait(timeout=60) == 0
+        except subprocess.TimeoutExpired:  # show where it hangs: faulthandler's dump
+            proc.send_signal(signal.SIGABRT)
+            proc.wait()
+            raise AssertionError((tmp_path / "stderr.txt").read_text()[-8000:]) from None
         for pid in workers:  # no OCR worker outlives the service
             _wait(lambda pid=pid: not Path(f"/proc/{pid}").exists()
                   or "Z" in Path(f"/proc/{pid}/stat").read_text().split(")")[1][:3], 30)
@@ -162,3 +179,35 @@ def test_chartvault_watch_reports_json_and_stops_cleanly_on_sigterm(
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_runs_of_a_dead_watcher_on_this_host_are_marked_crashed(prefect_server: None) -> None:
+    import os
+    import socket
+    import subprocess
+
+    from prefect import flow
+    from prefect.client.orchestration import get_client
+    from prefect.states import Running
+
+    from chartvault.orphans import TAG, mark_orphans
+
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    host = socket.gethostname()
+
+    @flow(name="orphan-probe")
+    def probe() -> None:
+        pass
+
+    runs = {"dead": [TAG, f"{TAG}@{host}:{gone.pid}"],
+            "alive": [TAG, f"{TAG}@{host}:{os.getppid()}"],
+            "other host": [TAG, f"{TAG}@elsewhere:{gone.pid}"], "untagged": []}
+    with get_client(sync_client=True) as client:
+        ids = {k: client.create_flow_run(probe, tags=t, state=Running()).id
+               for k, t in runs.items()}
+        assert mark_orphans() >= 1
+        states = {k: client.read_flow_run(i).state.type.value  # type: ignore[union-attr]
+                  for k, i in ids.items()}
+    assert states == {"dead": "CRASHED", "alive": "RUNNING", "other host": "RUNNING",
+                      "untagged": "RUNNING"}
