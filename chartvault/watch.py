@@ -107,7 +107,12 @@ class IntakeWatcher:
         return out
 
     def run_once(self, names: list[str] | None = None) -> int:
-        """Ingest the named intake folders (default: all); returns documents handled."""
+        """Ingest the named intake folders (default: all); returns documents handled.
+
+        Named folders had files waiting: a run that handles none of them counts as a
+        failure (the wait before the next try doubles), so a file that cannot be taken
+        never makes a flow run every ``poll_s``.
+        """
         from prefect import tags
 
         from flows.ingest import ingest
@@ -123,11 +128,15 @@ class IntakeWatcher:
                 log.error("ingest of intake %s failed (%s); retrying at the next poll",
                           name, type(err).__name__)
                 continue
-            self.failures = 0
             seconds = time.perf_counter() - t0
             self.recycle_models()
+            done = sum(b[k] for b in batches for k in ("archived", "duplicates", "quarantined"))
+            if done:
+                self.failures = 0
+            elif names is not None:
+                self.failures += 1
+            handled += done
             for b in batches:
-                handled += sum(b[k] for k in ("archived", "duplicates", "quarantined"))
                 self.report(b, seconds)
         return handled
 
@@ -137,7 +146,8 @@ class IntakeWatcher:
         The first pass runs every folder once, finishing claims a crashed run left in
         custody (``first_pass=False`` when the caller did it). After a run the folders
         are looked at again at once (scanners kept writing meanwhile); after a failed
-        run the wait doubles, up to 5 minutes.
+        run, or one that handled none of the files it was started for, the wait doubles,
+        up to 5 minutes.
         """
         if first_pass:
             self.run_once()
@@ -145,7 +155,11 @@ class IntakeWatcher:
             names = self.waiting()
             if names and self.run_once(names):
                 continue
-            stop.wait(min(300.0, self.poll_s * 2 ** min(self.failures, 8)))
+            stop.wait(self.delay())
+
+    def delay(self) -> float:
+        """Seconds until the next look: ``poll_s``, doubled per failure, at most 300."""
+        return min(300.0, self.poll_s * float(2 ** min(self.failures, 12)))
 
     def close(self) -> None:
         """Stop the OCR workers kept between runs."""

@@ -4,6 +4,8 @@ import os
 import time
 from pathlib import Path
 
+import pytest
+
 from chartvault.pipeline.intake import claim, pending_claims, ready_files, release
 
 
@@ -63,3 +65,27 @@ def test_one_run_at_a_time_per_intake_folder_and_a_dead_holder_frees_it(
         holder.wait()
     with exclusive_run(tmp_path) as after_crash:
         assert after_crash
+
+
+def test_the_watcher_backs_off_when_waiting_files_are_not_handled(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A fault we cannot provoke for real as root (a file the flow cannot take): the flow
+    # is replaced by one that takes nothing, then by one that fails, then by one that works.
+    import flows.ingest
+    from chartvault.settings import Settings
+    from chartvault.watch import IntakeWatcher
+
+    counts = {"archived": 0, "duplicates": 0, "quarantined": 0}
+    watcher = IntakeWatcher(Settings(data_dir=tmp_path), lambda *_: None, poll_s=0.25)
+    monkeypatch.setattr(flows.ingest, "ingest", lambda intake=None: [dict(counts)])
+    assert watcher.run_once() == 0 and watcher.delay() == 0.25  # first pass: nothing expected
+    for expected in (0.5, 1.0, 2.0):
+        assert watcher.run_once(["default"]) == 0
+        assert watcher.delay() == expected
+    monkeypatch.setattr(flows.ingest, "ingest", lambda intake=None: 1 / 0)
+    assert watcher.run_once(["default"]) == 0 and watcher.delay() == 4.0
+    watcher.failures = 20
+    assert watcher.delay() == 300.0
+    monkeypatch.setattr(flows.ingest, "ingest",
+                        lambda intake=None: [dict(counts, archived=2, quarantined=1)])
+    assert watcher.run_once(["default"]) == 3 and watcher.delay() == 0.25
