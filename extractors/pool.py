@@ -22,11 +22,13 @@ as usual.
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import logging
 import multiprocessing
 import multiprocessing.context
 import os
+import signal
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -43,6 +45,9 @@ log = logging.getLogger(__name__)
 
 
 def _init_worker() -> None:
+    _die_with_parent()
+    # A SIGTERM handler inherited through fork (the watcher's) would keep a worker alive.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     # Tesseract's OpenMP threads fight the pool for cores: one thread per process.
     os.environ["OMP_THREAD_LIMIT"] = "1"
     os.environ["OMP_NUM_THREADS"] = "1"
@@ -52,6 +57,25 @@ def _init_worker() -> None:
         cv2.setNumThreads(1)
     except ImportError:  # pragma: no cover - cv2 is a dependency
         pass
+
+
+def _die_with_parent() -> None:
+    """Have the kernel kill this worker when the process that started it dies (Linux).
+
+    Otherwise a pool's workers outlive a parent killed with SIGKILL (the OOM killer,
+    systemd's last resort): each waits on a queue whose other end its sibling still
+    holds open, for ever; a restarted service would leave two more behind each time.
+    Workers are started from the main thread (or by the fork server), the thread whose
+    end the kernel watches.
+    """
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux: workers may outlive a killed parent
+        pass
+
+
+_PR_SET_PDEATHSIG = 1
 
 
 def _ready() -> int:

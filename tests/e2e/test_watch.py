@@ -211,3 +211,36 @@ def test_runs_of_a_dead_watcher_on_this_host_are_marked_crashed(prefect_server: 
                   for k, i in ids.items()}
     assert states == {"dead": "CRASHED", "alive": "RUNNING", "other host": "RUNNING",
                       "untagged": "RUNNING"}
+
+
+def test_ocr_workers_die_with_a_killed_service(prefect_server: None, tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from prefect.settings import get_current_settings
+
+    from benchmarks.proctree import _children
+
+    env = {**os.environ, "CHARTVAULT_DATA_DIR": str(tmp_path), "CHARTVAULT_OCR__JOBS": "2",
+           "PREFECT_API_URL": str(get_current_settings().api.url)}
+    exe = Path(sys.executable).parent / "chartvault"
+    with (tmp_path / "stderr.txt").open("w") as err:
+        proc = subprocess.Popen([str(exe), "watch"], env=env, stdout=subprocess.PIPE,
+                                stderr=err, text=True)
+    workers: list[int] = []
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().startswith("watching")
+        workers = _children().get(proc.pid, [])
+        assert len(workers) >= 2
+        proc.kill()  # SIGKILL: no handler, no clean-up of its own
+        proc.wait()
+        _wait(lambda: not any(Path(f"/proc/{pid}").exists() for pid in workers), 30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        for pid in set(_children().get(1, [])) & set(workers):  # none left behind, ever
+            os.kill(pid, signal.SIGKILL)
