@@ -34,7 +34,6 @@ class WatchRun:
     pages: int
     seconds: float
     peak_rss_mb: float
-    files_done: int
 
 
 def run_watch(files: list[Path], work: Path, env: Mapping[str, str], exe: Path,
@@ -84,7 +83,7 @@ def run_watch(files: list[Path], work: Path, env: Mapping[str, str], exe: Path,
             report = json.loads(batch)
             done += report["archived"] + report["duplicates"] + report["quarantined"]
             pages += report["pages"]
-        return WatchRun(pages, t_last - t0, peak, done)
+        return WatchRun(pages, t_last - t0, peak)
     finally:
         stop.set()
         proc.send_signal(signal.SIGTERM)

@@ -114,7 +114,7 @@ def _report(batches: list[dict[str, Any]], seconds: float, settings: Settings) -
 
 def cmd_watch(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    from chartvault.watch import IntakeWatcher
+    from chartvault.watch import IntakeWatcher, handled
 
     def report(batch: dict[str, Any], seconds: float) -> None:
         if args.json:
@@ -122,7 +122,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
                     "needs_review", "pages", "failed")
             print(json.dumps({**{k: batch[k] for k in keys}, "seconds": round(seconds, 3)}),
                   flush=True)
-        elif batch["archived"] + batch["duplicates"] + batch["quarantined"] or batch["failed"]:
+        elif handled(batch) or batch["failed"]:
             _report([batch], seconds, settings)  # (a pass that found nothing says nothing)
             sys.stdout.flush()
 

@@ -31,6 +31,11 @@ log = logging.getLogger(__name__)
 BatchReport = Callable[[dict[str, Any], float], None]  # (batch summary, seconds)
 
 
+def handled(batch: dict[str, Any]) -> int:
+    """Documents a batch took out of the intake folder: archived, duplicate or quarantined."""
+    return int(batch["archived"] + batch["duplicates"] + batch["quarantined"])
+
+
 class IntakeWatcher:
     """Runs the ingest flow in-process whenever an intake folder has settled files."""
 
@@ -117,7 +122,7 @@ class IntakeWatcher:
 
         from flows.ingest import ingest
 
-        handled = 0
+        total = 0
         for name in names if names is not None else [i.name for i in self.settings.intakes]:
             t0 = time.perf_counter()
             try:
@@ -130,15 +135,15 @@ class IntakeWatcher:
                 continue
             seconds = time.perf_counter() - t0
             self.recycle_models()
-            done = sum(b[k] for b in batches for k in ("archived", "duplicates", "quarantined"))
+            done = sum(handled(b) for b in batches)
             if done:
                 self.failures = 0
             elif names is not None:
                 self.failures += 1
-            handled += done
+            total += done
             for b in batches:
                 self.report(b, seconds)
-        return handled
+        return total
 
     def serve_forever(self, stop: threading.Event, first_pass: bool = True) -> None:
         """Poll until ``stop`` is set.

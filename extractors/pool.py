@@ -59,6 +59,9 @@ def _init_worker() -> None:
         pass
 
 
+_PR_SET_PDEATHSIG = 1  # prctl option (linux/prctl.h)
+
+
 def _die_with_parent() -> None:
     """Have the kernel kill this worker when the process that started it dies (Linux).
 
@@ -73,9 +76,6 @@ def _die_with_parent() -> None:
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     except (OSError, AttributeError):  # not Linux: workers may outlive a killed parent
         pass
-
-
-_PR_SET_PDEATHSIG = 1
 
 
 def _ready() -> int:
