@@ -113,6 +113,23 @@ class ScheduleSettings(BaseModel):
     server_port: int = Field(4200, description="Port of the long-lived Prefect server.")
 
 
+class AuthSettings(BaseModel):
+    """Accounts, sign-in and tokens (see chartvault/auth)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_failures: int = Field(5, description="Failed sign-ins in a row that lock an account.")
+    lockout_minutes: float = Field(15.0, description="How long a locked account stays locked.")
+    session_idle_minutes: float = Field(15.0, description="A sign-in session ends when idle.")
+    token_days: int = Field(90, description="Default lifetime of an API token.")
+    max_token_days: int = Field(365, description="Longest lifetime an API token may ask for.")
+    hold_release_second_person: bool = Field(
+        False, description="A hold is released only when a second legal account confirms.")
+    min_password_length: int = Field(12, description="Shortest password accepted.")
+    argon2_time_cost: int = Field(3, description="argon2id passes (RFC 9106 low-memory: 3).")
+    argon2_memory_kib: int = Field(65536, description="argon2id memory (64 MiB).")
+
+
 class Settings(BaseSettings):
     """All of chartvault's settings."""
 
@@ -127,6 +144,7 @@ class Settings(BaseSettings):
     s3: S3Settings = S3Settings()
     ocr: OcrSettings = OcrSettings()
     schedules: ScheduleSettings = ScheduleSettings()
+    auth: AuthSettings = AuthSettings()
     intakes: list[IntakeFolder] = Field(default_factory=lambda: [IntakeFolder(name="default")])
     review_threshold: float = Field(0.5, description="Below this type confidence: review.")
     classifier_model: Path | None = Field(

@@ -179,3 +179,69 @@ disposition_items = Table(
     Column("done_at", DateTime(timezone=True)),
     Index("ix_disposition_items_status", "plan_id", "status"),
 )
+
+# --- accounts (chartvault/auth) --------------------------------------------------------
+# People who sign in. Never deleted (only disabled), so a username in the audit trail
+# names one person for ever. ``intakes``: the intake folders a scanner account works.
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("account_id", String(40), primary_key=True),
+    Column("username", String(100), nullable=False, unique=True),
+    Column("password_hash", String(200)),  # argon2id PHC string; NULL: no password sign-in
+    Column("must_change_password", Boolean, nullable=False, default=False),
+    Column("disabled", Boolean, nullable=False, default=False),
+    Column("failed_count", Integer, nullable=False, default=0),
+    Column("locked_until", DateTime(timezone=True)),
+    Column("intakes", JSON, nullable=False, default=list),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", String(100), nullable=False),
+)
+
+account_roles = Table(
+    "account_roles",
+    metadata,
+    Column("account_id", String(40), primary_key=True),
+    Column("role", String(40), primary_key=True),
+    Column("granted_at", DateTime(timezone=True), nullable=False),
+    Column("granted_by", String(100), nullable=False),
+)
+
+# Shared TOTP secrets (RFC 6238). ``last_step``: the newest time step accepted, so a
+# code is never accepted twice (replay).
+totp_secrets = Table(
+    "totp_secrets",
+    metadata,
+    Column("account_id", String(40), primary_key=True),
+    Column("secret", String(64), nullable=False),
+    Column("last_step", Integer, nullable=False, default=0),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# API tokens and sign-in sessions: only the SHA-256 of the 256-bit secret is kept.
+# ``role`` scopes an API token to one of its account's roles; NULL (sessions): all of them.
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("token_id", String(40), primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("account_id", String(40), nullable=False),
+    Column("kind", String(10), nullable=False),  # "api" | "session"
+    Column("role", String(40)),
+    Column("label", String(100), nullable=False, default=""),
+    Column("mfa", Boolean, nullable=False, default=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("last_used_at", DateTime(timezone=True)),
+    Column("revoked_at", DateTime(timezone=True)),
+    Index("ix_api_tokens_account", "account_id"),
+)
+
+# A hold release asked by one legal account, waiting for a second one (site setting).
+hold_release_requests = Table(
+    "hold_release_requests",
+    metadata,
+    Column("hold_id", String(40), primary_key=True),
+    Column("requested_by", String(100), nullable=False),
+    Column("requested_at", DateTime(timezone=True), nullable=False),
+)

@@ -1,0 +1,211 @@
+"""Sign-in, re-authentication and bearer verification.
+
+Every failure gets the same ``Unauthenticated`` whatever went wrong (unknown name, wrong
+password, missing or wrong code, locked or disabled account) and costs one argon2
+verify either way; the reason goes only to the audit trail, committed in its own
+transaction before the refusal is raised.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection, RowMapping
+
+from chartvault.auth import passwords, totp
+from chartvault.auth.clock import aware
+from chartvault.auth.clock import now as utc_now
+from chartvault.auth.errors import Unauthenticated
+from chartvault.auth.principal import Principal
+from chartvault.auth.roles import Role, needs_second_factor
+from chartvault.auth.tokens import new_id, new_secret, secret_hash
+from chartvault.catalog import Catalog
+from chartvault.catalog import accounts as q
+from chartvault.errors import ChartvaultError
+from chartvault.settings import AuthSettings
+
+ANONYMOUS = "anonymous"
+SESSION_MAX = timedelta(hours=12)  # a session ends after this even when busy
+TOUCH_EVERY = timedelta(seconds=60)  # last-use writes at most once a minute per token
+
+
+class PasswordChangeRequired(ChartvaultError):
+    """The password was a one-time password: sign in again giving a new one."""
+
+    code = "password_change_required"
+    http_status = 401
+    exit_code = 3
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """A new sign-in session: the bearer secret (shown to the caller once) and who it is."""
+
+    bearer: str
+    principal: Principal
+
+
+_ROLE_NAMES = frozenset(r.value for r in Role)
+
+
+def _roles(names: set[str] | frozenset[str]) -> frozenset[Role]:
+    return frozenset(Role(n) for n in names if n in _ROLE_NAMES)
+
+
+class Authenticator:
+    """Verifies credentials against the catalog's accounts."""
+
+    def __init__(self, catalog: Catalog, settings: AuthSettings,
+                 clock: Callable[[], datetime] = utc_now) -> None:
+        self.catalog = catalog
+        self.settings = settings
+        self.clock = clock
+
+    # --- audit of refusals (own transaction, committed before the raise) ---------------
+
+    def refuse(self, actor: str, action: str, why: str, account_id: str | None = None,
+               detail: dict[str, str] | None = None) -> Unauthenticated:
+        """Audit a failed credential (counting it against the account) and return the error."""
+        with self.catalog.transaction() as conn:
+            if account_id is not None:
+                lock_until = self.clock() + timedelta(minutes=self.settings.lockout_minutes)
+                q.record_failure(conn, account_id, self.settings.max_failures, lock_until)
+            self.catalog.audit(actor, action, outcome="refused",
+                               detail={"why": why, **(detail or {})}, conn=conn)
+        return Unauthenticated()
+
+    # --- sign-in ------------------------------------------------------------------------
+
+    def _check_secret(self, conn: Connection, row: RowMapping | None, password: str,
+                      code: str | None) -> tuple[str | None, bool]:
+        """(why it failed or None, whether a second factor was verified)."""
+        stored = row["password_hash"] if row is not None else None
+        ok = passwords.verify_password(self.settings, stored, password)
+        if row is None:
+            return "bad_credentials", False
+        if row["disabled"]:
+            return "disabled", False
+        locked = row["locked_until"]
+        if locked is not None and aware(locked) > self.clock():
+            return "locked", False
+        if not ok:
+            return "bad_credentials", False
+        return self._check_code(conn, row, code)
+
+    def _check_code(self, conn: Connection, row: RowMapping,
+                    code: str | None) -> tuple[str | None, bool]:
+        secret = q.totp_of(conn, row["account_id"])
+        roles = _roles(q.roles_of(conn, row["account_id"]))
+        if secret is None:
+            return ("second_factor_not_enrolled", False) if needs_second_factor(roles) else (
+                None, False)
+        if not code:
+            return "second_factor_missing", False
+        step = totp.matching_step(secret["secret"], code, secret["last_step"],
+                                  self.clock().timestamp())
+        if step is None or not q.advance_totp(conn, row["account_id"], step):
+            return "second_factor_wrong", False
+        return None, True
+
+    def sign_in(self, username: str, password: str, code: str | None = None, *,
+                new_password: str | None = None) -> SignedIn:
+        """Verify name, password and (where enrolled) TOTP code; open a session."""
+        with self.catalog.transaction() as conn:
+            row = q.by_username(conn, username)
+            why, mfa = self._check_secret(conn, row, password, code)
+        if why is not None:
+            actor = row["username"] if row is not None else ANONYMOUS
+            raise self.refuse(actor, "sign_in", why,
+                              row["account_id"] if row is not None else None)
+        assert row is not None
+        if row["must_change_password"]:
+            if not new_password:
+                raise PasswordChangeRequired("sign in again with a new password")
+            new_hash = passwords.hash_password(self.settings, new_password)
+        with self.catalog.transaction() as conn:
+            if row["must_change_password"]:
+                q.set_password(conn, row["account_id"], new_hash, must_change=False)
+            q.clear_failures(conn, row["account_id"])
+            bearer, token_id = self._open(conn, row["account_id"], "session", None, mfa,
+                                          SESSION_MAX, "sign-in")
+            roles = _roles(q.roles_of(conn, row["account_id"]))
+            self.catalog.audit(row["username"], "sign_in", outcome="ok",
+                               detail={"session": token_id, "mfa": mfa}, conn=conn)
+        return SignedIn(bearer, Principal(row["account_id"], row["username"], roles,
+                                          "session", token_id, mfa))
+
+    def _open(self, conn: Connection, account_id: str, kind: str, role: str | None,
+              mfa: bool, lifetime: timedelta, label: str) -> tuple[str, str]:
+        bearer, digest = new_secret()
+        token_id = new_id("s-" if kind == "session" else "t-")
+        at = self.clock()
+        q.insert_token(conn, token_id=token_id, token_hash=digest, account_id=account_id,
+                       kind=kind, role=role, label=label[:100], mfa=mfa, created_at=at,
+                       expires_at=at + lifetime, last_used_at=at, revoked_at=None)
+        return bearer, token_id
+
+    def issue_token(self, conn: Connection, principal: Principal, role: Role,
+                    lifetime: timedelta, label: str) -> tuple[str, str]:
+        """A new API token of ``principal`` scoped to ``role`` (caller checks the rules)."""
+        return self._open(conn, principal.account_id, "api", role.value, principal.mfa,
+                          lifetime, label)
+
+    # --- re-authentication (approval) ----------------------------------------------------
+
+    def reauthenticate(self, principal: Principal, *, password: str | None = None,
+                       code: str | None = None, action: str = "reauthenticate") -> None:
+        """The signed-in person proves presence again with a password or a TOTP code."""
+        with self.catalog.transaction() as conn:
+            row = q.by_id(conn, principal.account_id)
+            why: str | None = "no_proof"
+            if row is not None and code:
+                why, _ = self._check_code(conn, row, code)
+                if why is None and q.totp_of(conn, row["account_id"]) is None:
+                    why = "second_factor_not_enrolled"
+            elif row is not None and password:
+                ok = passwords.verify_password(self.settings, row["password_hash"], password)
+                why = None if ok else "bad_credentials"
+        if why is not None:
+            raise self.refuse(principal.username, action, why, principal.account_id,
+                              {"step": "reauthenticate"})
+
+    # --- bearer verification ---------------------------------------------------------------
+
+    def authenticate(self, bearer: str, action: str = "authenticate") -> Principal:
+        """The principal of a session or API token; refuses unknown, expired, revoked ones."""
+        at = self.clock()
+        with self.catalog.engine.connect() as conn:
+            tok = q.lookup_token(conn, secret_hash(bearer)) if bearer else None
+        why = None
+        if tok is None:
+            why = "unknown_token"
+        elif tok.revoked:
+            why = "revoked"
+        elif tok.disabled:
+            why = "disabled"
+        elif aware(tok.expires_at) <= at:
+            why = "expired"
+        elif tok.kind == "session" and aware(tok.last_used_at or tok.expires_at) + timedelta(
+                minutes=self.settings.session_idle_minutes) <= at:
+            why = "idle"
+        if why is not None:
+            actor = tok.username if tok is not None else ANONYMOUS
+            detail = {"token": tok.token_id} if tok is not None else {}
+            raise self.refuse(actor, action, why, detail=detail)
+        assert tok is not None
+        if tok.last_used_at is None or aware(tok.last_used_at) + TOUCH_EVERY <= at:
+            with self.catalog.transaction() as conn:
+                q.touch_token(conn, tok.token_id, at)
+        return Principal(tok.account_id, tok.username, _roles(tok.roles),
+                         "session" if tok.kind == "session" else "token", tok.token_id, tok.mfa)
+
+    def sign_out(self, bearer: str) -> None:
+        """End a session (or revoke the token presented)."""
+        with self.catalog.transaction() as conn:
+            tok = q.lookup_token(conn, secret_hash(bearer))
+            if tok is not None:
+                q.revoke_token(conn, tok.token_id, self.clock())
+                self.catalog.audit(tok.username, "sign_out", detail={"token": tok.token_id},
+                                   conn=conn)

@@ -1,0 +1,85 @@
+"""Finding and reading records, and checking the archive: the auditor's actions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from sqlalchemy import RowMapping
+
+from chartvault import access, fixity, renditions
+from chartvault.access import NotFound, Retrieved
+from chartvault.auth.roles import Action
+from chartvault.catalog import SearchCriteria, SearchHit
+from chartvault.catalog import guarded as gq
+from chartvault.catalog.audit import ChainReport
+from chartvault.fixity import FixityReport
+from chartvault.service.guard import Guard
+
+SEARCH_LIMIT = 500  # more hits than this at once is an export, a separate permission
+EXPORT_LIMIT = 1_000_000
+
+
+class RecordsActions(Guard):
+    """Search, view, retrieve, render, export; audit trail; fixity."""
+
+    def search(self, bearer: str, criteria: SearchCriteria) -> list[SearchHit]:
+        """Documents matching every criterion (at most ``SEARCH_LIMIT``)."""
+        p = self.require(bearer, Action.SEARCH)
+        if criteria.limit > SEARCH_LIMIT and not p.may(Action.EXPORT):
+            self.deny(p, Action.EXPORT, "bulk_search", detail={"limit": criteria.limit})
+        return access.search(self.catalog, criteria, p.username)
+
+    def export(self, bearer: str, criteria: SearchCriteria) -> list[SearchHit]:
+        """Every matching document (a bulk export, audited as such)."""
+        p = self.require(bearer, Action.EXPORT)
+        hits = access.search(self.catalog, replace(criteria, limit=EXPORT_LIMIT), p.username)
+        self.catalog.audit(p.username, Action.EXPORT.value, [h.row["doc_id"] for h in hits],
+                           detail={"criteria": criteria.fields_used(), "hits": len(hits)})
+        return hits
+
+    def show(self, bearer: str, doc_id: str) -> bytes:
+        """A document's manifest (JSON)."""
+        p = self.require(bearer, Action.VIEW, [doc_id])
+        row = self.catalog.get(doc_id)
+        if row is None or row["status"] == "destroyed":
+            self.catalog.audit(p.username, Action.VIEW.value, [doc_id], outcome="not_found")
+            raise NotFound(f"document {doc_id} is not in the archive")
+        data = self.store.get(row["manifest_key"])
+        self.catalog.audit(p.username, Action.VIEW.value, [doc_id], detail={"token": p.token_id})
+        return data
+
+    def retrieve(self, bearer: str, doc_id: str, out: Path) -> Retrieved:
+        """Copy the original out, verified against its SHA-256."""
+        p = self.require(bearer, Action.RETRIEVE, [doc_id])
+        return access.retrieve(self.catalog, self.store, doc_id, out, p.username)
+
+    def rendition(self, bearer: str, doc_id: str) -> str:
+        """Key of the searchable PDF of a document (built once from the stored OCR)."""
+        p = self.require(bearer, Action.RENDITION, [doc_id])
+        return renditions.build(self.catalog, self.store, doc_id, p.username)
+
+    def audit_verify(self, bearer: str) -> ChainReport:
+        """Re-walk the audit chain."""
+        p = self.require(bearer, Action.AUDIT_VERIFY)
+        report = self.catalog.verify_audit()
+        self.catalog.audit(p.username, Action.AUDIT_VERIFY.value,
+                           outcome="ok" if report.ok else "broken",
+                           detail={"events": report.events, "first_bad": report.first_bad_seq})
+        return report
+
+    def audit_events(self, bearer: str, after_seq: int = 0, limit: int = 100,
+                     action: str | None = None) -> Sequence[RowMapping]:
+        """A page of the audit trail."""
+        p = self.require(bearer, Action.AUDIT_READ)
+        with self.catalog.engine.connect() as conn:
+            rows = gq.audit_page(conn, after_seq, min(limit, 10_000), action)
+        self.catalog.audit(p.username, Action.AUDIT_READ.value,
+                           detail={"after": after_seq, "events": len(rows)})
+        return rows
+
+    def fixity(self, bearer: str) -> FixityReport:
+        """Re-read every archived object and compare checksums."""
+        p = self.require(bearer, Action.FIXITY)
+        return fixity.verify(self.catalog, self.store, p.username)
