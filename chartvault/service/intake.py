@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
 
 from sqlalchemy import RowMapping
 
@@ -23,17 +24,23 @@ class IntakeActions(Guard):
         self.catalog.audit(p.username, Action.INTAKE_STATUS.value, detail={"batches": len(rows)})
         return rows
 
-    def quarantine_list(self, bearer: str) -> Sequence[RowMapping]:
-        """Quarantined inputs: all for archivists, a scanner's own intakes for scanners."""
+    def quarantine_list(self, bearer: str, scope: Literal["auto", "all", "own"] = "auto"
+                        ) -> Sequence[RowMapping]:
+        """Quarantined inputs: every intake's (archivists) or the caller's own intakes'.
+
+        ``auto`` gives the widest list the caller may see; ``all`` and ``own`` ask for one.
+        """
         p = self.auth.authenticate(bearer, Action.QUARANTINE_LIST.value)
-        if p.may(Action.QUARANTINE_LIST):
-            intakes: list[str] | None = None
-        elif p.may(Action.QUARANTINE_LIST_OWN):
+        everything = p.may(Action.QUARANTINE_LIST) and scope in ("auto", "all")
+        if not everything:
+            wanted = Action.QUARANTINE_LIST if scope == "all" else Action.QUARANTINE_LIST_OWN
+            if not p.may(wanted):
+                self.deny(p, wanted, "role")
+        intakes: list[str] | None = None
+        if not everything:
             with self.catalog.engine.connect() as conn:
                 account = aq.by_id(conn, p.account_id)
             intakes = list(account["intakes"]) if account is not None else []
-        else:
-            self.deny(p, Action.QUARANTINE_LIST, "role")
         with self.catalog.engine.connect() as conn:
             rows = gq.quarantined(conn, intakes)
         self.catalog.audit(p.username, Action.QUARANTINE_LIST.value,

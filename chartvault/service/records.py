@@ -58,7 +58,12 @@ class RecordsActions(Guard):
     def rendition(self, bearer: str, doc_id: str) -> str:
         """Key of the searchable PDF of a document (built once from the stored OCR)."""
         p = self.require(bearer, Action.RENDITION, [doc_id])
-        return renditions.build(self.catalog, self.store, doc_id, p.username)
+        built = self.store.head(renditions.rendition_key(doc_id)) is not None
+        key = renditions.build(self.catalog, self.store, doc_id, p.username)
+        if built:  # ``build`` audits only when it builds
+            self.catalog.audit(p.username, Action.RENDITION.value, [doc_id],
+                               detail={"cached": True})
+        return key
 
     def audit_verify(self, bearer: str) -> ChainReport:
         """Re-walk the audit chain."""

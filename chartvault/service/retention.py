@@ -103,6 +103,8 @@ class RetentionActions(Guard):
     def execute_plan(self, bearer: str, plan_id: str) -> dict[str, Any]:
         """Carry out an approved plan and store its certificate of destruction."""
         p = self.require(bearer, Action.PLAN_EXECUTE, detail={"plan_id": plan_id})
+        self.catalog.audit(p.username, Action.PLAN_EXECUTE.value, outcome="started",
+                           detail={"plan_id": plan_id, "token": p.token_id})
         report = disposition.execute(self.catalog, self.store, plan_id, p.username,
                                      self.settings.data_dir)
         with self.catalog.engine.connect() as conn:
