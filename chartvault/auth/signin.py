@@ -29,6 +29,7 @@ from chartvault.settings import AuthSettings
 ANONYMOUS = "anonymous"
 SESSION_MAX = timedelta(hours=12)  # a session ends after this even when busy
 TOUCH_EVERY = timedelta(seconds=60)  # last-use writes at most once a minute per token
+CHANGE = "password_change_required"
 
 
 class PasswordChangeRequired(ChartvaultError):
@@ -79,8 +80,12 @@ class Authenticator:
     # --- sign-in ------------------------------------------------------------------------
 
     def _check_secret(self, conn: Connection, row: RowMapping | None, password: str,
-                      code: str | None) -> tuple[str | None, bool]:
-        """(why it failed or None, whether a second factor was verified)."""
+                      code: str | None, changing: bool) -> tuple[str | None, bool]:
+        """(why it failed or None, whether a second factor was verified).
+
+        A one-time password without a new one stops before the code is checked, so the
+        code stays unused for the retry that brings the new password.
+        """
         stored = row["password_hash"] if row is not None else None
         ok = passwords.verify_password(self.settings, stored, password)
         if row is None:
@@ -92,6 +97,8 @@ class Authenticator:
             return "locked", False
         if not ok:
             return "bad_credentials", False
+        if row["must_change_password"] and not changing:
+            return CHANGE, False
         return self._check_code(conn, row, code)
 
     def _check_code(self, conn: Connection, row: RowMapping,
@@ -114,15 +121,16 @@ class Authenticator:
         """Verify name, password and (where enrolled) TOTP code; open a session."""
         with self.catalog.transaction() as conn:
             row = q.by_username(conn, username)
-            why, mfa = self._check_secret(conn, row, password, code)
+            why, mfa = self._check_secret(conn, row, password, code, bool(new_password))
+        if why == CHANGE:
+            raise PasswordChangeRequired("sign in again with a new password")
         if why is not None:
             actor = row["username"] if row is not None else ANONYMOUS
             raise self.refuse(actor, "sign_in", why,
                               row["account_id"] if row is not None else None)
         assert row is not None
         if row["must_change_password"]:
-            if not new_password:
-                raise PasswordChangeRequired("sign in again with a new password")
+            assert new_password
             new_hash = passwords.hash_password(self.settings, new_password)
         with self.catalog.transaction() as conn:
             if row["must_change_password"]:
