@@ -15,8 +15,8 @@ from tests.support.world import World, build_world, file_doc, password_of
 
 
 @pytest.fixture
-def world(tmp_path: Path) -> World:
-    return build_world(tmp_path)
+def world(tmp_path: Path, catalog_url: str) -> World:
+    return build_world(tmp_path, catalog_url)  # SQLite and PostgreSQL
 
 
 def test_approval_needs_reauthentication_and_a_second_person(world: World) -> None:

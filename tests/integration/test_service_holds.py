@@ -18,8 +18,8 @@ from tests.support.world import World, build_world, file_doc, password_of
 
 
 @pytest.fixture
-def world(tmp_path: Path) -> World:
-    return build_world(tmp_path)
+def world(tmp_path: Path, catalog_url: str) -> World:
+    return build_world(tmp_path, catalog_url)  # SQLite and PostgreSQL
 
 
 def _refusals(w: World, after: int, actor: str) -> list[tuple[str, str]]:

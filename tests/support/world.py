@@ -126,10 +126,11 @@ def file_doc(world: World, n: int, *, retain_until: date | None, review: bool = 
     return filed.doc_id
 
 
-def build_world(tmp_path: Path, **auth: object) -> World:
+def build_world(tmp_path: Path, catalog_url: str | None = None, **auth: object) -> World:
     data = tmp_path / "data"
     data.mkdir(parents=True, exist_ok=True)
-    settings = Settings(data_dir=data, auth=AuthSettings(**{**FAST_ARGON2, **auth}))
+    settings = Settings(data_dir=data, catalog_url=catalog_url,
+                        auth=AuthSettings(**{**FAST_ARGON2, **auth}))
     catalog = Catalog(settings.sqlalchemy_url)
     catalog.create()
     store = LocalObjectStore(settings.objects_dir)
