@@ -128,6 +128,16 @@ class AuthSettings(BaseModel):
     min_password_length: int = Field(12, description="Shortest password accepted.")
     argon2_time_cost: int = Field(3, description="argon2id passes (RFC 9106 low-memory: 3).")
     argon2_memory_kib: int = Field(65536, description="argon2id memory (64 MiB).")
+    oidc_issuer: str | None = Field(None, description="OpenID Connect issuer URL; None: off.")
+    oidc_client_id: str | None = None
+    oidc_client_secret: SecretStr | None = None
+    oidc_redirect_uri: str = Field("http://127.0.0.1:8765/callback",
+                                   description="Where the provider sends the browser back.")
+    oidc_username_claim: str = Field(
+        "preferred_username", description="ID-token claim naming the local account.")
+    oidc_mfa_amr: list[str] = Field(
+        default_factory=lambda: ["mfa", "otp", "hwk", "swk"],
+        description="amr values that count as a second factor done at the provider.")
 
 
 class Settings(BaseSettings):

@@ -129,18 +129,49 @@ class Authenticator:
             raise self.refuse(actor, "sign_in", why,
                               row["account_id"] if row is not None else None)
         assert row is not None
+        new_hash = None
         if row["must_change_password"]:
             assert new_password
             new_hash = passwords.hash_password(self.settings, new_password)
+        return self._session(row, mfa, "password", new_hash)
+
+    def sign_in_verified(self, username: str, method: str, provider_mfa: bool,
+                         code: str | None = None) -> SignedIn:
+        """A session for a person an identity provider vouched for (OIDC).
+
+        The account must exist here, enabled and unlocked; its roles apply. Without a
+        second factor asserted by the provider, the account's own TOTP is asked for.
+        """
         with self.catalog.transaction() as conn:
-            if row["must_change_password"]:
+            row = q.by_username(conn, username)
+            why: str | None = None
+            mfa = provider_mfa
+            if row is None:
+                why = "unknown_account"
+            elif row["disabled"]:
+                why = "disabled"
+            elif row["locked_until"] is not None and aware(row["locked_until"]) > self.clock():
+                why = "locked"
+            elif not provider_mfa:
+                why, mfa = self._check_code(conn, row, code)
+        if why is not None:
+            raise self.refuse(row["username"] if row is not None else ANONYMOUS, "sign_in", why,
+                              row["account_id"] if row is not None else None,
+                              {"method": method})
+        assert row is not None
+        return self._session(row, mfa, method, None)
+
+    def _session(self, row: RowMapping, mfa: bool, method: str,
+                 new_hash: str | None) -> SignedIn:
+        with self.catalog.transaction() as conn:
+            if new_hash is not None:
                 q.set_password(conn, row["account_id"], new_hash, must_change=False)
             q.clear_failures(conn, row["account_id"])
             bearer, token_id = self._open(conn, row["account_id"], "session", None, mfa,
-                                          SESSION_MAX, "sign-in")
+                                          SESSION_MAX, f"sign-in ({method})")
             roles = _roles(q.roles_of(conn, row["account_id"]))
-            self.catalog.audit(row["username"], "sign_in", outcome="ok",
-                               detail={"session": token_id, "mfa": mfa}, conn=conn)
+            self.catalog.audit(row["username"], "sign_in", outcome="ok", conn=conn,
+                               detail={"session": token_id, "mfa": mfa, "method": method})
         return SignedIn(bearer, Principal(row["account_id"], row["username"], roles,
                                           "session", token_id, mfa))
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from chartvault.auth.clock import now as utc_now
 from chartvault.auth.errors import Forbidden
@@ -24,6 +24,9 @@ from chartvault.errors import ChartvaultError
 from chartvault.settings import Settings
 from storage.base import ObjectStore
 
+if TYPE_CHECKING:  # httpx, authlib and joserfc load only for a site that uses OIDC
+    from chartvault.auth.oidc import OidcClient
+
 
 class Guard:
     """State shared by the service's parts, and the permission check."""
@@ -35,6 +38,7 @@ class Guard:
         self.settings = settings
         self.clock = clock
         self.auth = Authenticator(catalog, settings.auth, clock)
+        self._oidc: OidcClient | None = None
 
     def _audit_refusal(self, actor: str, action: str, why: str, doc_ids: Sequence[str] = (),
                        detail: Mapping[str, Any] | None = None) -> None:

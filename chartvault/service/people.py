@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import RowMapping
 
@@ -18,12 +19,15 @@ from chartvault.auth.accounts import AccountError, Enrolment
 from chartvault.auth.clock import aware
 from chartvault.auth.principal import Principal
 from chartvault.auth.roles import Action, Role
-from chartvault.auth.signin import SignedIn
+from chartvault.auth.signin import ANONYMOUS, SignedIn
 from chartvault.catalog import Catalog
 from chartvault.catalog import accounts as aq
 from chartvault.catalog.rebuild import rebuild
 from chartvault.errors import ChartvaultError
 from chartvault.service.guard import Guard
+
+if TYPE_CHECKING:
+    from chartvault.auth.oidc import OidcClient, Pending
 
 
 class TokenError(ChartvaultError):
@@ -63,6 +67,35 @@ class PeopleActions(Guard):
                 new_password: str | None = None) -> SignedIn:
         """Password (and TOTP) sign-in; returns a session bearer."""
         return self.auth.sign_in(username, password, code, new_password=new_password)
+
+    def _oidc_client(self) -> OidcClient:
+        from chartvault.auth.oidc import OidcClient
+
+        if self._oidc is None:
+            self._oidc = OidcClient(self.settings.auth)
+        return self._oidc
+
+    def oidc_begin(self, login_hint: str | None = None) -> Pending:
+        """Where to send the browser for OpenID Connect sign-in, and what to keep."""
+        from chartvault.auth.oidc import OidcFailed
+
+        try:
+            return self._oidc_client().begin(login_hint)
+        except OidcFailed as err:
+            raise self.auth.refuse(ANONYMOUS, "sign_in", err.why, detail={"method": "oidc"}) \
+                from None
+
+    def sign_in_oidc(self, pending: Pending, callback_url: str,
+                     code: str | None = None) -> SignedIn:
+        """Finish OpenID Connect sign-in; ``code``: TOTP, if the provider did no MFA."""
+        from chartvault.auth.oidc import OidcFailed
+
+        try:
+            who = self._oidc_client().finish(pending, callback_url)
+        except OidcFailed as err:
+            raise self.auth.refuse(ANONYMOUS, "sign_in", err.why, detail={"method": "oidc"}) \
+                from None
+        return self.auth.sign_in_verified(who.username, "oidc", who.mfa, code)
 
     def sign_out(self, bearer: str) -> None:
         """End the session or revoke the token presented."""
