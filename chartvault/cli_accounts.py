@@ -15,14 +15,14 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from chartvault.auth.accounts import Enrolment
 from chartvault.auth.errors import Forbidden, Unauthenticated
 from chartvault.auth.roles import Role, matrix_markdown, parse_roles
-from chartvault.auth.signin import PasswordChangeRequired
 from chartvault.errors import ChartvaultError
-from chartvault.settings import Settings
+
+if TYPE_CHECKING:  # the rest loads when an account command runs, not with every command
+    from chartvault.auth.accounts import Enrolment
 
 TOKEN_ENV = "CHARTVAULT_TOKEN"
 
@@ -31,6 +31,7 @@ def _service(args: argparse.Namespace) -> Any:
     from chartvault import runtime
     from chartvault.catalog import Catalog
     from chartvault.service import Service
+    from chartvault.settings import Settings
     from storage.factory import open_store
 
     settings = Settings()
@@ -50,6 +51,8 @@ def _ask(label: str, secret: bool) -> str:
 
 def _sign_in(service: Any, args: argparse.Namespace) -> str:
     """Interactive sign-in; returns the session bearer."""
+    from chartvault.auth.signin import PasswordChangeRequired
+
     username = args.username or _ask("username", secret=False)
     password = _ask("password", secret=True)
     code = _ask("TOTP code (empty if none)", secret=True) or None
