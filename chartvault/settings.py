@@ -113,6 +113,19 @@ class ScheduleSettings(BaseModel):
     server_port: int = Field(4200, description="Port of the long-lived Prefect server.")
 
 
+class AuditSettings(BaseModel):
+    """When the audit chain head is anchored in object storage (``chartvault.anchors``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    anchor_every_events: int = Field(
+        1000, ge=1, description="Anchor after this many events since the last anchor.")
+    anchor_every_minutes: float = Field(
+        60.0, gt=0, description="Or when the last anchor is older than this (and events came).")
+    anchor_retain_days: int = Field(
+        2557, ge=1, description="Anchors are locked this long (HIPAA 164.316(b)(2): 6 years).")
+
+
 class Settings(BaseSettings):
     """All of chartvault's settings."""
 
@@ -127,6 +140,7 @@ class Settings(BaseSettings):
     s3: S3Settings = S3Settings()
     ocr: OcrSettings = OcrSettings()
     schedules: ScheduleSettings = ScheduleSettings()
+    audit: AuditSettings = AuditSettings()
     intakes: list[IntakeFolder] = Field(default_factory=lambda: [IntakeFolder(name="default")])
     review_threshold: float = Field(0.5, description="Below this type confidence: review.")
     classifier_model: Path | None = Field(
