@@ -97,6 +97,8 @@ def anchor_now(catalog: Catalog, store: ObjectStore, reason: str, *,
         if seq == 0:
             return None
         last = audit.last_anchor(conn)
+        if last is not None and last[:2] == (seq, digest) and store.head(anchor_key(seq)):
+            return Anchor.parse(anchor_key(seq), store.get(anchor_key(seq)))  # done already
         from_seq = last[0] + 1 if last is not None and last[0] < seq else 1
         hashes = audit.chained_hashes(conn, from_seq, seq)
     if hashes[-1] != digest:
@@ -129,7 +131,7 @@ def anchor_if_due(catalog: Catalog, store: ObjectStore, settings: AuditSettings)
         seq, _ = audit.head(conn)
         last = audit.last_anchor(conn)
     if last is not None:
-        last_seq, last_at = last
+        last_seq, _, last_at = last
         if seq <= last_seq:
             return None
         age = datetime.now(UTC) - last_at

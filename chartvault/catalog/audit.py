@@ -109,7 +109,8 @@ class ChainReport:
     anchored_seq: int = 0  # highest sequence an anchor vouches for
 
 
-def _event_of(row: Any) -> dict[str, Any]:
+def event_content(row: Any) -> dict[str, Any]:
+    """The hashed content of a stored event row."""
     at = row.at if row.at.tzinfo else row.at.replace(tzinfo=UTC)
     return {
         "seq": row.seq,
@@ -144,7 +145,7 @@ def verify(
         expected_seq = count + 1
         if row.seq != expected_seq:
             return bad(expected_seq, "event missing")
-        if row.prev_hash != prev or event_hash(prev, _event_of(row)) != row.hash:
+        if row.prev_hash != prev or event_hash(prev, event_content(row)) != row.hash:
             return bad(row.seq, "event altered (hash does not match its content)")
         if anchored.get(row.seq, row.hash) != row.hash:
             return bad(row.seq, "event altered (hash differs from its anchor)")
@@ -179,7 +180,7 @@ def chained_hashes(conn: Connection, from_seq: int, to_seq: int) -> list[str]:
     prev = rows[0].prev_hash if rows else GENESIS
     for expected, row in enumerate(rows, start=from_seq):
         if (row.seq != expected or row.prev_hash != prev
-                or event_hash(prev, _event_of(row)) != row.hash):
+                or event_hash(prev, event_content(row)) != row.hash):
             raise ValueError(f"audit chain broken at event {expected}")
         out.append(row.hash)
         prev = row.hash
@@ -188,14 +189,14 @@ def chained_hashes(conn: Connection, from_seq: int, to_seq: int) -> list[str]:
     return out
 
 
-def last_anchor(conn: Connection) -> tuple[int, datetime] | None:
-    """Sequence and time of the newest anchor this catalog wrote (a cache, not evidence)."""
+def last_anchor(conn: Connection) -> tuple[int, str, datetime] | None:
+    """Sequence, hash and time of the newest anchor this catalog wrote (a cache, not evidence)."""
     row = conn.execute(
         select(audit_anchors).order_by(audit_anchors.c.seq.desc()).limit(1)).first()
     if row is None:
         return None
     at = row.at if row.at.tzinfo else row.at.replace(tzinfo=UTC)
-    return int(row.seq), at
+    return int(row.seq), str(row.hash), at
 
 
 def record_anchor(conn: Connection, seq: int, digest: str, key: str, reason: str,
