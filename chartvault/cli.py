@@ -302,10 +302,27 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_audit_verify(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    report = _catalog(settings).verify_audit()
-    state = "intact" if report.ok else f"BROKEN at event {report.first_bad_seq}"
-    print(f"audit trail: {report.events} events, chain {state}")
+    from chartvault import anchors
+    from storage.factory import open_store
+
+    report = anchors.verify(_catalog(settings), open_store(settings))
+    state = ("intact" if report.ok
+             else f"BROKEN at event {report.first_bad_seq}: {report.problem}")
+    print(f"audit trail: {report.events} events, chain {state}; {report.anchors} anchors "
+          f"in storage vouch for events 1..{report.anchored_seq}")
     return 0 if report.ok else 1
+
+
+def cmd_audit_anchor(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    from chartvault import anchors
+    from storage.factory import open_store
+
+    anchor = anchors.anchor_now(_catalog(settings), open_store(settings), "manual",
+                                retain_days=settings.audit.anchor_retain_days)
+    print("audit trail is empty: nothing to anchor" if anchor is None
+          else f"anchored event {anchor.seq} ({anchor.hash[:16]}...) at {anchor.key}")
+    return 0
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
@@ -525,8 +542,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("audit", help="audit trail")
     a = s.add_subparsers(dest="audit_command", required=True)
-    v = a.add_parser("verify", help="re-walk the hash chain")
+    v = a.add_parser("verify", help="re-walk the hash chain and check it against the anchors")
     v.set_defaults(func=cmd_audit_verify)
+    v = a.add_parser("anchor", help="write the chain head to storage now, locked")
+    v.set_defaults(func=cmd_audit_anchor)
 
     s = sub.add_parser("rendition", help="searchable PDF from the stored OCR words")
     s.add_argument("doc_id")

@@ -57,3 +57,11 @@ def correction(doc_id: str, actor: str, fields: dict[str, Any], reason: str,
     """A new version of some metadata (type, patient, dates); the old stays in history."""
     return RecordEvent(doc_id=doc_id, kind="correction", actor=actor, previous_event=previous,
                        data={"fields": fields, "reason": reason})
+
+
+ANCHOR_PREFIX = "audit/anchors/"
+
+
+def anchor_key(seq: int) -> str:
+    """Object key of the audit anchor at chain sequence ``seq``: one per sequence, ever."""
+    return f"{ANCHOR_PREFIX}{seq:012d}.json"

@@ -140,6 +140,19 @@ class AuthSettings(BaseModel):
         description="amr values that count as a second factor done at the provider.")
 
 
+class AuditSettings(BaseModel):
+    """When the audit chain head is anchored in object storage (``chartvault.anchors``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    anchor_every_events: int = Field(
+        1000, ge=1, description="Anchor after this many events since the last anchor.")
+    anchor_every_minutes: float = Field(
+        60.0, gt=0, description="Or when the last anchor is older than this (and events came).")
+    anchor_retain_days: int = Field(
+        2557, ge=1, description="Anchors are locked this long (HIPAA 164.316(b)(2): 6 years).")
+
+
 class Settings(BaseSettings):
     """All of chartvault's settings."""
 
@@ -155,6 +168,7 @@ class Settings(BaseSettings):
     ocr: OcrSettings = OcrSettings()
     schedules: ScheduleSettings = ScheduleSettings()
     auth: AuthSettings = AuthSettings()
+    audit: AuditSettings = AuditSettings()
     intakes: list[IntakeFolder] = Field(default_factory=lambda: [IntakeFolder(name="default")])
     review_threshold: float = Field(0.5, description="Below this type confidence: review.")
     classifier_model: Path | None = Field(

@@ -9,6 +9,7 @@ SHA-256 compared (Ceph ignores ChecksumSHA256, so the check is ours).
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import logging
 from collections.abc import Callable, Iterator, Mapping
@@ -60,6 +61,14 @@ class S3ObjectStore:
         )
         if create_bucket:
             self._ensure_bucket()
+
+    def with_lock_mode(self, mode: LockMode) -> S3ObjectStore:
+        """The same bucket and client, locking new objects in ``mode`` (anchors: COMPLIANCE)."""
+        if mode not in ("GOVERNANCE", "COMPLIANCE"):
+            raise StorageError("lock_mode must be GOVERNANCE or COMPLIANCE")
+        other = copy.copy(self)
+        other.lock_mode = mode
+        return other
 
     def __repr__(self) -> str:
         return f"S3ObjectStore(bucket={self.bucket!r}, lock_mode={self.lock_mode!r})"

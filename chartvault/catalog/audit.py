@@ -5,6 +5,14 @@ editing, deleting or reordering any row breaks every hash after it. Database tri
 refuse UPDATE and DELETE; the chain catches what a privileged user does around them.
 Events carry ids, counts and outcomes only; never patient data (search criteria are
 recorded by field name, not value).
+
+Writers serialise on the chain head: the first statement of an append is a write to
+``audit_head`` (an upsert, so the first event of an empty chain needs no special case),
+which takes SQLite's write lock (waiting out ``busy_timeout``) or PostgreSQL's row lock
+before the head is read. Reading first and writing later let two writers both take the
+same ``seq``. Anchors (``chartvault.anchors``) copy the head into locked objects;
+``verify`` checks the chain against them, which catches a consistent rewrite, a
+truncation or dropped events that the chain alone cannot.
 """
 
 from __future__ import annotations
@@ -16,9 +24,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, Insert, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
-from chartvault.catalog.schema import audit_events, audit_head
+from chartvault.catalog.schema import audit_anchors, audit_events, audit_head
 
 GENESIS = "0" * 64
 
@@ -43,10 +52,12 @@ def append(
     at: datetime | None = None,
 ) -> int:
     """Append one event inside the caller's transaction; returns its sequence number."""
-    # Lock the chain head so concurrent writers serialise (SELECT ... FOR UPDATE on
-    # PostgreSQL; SQLite serialises writers anyway).
-    head = conn.execute(select(audit_head).where(audit_head.c.id == 1).with_for_update()).first()
-    prev_seq, prev_hash = (head.seq, head.hash) if head else (0, GENESIS)
+    # Write before reading: the upsert takes the write lock (SQLite) or creates and locks
+    # the head row (PostgreSQL: a second first-writer waits on it instead of failing).
+    conn.execute(_head_upsert(conn))
+    head = conn.execute(
+        select(audit_head).where(audit_head.c.id == 1).with_for_update()).one()
+    prev_seq, prev_hash = int(head.seq), str(head.hash)
     seq = prev_seq + 1
     when = (at or datetime.now(UTC)).astimezone(UTC)
     event = {
@@ -72,44 +83,126 @@ def append(
             hash=digest,
         )
     )
-    if head:
-        conn.execute(update(audit_head).where(audit_head.c.id == 1).values(seq=seq, hash=digest))
-    else:
-        conn.execute(insert(audit_head).values(id=1, seq=seq, hash=digest))
+    conn.execute(update(audit_head).where(audit_head.c.id == 1).values(seq=seq, hash=digest))
+    conn.info["audit_appended"] = True  # the catalog anchors after commit when due
     return seq
+
+
+def _head_upsert(conn: Connection) -> Insert:
+    values = {"id": 1, "seq": 0, "hash": GENESIS}
+    if conn.dialect.name == "sqlite":
+        return sqlite.insert(audit_head).values(values).on_conflict_do_nothing(
+            index_elements=["id"])
+    return postgresql.insert(audit_head).values(values).on_conflict_do_nothing(
+        index_elements=["id"])
 
 
 @dataclass(frozen=True)
 class ChainReport:
-    """Result of re-walking the chain."""
+    """Result of re-walking the chain (and checking it against the anchors, if given)."""
 
     events: int
     ok: bool
     first_bad_seq: int | None = None
+    problem: str | None = None  # what is wrong at first_bad_seq (no event data)
+    anchors: int = 0  # anchor objects checked
+    anchored_seq: int = 0  # highest sequence an anchor vouches for
 
 
-def verify(conn: Connection) -> ChainReport:
-    """Recompute every hash from the first event on."""
+def event_content(row: Any) -> dict[str, Any]:
+    """The hashed content of a stored event row."""
+    at = row.at if row.at.tzinfo else row.at.replace(tzinfo=UTC)
+    return {
+        "seq": row.seq,
+        "at": at.astimezone(UTC).isoformat(),
+        "actor": row.actor,
+        "action": row.action,
+        "doc_ids": row.doc_ids,
+        "outcome": row.outcome,
+        "detail": row.detail,
+    }
+
+
+def verify(
+    conn: Connection, anchored: Mapping[int, str] | None = None, anchors: int = 0
+) -> ChainReport:
+    """Recompute every hash from the first event on; compare with anchored hashes.
+
+    ``anchored`` maps a sequence to the hash an anchor recorded for it. A consistent
+    rewrite passes the chain's own checks but not these; an anchored sequence beyond the
+    chain's end means events were dropped (or the trail truncated).
+    """
+    anchored = anchored or {}
+    top = max(anchored, default=0)
     prev = GENESIS
     count = 0
-    expected_seq = 1
+
+    def bad(seq: int, problem: str) -> ChainReport:
+        return ChainReport(events=count, ok=False, first_bad_seq=seq, problem=problem,
+                           anchors=anchors, anchored_seq=top)
+
     for row in conn.execute(select(audit_events).order_by(audit_events.c.seq)):
-        at = row.at if row.at.tzinfo else row.at.replace(tzinfo=UTC)
-        event = {
-            "seq": row.seq,
-            "at": at.astimezone(UTC).isoformat(),
-            "actor": row.actor,
-            "action": row.action,
-            "doc_ids": row.doc_ids,
-            "outcome": row.outcome,
-            "detail": row.detail,
-        }
-        if row.seq != expected_seq or row.prev_hash != prev or event_hash(prev, event) != row.hash:
-            return ChainReport(events=count, ok=False, first_bad_seq=row.seq)
+        expected_seq = count + 1
+        if row.seq != expected_seq:
+            return bad(expected_seq, "event missing")
+        if row.prev_hash != prev or event_hash(prev, event_content(row)) != row.hash:
+            return bad(row.seq, "event altered (hash does not match its content)")
+        if anchored.get(row.seq, row.hash) != row.hash:
+            return bad(row.seq, "event altered (hash differs from its anchor)")
         prev = row.hash
         count += 1
-        expected_seq += 1
+    if top > count:
+        return bad(count + 1, "anchored events missing (dropped or truncated)")
     head = conn.execute(select(audit_head).where(audit_head.c.id == 1)).first()
     if head is not None and (head.seq != count or head.hash != prev):
-        return ChainReport(events=count, ok=False, first_bad_seq=count)
-    return ChainReport(events=count, ok=True)
+        return bad(count, "chain head does not match the last event")
+    return ChainReport(events=count, ok=True, anchors=anchors, anchored_seq=top)
+
+
+# --- what anchors need (chartvault.anchors writes the objects) -----------------------
+
+
+def head(conn: Connection) -> tuple[int, str]:
+    """Committed chain head: (sequence, hash); (0, GENESIS) for an empty chain."""
+    row = conn.execute(select(audit_head).where(audit_head.c.id == 1)).first()
+    return (int(row.seq), str(row.hash)) if row else (0, GENESIS)
+
+
+def chained_hashes(conn: Connection, from_seq: int, to_seq: int) -> list[str]:
+    """Hashes of events from_seq..to_seq, re-checked; ``ValueError`` if broken there.
+
+    An anchor must never vouch for a chain that is already broken.
+    """
+    rows = conn.execute(select(audit_events).where(
+        audit_events.c.seq >= from_seq, audit_events.c.seq <= to_seq
+    ).order_by(audit_events.c.seq)).all()
+    out: list[str] = []
+    prev = rows[0].prev_hash if rows else GENESIS
+    for expected, row in enumerate(rows, start=from_seq):
+        if (row.seq != expected or row.prev_hash != prev
+                or event_hash(prev, event_content(row)) != row.hash):
+            raise ValueError(f"audit chain broken at event {expected}")
+        out.append(row.hash)
+        prev = row.hash
+    if len(out) != to_seq - from_seq + 1:
+        raise ValueError(f"audit chain broken at event {from_seq + len(out)}")
+    return out
+
+
+def last_anchor(conn: Connection) -> tuple[int, str, datetime] | None:
+    """Sequence, hash and time of the newest anchor this catalog wrote (a cache, not evidence)."""
+    row = conn.execute(
+        select(audit_anchors).order_by(audit_anchors.c.seq.desc()).limit(1)).first()
+    if row is None:
+        return None
+    at = row.at if row.at.tzinfo else row.at.replace(tzinfo=UTC)
+    return int(row.seq), str(row.hash), at
+
+
+def record_anchor(conn: Connection, seq: int, digest: str, key: str, reason: str,
+                  at: datetime) -> None:
+    """Remember that an anchor was written (idempotent)."""
+    values = {"seq": seq, "hash": digest, "key": key, "reason": reason, "at": at}
+    stmt = (sqlite.insert(audit_anchors) if conn.dialect.name == "sqlite"
+            else postgresql.insert(audit_anchors))
+    conn.execute(stmt.values(values).on_conflict_do_nothing(index_elements=["seq"]))

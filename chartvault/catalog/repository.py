@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import unicodedata
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -106,6 +106,9 @@ class Catalog:
         self.engine: Engine = create_engine(url, future=True, hide_parameters=True)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
+        # Called after a commit that appended audit events (``chartvault.anchors.attach``
+        # sets it): anchors go to storage only once the events they vouch for are durable.
+        self.after_audit: Callable[[], object] | None = None
 
     def create(self) -> None:
         """Bring the schema to the newest Alembic revision (idempotent)."""
@@ -118,7 +121,16 @@ class Catalog:
     def transaction(self) -> Iterator[Connection]:
         """A connection in a transaction that commits on success."""
         with self.engine.begin() as conn:
-            yield conn
+            try:
+                yield conn
+            finally:
+                appended = conn.info.pop("audit_appended", False)
+        if appended:
+            self._audited()
+
+    def _audited(self) -> None:
+        if self.after_audit is not None:
+            self.after_audit()
 
     def close(self) -> None:
         """Release pooled connections."""
@@ -244,15 +256,17 @@ class Catalog:
             return audit.append(
                 conn, actor=actor, action=action, doc_ids=doc_ids, outcome=outcome, detail=detail
             )
-        with self.engine.begin() as own:
+        with self.transaction() as own:
             return audit.append(
                 own, actor=actor, action=action, doc_ids=doc_ids, outcome=outcome, detail=detail
             )
 
-    def verify_audit(self) -> ChainReport:
-        """Re-walk the audit chain."""
+    def verify_audit(
+        self, anchored: Mapping[int, str] | None = None, anchors: int = 0
+    ) -> ChainReport:
+        """Re-walk the audit chain (against anchored hashes: ``chartvault.anchors``)."""
         with self.engine.connect() as conn:
-            return audit.verify(conn)
+            return audit.verify(conn, anchored, anchors)
 
 
 MAX_CANDIDATES = 5000  # structured matches ranked by text at most

@@ -132,6 +132,18 @@ audit_head = Table(
     Column("hash", String(64), nullable=False),
 )
 
+# Anchors written to object storage (``chartvault.anchors``): a cache that says when the
+# next one is due and where the last one ended. Evidence is the locked objects, not this.
+audit_anchors = Table(
+    "audit_anchors",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("hash", String(64), nullable=False),
+    Column("key", String(200), nullable=False),
+    Column("reason", String(40), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+
 # Legal holds: a patient hold (facility, MRN) covers that patient's documents, including
 # those ingested after it; a document hold covers one record. Released holds stay.
 holds = Table(

@@ -102,7 +102,7 @@ def test_migrations_build_exactly_the_model_and_are_idempotent(catalog_url: str)
     c.create()  # second run: nothing to do
     with c.engine.connect() as conn:
         ctx = MigrationContext.configure(conn)
-        assert ctx.get_current_revision() == "0001"
+        assert ctx.get_current_revision() == "0002_audit"
         diff = [d for d in compare_metadata(ctx, metadata)
                 if not any(t in str(d) for t in ("document_fts", "document_text"))]  # dialect FTS
     assert diff == []

@@ -1,0 +1,192 @@
+"""Anchors catch what the chain alone cannot: a consistent rewrite, a truncation, a
+dropped tail. Real SQLite and PostgreSQL, a real local store (write-once, retained); the
+tampering is done as a privileged database user would (triggers dropped first).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Connection, delete, select, text, update
+from sqlalchemy.exc import DBAPIError
+
+from chartvault import anchors
+from chartvault.catalog import Catalog
+from chartvault.catalog.audit import GENESIS, event_content, event_hash
+from chartvault.catalog.schema import audit_events, audit_head
+from chartvault.errors import IntegrityError, ObjectExists, ObjectLocked
+from chartvault.events import anchor_key
+from chartvault.settings import AuditSettings
+from storage.local import LocalObjectStore
+
+_TRIGGERS = {
+    "sqlite": ["DROP TRIGGER audit_no_update", "DROP TRIGGER audit_no_delete",
+               "DROP TRIGGER audit_head_no_delete", "DROP TRIGGER audit_head_forward"],
+    "postgresql": ["DROP TRIGGER audit_no_change ON audit_events",
+                   "DROP TRIGGER audit_no_truncate ON audit_events",
+                   "DROP TRIGGER audit_head_no_truncate ON audit_head",
+                   "DROP TRIGGER audit_head_no_delete ON audit_head",
+                   "DROP TRIGGER audit_head_forward ON audit_head"],
+}
+
+
+@dataclass
+class Trail:
+    """A catalog with 35 events; anchors at 1, 11, 21 (interval) and 30 (certificate)."""
+
+    catalog: Catalog
+    store: LocalObjectStore
+
+    def verify(self) -> tuple[bool, int | None, str | None]:
+        r = anchors.verify(self.catalog, self.store)
+        return r.ok, r.first_bad_seq, r.problem
+
+
+@pytest.fixture
+def trail(catalog_url: str, tmp_path: Path) -> Iterator[Trail]:
+    catalog = Catalog(catalog_url)
+    catalog.create()
+    store = LocalObjectStore(tmp_path / "objects")
+    anchors.attach(catalog, store, AuditSettings(anchor_every_events=10))
+    for i in range(30):
+        catalog.audit(f"user{i % 3}", "search", [f"d{i}"], detail={"criteria": ["mrn"]})
+    anchors.anchor_now(catalog, store, "certificate")
+    for i in range(30, 35):
+        catalog.audit("user0", "view_manifest", [f"d{i}"])
+    yield Trail(catalog, store)
+    catalog.close()
+
+
+def _privileged(catalog: Catalog) -> Connection:
+    conn = catalog.engine.connect()
+    for ddl in _TRIGGERS[catalog.engine.dialect.name]:
+        conn.execute(text(ddl))
+    conn.commit()
+    return conn
+
+
+def _rechain(conn: Connection, from_seq: int, edit: dict[str, str]) -> None:
+    """Edit one event and recompute every hash after it and the head: a consistent chain."""
+    rows = conn.execute(select(audit_events).where(audit_events.c.seq >= from_seq)
+                        .order_by(audit_events.c.seq)).all()
+    prev = conn.execute(select(audit_events.c.hash).where(
+        audit_events.c.seq == from_seq - 1)).scalar() or GENESIS
+    for row in rows:
+        content = event_content(row)
+        if row.seq == from_seq:
+            content.update(edit)
+            conn.execute(update(audit_events).where(audit_events.c.seq == row.seq).values(edit))
+        digest = event_hash(prev, content)
+        conn.execute(update(audit_events).where(audit_events.c.seq == row.seq)
+                     .values(prev_hash=prev, hash=digest))
+        prev = digest
+    conn.execute(update(audit_head).values(seq=rows[-1].seq, hash=prev))
+    conn.commit()
+
+
+def test_untouched_trail_verifies_against_its_anchors(trail: Trail) -> None:
+    keys = list(trail.store.list("audit/anchors/"))
+    assert keys == [anchor_key(s) for s in (1, 11, 21, 30)]
+    report = anchors.verify(trail.catalog, trail.store)
+    assert report.ok and report.events == 35
+    assert (report.anchors, report.anchored_seq) == (4, 30)
+
+
+def test_anchors_are_locked_objects(trail: Trail) -> None:
+    key = anchor_key(30)
+    info = trail.store.head(key)
+    assert info is not None and info.retain_until is not None
+    with pytest.raises(ObjectLocked):
+        trail.store.delete(key)
+    with pytest.raises(ObjectExists):
+        trail.store.put(key, b'{"seq": 30}')
+    anchored = anchors.load(trail.store)[-1]
+    assert (anchored.seq, anchored.from_seq, anchored.reason) == (30, 22, "certificate")
+
+
+def test_consistent_rewrite_is_caught_at_the_edited_event(trail: Trail) -> None:
+    with _privileged(trail.catalog) as conn:
+        _rechain(conn, 7, {"actor": "mallory"})
+    assert trail.catalog.verify_audit().ok  # the chain alone is fooled
+    ok, first_bad, problem = trail.verify()
+    assert (ok, first_bad) == (False, 7) and problem is not None and "anchor" in problem
+
+
+def test_rewrite_between_anchors_names_the_exact_event(trail: Trail) -> None:
+    with _privileged(trail.catalog) as conn:
+        _rechain(conn, 24, {"outcome": "refused"})
+    assert trail.verify()[:2] == (False, 24)
+
+
+def test_truncated_trail_is_caught_from_event_one(trail: Trail) -> None:
+    dialect = trail.catalog.engine.dialect.name
+    if dialect == "postgresql":  # even the owner's TRUNCATE meets the trigger first
+        with pytest.raises(DBAPIError, match="TRUNCATE on audit_events refused"):
+            with trail.catalog.transaction() as conn:
+                conn.execute(text("TRUNCATE audit_events, audit_head"))
+    with _privileged(trail.catalog) as conn:
+        if dialect == "sqlite":
+            conn.execute(delete(audit_events))
+            conn.execute(delete(audit_head))
+        else:
+            conn.execute(text("TRUNCATE audit_events, audit_head"))
+        conn.commit()
+    assert trail.catalog.verify_audit().ok  # an empty chain is a valid chain
+    assert trail.verify()[:2] == (False, 1)
+    # a fresh chain started over the truncated one is caught too
+    trail.catalog.after_audit = None
+    for _ in range(3):
+        trail.catalog.audit("mallory", "search")
+    assert trail.verify()[:2] == (False, 1)
+
+
+def test_dropped_tail_is_caught_at_the_first_missing_anchored_event(trail: Trail) -> None:
+    with _privileged(trail.catalog) as conn:
+        conn.execute(delete(audit_events).where(audit_events.c.seq > 25))
+        h = conn.execute(select(audit_events.c.hash).where(audit_events.c.seq == 25)).scalar()
+        conn.execute(update(audit_head).values(seq=25, hash=h))
+        conn.commit()
+    assert trail.catalog.verify_audit().ok  # the chain alone is fooled
+    ok, first_bad, problem = trail.verify()
+    assert (ok, first_bad) == (False, 26) and problem is not None and "missing" in problem
+
+
+def test_dropped_middle_event_is_caught(trail: Trail) -> None:
+    with _privileged(trail.catalog) as conn:
+        conn.execute(delete(audit_events).where(audit_events.c.seq == 15))
+        conn.commit()
+    assert trail.verify()[:2] == (False, 15)
+
+
+def test_anchoring_a_rewritten_head_is_refused(trail: Trail) -> None:
+    """The head is back at an anchored sequence with another hash: no anchor over it."""
+    with _privileged(trail.catalog) as conn:
+        conn.execute(delete(audit_events).where(audit_events.c.seq > 30))
+        conn.commit()
+        _rechain(conn, 3, {"actor": "mallory"})
+    with pytest.raises(IntegrityError) as err:
+        anchors.anchor_now(trail.catalog, trail.store, "certificate")
+    assert err.value.code == "audit_anchor_conflict"
+    assert trail.verify()[:2] == (False, 3)
+
+
+def test_anchor_is_due_by_count_or_age_and_never_twice(catalog_url: str, tmp_path: Path) -> None:
+    catalog = Catalog(catalog_url)
+    catalog.create()
+    store = LocalObjectStore(tmp_path / "objects")
+    assert anchors.anchor_now(catalog, store, "manual") is None  # empty chain
+    settings = AuditSettings(anchor_every_events=100, anchor_every_minutes=60)
+    catalog.audit("a", "search")
+    assert anchors.anchor_if_due(catalog, store, settings) is not None  # first event
+    catalog.audit("a", "search")
+    assert anchors.anchor_if_due(catalog, store, settings) is None  # 1 event, 0 min
+    aged = AuditSettings(anchor_every_events=100, anchor_every_minutes=1e-6)
+    first = anchors.anchor_if_due(catalog, store, aged)
+    assert first is not None and first.seq == 2 and first.from_seq == 2
+    assert anchors.anchor_if_due(catalog, store, aged) is None  # nothing new
+    again = anchors.anchor_now(catalog, store, "certificate")  # same head: the same anchor
+    assert again is not None and again.key == first.key
+    catalog.close()
