@@ -24,6 +24,10 @@ from tests.e2e.conftest import CANARY, Archive
 
 pytestmark = [pytest.mark.prefect, pytest.mark.slow]
 
+# the object store's clock in tests that stand after every Object Lock retain-until; the
+# catalog's retain-until is moved into the past, plans are made as of today
+LATER = datetime(2100, 1, 2, tzinfo=UTC)
+
 
 @pytest.fixture
 def copy(archive: Archive, tmp_path: Path) -> Settings:
@@ -41,7 +45,7 @@ def _expire(catalog: Catalog, doc_ids: list[str]) -> None:
 def test_destroy_leaves_no_trace_of_the_canary(copy: Settings) -> None:
     catalog = Catalog(copy.sqlalchemy_url)
     # the store's clock stands after every retain-until (Object Lock would refuse before)
-    store = LocalObjectStore(copy.objects_dir, clock=lambda: datetime(2100, 1, 2, tzinfo=UTC))
+    store = LocalObjectStore(copy.objects_dir, clock=lambda: LATER)
     hits = catalog.search(SearchCriteria(name=CANARY))
     assert hits, "canary must be archived first"
     canary_id = hits[0].row["doc_id"]
@@ -53,11 +57,11 @@ def test_destroy_leaves_no_trace_of_the_canary(copy: Settings) -> None:
         _expire(catalog, [held])
         add_hold(catalog, store, actor="counsel", case_name="Case 1", reason="litigation",
                  doc_id=held)
-    plan = sweep(catalog, date(2100, 1, 1), "svc:scheduler")
+    plan = sweep(catalog, date.today(), "svc:scheduler")
     with pytest.raises(DispositionError):
         approve(catalog, plan, "svc:scheduler")
     approve(catalog, plan, "records.manager")
-    report = execute(catalog, store, plan, "svc:retention-execute", copy.data_dir)
+    report = execute(catalog, store, plan, "svc:retention-execute", copy.data_dir, now=LATER)
     assert canary_id in report.done
     assert held not in report.done
     catalog.close()
@@ -85,9 +89,9 @@ def test_hold_blocks_then_release_allows(copy: Settings) -> None:
     doc_id = catalog.search(SearchCriteria(name=CANARY))[0].row["doc_id"]
     h = add_hold(catalog, store, actor="counsel", case_name="C", reason="r", doc_id=doc_id)
     _expire(catalog, [doc_id])
-    assert sweep(catalog, date(2100, 1, 1)) and _planned(catalog, doc_id) is False
+    assert sweep(catalog, date.today()) and _planned(catalog, doc_id) is False
     release_hold(catalog, store, h.hold_id, "counsel")
-    plan = sweep(catalog, date(2100, 1, 1))
+    plan = sweep(catalog, date.today())
     with catalog.engine.connect() as conn:
         from chartvault.catalog.schema import disposition_items
 
@@ -124,17 +128,17 @@ class _CrashingStore:
 
 def test_destruction_resumes_after_a_crash(copy: Settings) -> None:
     catalog = Catalog(copy.sqlalchemy_url)
-    later = LocalObjectStore(copy.objects_dir, clock=lambda: datetime(2100, 1, 2, tzinfo=UTC))
+    later = LocalObjectStore(copy.objects_dir, clock=lambda: LATER)
     with catalog.engine.connect() as conn:
         ids = [r[0] for r in conn.execute(select(documents.c.doc_id)
                                           .where(documents.c.status == "archived"))][:3]
     _expire(catalog, ids)
-    plan = sweep(catalog, date(2100, 1, 1), "svc:scheduler")
+    plan = sweep(catalog, date.today(), "svc:scheduler")
     approve(catalog, plan, "records.manager")
     with pytest.raises(KeyboardInterrupt):
         execute(catalog, _CrashingStore(later, crash_at=6), plan,  # type: ignore[arg-type]
-                "svc:retention-execute", copy.data_dir)
-    report = execute(catalog, later, plan, "svc:retention-execute", copy.data_dir)
+                "svc:retention-execute", copy.data_dir, now=LATER)
+    report = execute(catalog, later, plan, "svc:retention-execute", copy.data_dir, now=LATER)
     assert set(ids) <= set(report.done)
     for doc_id in report.done + report.purged:  # every planned record ends disposed of
         row = catalog.get(doc_id)
