@@ -56,7 +56,8 @@ def build(data_dir: Path) -> Expired:
     _charts(intake)
     saved = dict(os.environ)
     os.environ.update({"CHARTVAULT_DATA_DIR": str(data_dir), "CHARTVAULT_SETTLE_SECONDS": "0",
-                       "CHARTVAULT_USER": "intake.clerk"})
+                       "CHARTVAULT_USER": "intake.clerk",
+                       "CHARTVAULT_KEEP_PROCESSED": "true"})  # local copies destruction reaches
     try:
         import flows.ingest
 
