@@ -481,9 +481,9 @@ def cmd_retention_approve(args: argparse.Namespace) -> int:
 
 def cmd_retention_execute(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    plan = _catalog(settings).plan(args.plan_id)
-    if plan is None:
-        raise NotFound(f"no plan {args.plan_id}")
+    from chartvault.disposition import check_executable
+
+    check_executable(_catalog(settings), args.plan_id, settings.user)  # before Prefect starts
     return _run_execution(args.plan_id)
 
 

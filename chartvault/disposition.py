@@ -237,6 +237,16 @@ def _close_item(catalog: Catalog, plan_id: str, doc_id: str, status: str, actor:
                           detail={"plan_id": plan_id, "why": why}, conn=conn)
 
 
+def check_executable(catalog: Catalog, plan_id: str, actor: str) -> RowMapping:
+    """The plan, if it may be executed now; else an audited refusal (before any flow run)."""
+    plan = _plan_or_refuse(catalog, plan_id, actor, "retention_execute")
+    if plan["status"] not in ("approved", "executing"):
+        _refuse(catalog, actor, "retention_execute", plan_id, f"status_{plan['status']}",
+                f"plan {plan_id} is {plan['status']}; only an approved plan (or a stopped "
+                "execution) can be executed")
+    return plan
+
+
 def execute(catalog: Catalog, store: ObjectStore, plan_id: str, actor: str,
             data_dir: Path | None = None, now: datetime | None = None) -> ExecutionReport:
     """Carry out an approved plan; safe to run again after a crash (resume).
@@ -245,11 +255,7 @@ def execute(catalog: Catalog, store: ObjectStore, plan_id: str, actor: str,
     it. ``now`` is the object store's clock (tests stand it after retain-until).
     """
     now = now or datetime.now(UTC)
-    plan = _plan_or_refuse(catalog, plan_id, actor, "retention_execute")
-    if plan["status"] not in ("approved", "executing"):
-        _refuse(catalog, actor, "retention_execute", plan_id, f"status_{plan['status']}",
-                f"plan {plan_id} is {plan['status']}; only an approved plan (or a stopped "
-                "execution) can be executed")
+    plan = check_executable(catalog, plan_id, actor)
     with catalog.transaction() as conn:
         conn.execute(update(disposition_plans).where(disposition_plans.c.plan_id == plan_id)
                      .values(status="executing"))

@@ -17,6 +17,8 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -114,10 +116,29 @@ def _patient_scope(conn: Connection, mrn: str, facility: str | None) -> tuple[li
     return targets, next(iter(facilities))
 
 
+@contextmanager
+def _audited_refusal(catalog: Catalog, actor: str, action: str, detail: dict[str, Any]
+                     ) -> Iterator[None]:
+    """A refused hold request leaves an audit event (its own transaction), then raises."""
+    try:
+        yield
+    except UserError as err:
+        catalog.audit(actor, action, outcome="refused", detail={**detail, "why": err.code})
+        raise
+
+
 def add_hold(catalog: Catalog, store: ObjectStore, *, actor: str, case_name: str,
              reason: str, doc_id: str | None = None, mrn: str | None = None,
              facility: str | None = None) -> HoldResult:
     """Place a document or patient hold and flag every covered record."""
+    with _audited_refusal(catalog, actor, "hold_set", {"doc_id": doc_id} if doc_id else {}):
+        return _add_hold(catalog, store, actor=actor, case_name=case_name, reason=reason,
+                         doc_id=doc_id, mrn=mrn, facility=facility)
+
+
+def _add_hold(catalog: Catalog, store: ObjectStore, *, actor: str, case_name: str,
+              reason: str, doc_id: str | None, mrn: str | None,
+              facility: str | None) -> HoldResult:
     hold_id = "h-" + uuid.uuid4().hex[:12]
     with catalog.engine.connect() as conn:
         if doc_id:
@@ -153,15 +174,19 @@ def add_hold(catalog: Catalog, store: ObjectStore, *, actor: str, case_name: str
 
 def release_hold(catalog: Catalog, store: ObjectStore, hold_id: str, actor: str) -> HoldResult:
     """Release one hold; records still covered by another hold stay held."""
-    with catalog.transaction() as conn:
+    with _audited_refusal(catalog, actor, "hold_released", {"hold_id": hold_id}), \
+            catalog.engine.connect() as conn:
         hold = conn.execute(select(holds).where(holds.c.hold_id == hold_id)).mappings().first()
         if hold is None:
             raise NotFound(f"no hold {hold_id}")
         if hold["released_at"] is not None:
             raise HoldError(f"hold {hold_id} was released already")
+    with catalog.transaction() as conn:
         released = datetime.now(UTC)
-        conn.execute(update(holds).where(holds.c.hold_id == hold_id)
-                     .values(released_at=released, released_by=actor))
+        if not conn.execute(update(holds).where(
+                (holds.c.hold_id == hold_id) & holds.c.released_at.is_(None))
+                .values(released_at=released, released_by=actor)).rowcount:
+            raise HoldError(f"hold {hold_id} was released by another request just now")
         if hold["kind"] == "document":
             targets = [hold["doc_id"]]
         else:

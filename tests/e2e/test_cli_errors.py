@@ -121,3 +121,23 @@ def test_unknown_mrn_with_a_facility_is_a_patient_hold_for_later_documents(world
                "--case", "C", "--reason", "r")
     assert done.returncode == 0, done.stderr
     assert "set on 0 document(s)" in done.stdout
+
+
+def test_refusals_leave_audit_events(world: World) -> None:
+    from sqlalchemy import select
+
+    from chartvault.catalog.schema import audit_events
+
+    for argv in (["hold", "release", "h-gone"], ["retention", "approve", "p-gone"],
+                 ["hold", "add", "--document", "d-gone", "--case", "C", "--reason", "r"]):
+        assert run(world, *argv).returncode == 3
+    catalog = Catalog(Settings(data_dir=world.data_dir).sqlalchemy_url)
+    with catalog.engine.connect() as conn:
+        rows = conn.execute(select(audit_events.c.actor, audit_events.c.action,
+                                   audit_events.c.detail)
+                            .where(audit_events.c.outcome == "refused")).all()
+    assert ("records.clerk", "hold_released", {"hold_id": "h-gone", "why": "not_found"}) in rows
+    assert ("records.clerk", "retention_approve",
+            {"plan_id": "p-gone", "why": "unknown_plan"}) in rows
+    assert ("records.clerk", "hold_set", {"doc_id": "d-gone", "why": "not_found"}) in rows
+    assert catalog.verify_audit().ok
