@@ -235,24 +235,34 @@ def _quarantine(catalog: Catalog, data_dir: Path, report: RebuildReport) -> None
         report.counts["quarantine"] += 1
 
 
+def _when(text: str | None) -> datetime | None:
+    """A certificate's timestamp (written with ``str``; naive ones are UTC)."""
+    if not text or text == "None":
+        return None
+    when = datetime.fromisoformat(text)
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
 def _plans(catalog: Catalog, store: ObjectStore, report: RebuildReport) -> None:
     """Executed plans from their certificates: plan, approval and destroyed items."""
     for key in store.list("compliance/certificates/"):
         if not key.endswith(".json"):
             continue
-        cert = json.loads(store.get(key))
-        plan_id = cert["authority"]["plan_id"]
-        approved = cert.get("approved_at")
+        try:
+            cert = json.loads(store.get(key))
+            plan_id = cert["authority"]["plan_id"]
+        except (ValueError, KeyError, StorageError):
+            report.lost.append(f"{key}: unreadable certificate; its plan is not restored")
+            continue
+        approved = _when(cert.get("approved_at"))
+        finished = _when(cert.get("date_of_destruction"))
         with catalog.transaction() as conn:
             conn.execute(insert(disposition_plans).values(
-                plan_id=plan_id, created_at=datetime.fromisoformat(approved) if approved
-                and approved != "None" else datetime.now(UTC),
+                plan_id=plan_id, created_at=approved or finished or datetime.now(UTC),
                 as_of=date.fromisoformat(cert["authority"]["as_of"]),
                 requested_by=cert["requested_by"], status="done",
-                approved_by=cert.get("approved_by"),
-                approved_at=datetime.fromisoformat(approved) if approved
-                and approved != "None" else None,
-                finished_at=datetime.fromisoformat(cert["date_of_destruction"]),
+                approved_by=cert.get("approved_by"), approved_at=approved,
+                finished_at=finished,
                 counts={"total": cert["records"]["count"],
                         "by_type": cert["records"]["by_type"], "restored_from": key},
                 certificate_key=key.removesuffix(".json") + ".pdf"))
