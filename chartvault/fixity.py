@@ -59,9 +59,9 @@ class _History:
     unreadable: list[str] = field(default_factory=list)
 
 
-def _history(store: ObjectStore, doc_id: str) -> _History:
+def _history(store: ObjectStore, event_keys: list[str]) -> _History:
     h = _History()
-    for key in store.list(f"records/{doc_id}/events/"):
+    for key in event_keys:
         try:
             event = RecordEvent.model_validate(json.loads(store.get(key)))
         except (ValueError, ValidationError):
@@ -102,7 +102,7 @@ def _check(store: ObjectStore, key: str, sha: str, scratch: Path, report: Fixity
     return True
 
 
-def _verify_record(store: ObjectStore, doc_id: str, manifest_key: str, sha: str,
+def _verify_record(store: ObjectStore, event_keys: list[str], manifest_key: str, sha: str,
                    scratch: Path, report: FixityReport, known: set[str]) -> None:
     known.add(manifest_key)
     if store.head(manifest_key) is None:
@@ -114,7 +114,7 @@ def _verify_record(store: ObjectStore, doc_id: str, manifest_key: str, sha: str,
     report.bytes += len(raw)
     if manifest.sha256 != sha:
         report.changed.append(manifest_key)
-    history = _history(store, doc_id)
+    history = _history(store, event_keys)
     report.changed.extend(history.unreadable)
     original = manifest.objects["original"].key
     for ref in manifest.objects.values():
@@ -141,6 +141,11 @@ def verify(catalog: Catalog, store: ObjectStore, actor: str) -> FixityReport:
             select(documents.c.doc_id, documents.c.manifest_key, documents.c.sha256,
                    documents.c.status)
         ).all()
+    stored = list(store.list("records/"))  # once: a local store walks its whole tree
+    events: dict[str, list[str]] = {}
+    for key in stored:
+        if "/events/" in key:
+            events.setdefault(key.split("/", 2)[1], []).append(key)
     with tempfile.TemporaryDirectory(prefix="cv-fixity-") as tmp:
         scratch = Path(tmp)
         for doc_id, manifest_key, sha, status in rows:
@@ -151,8 +156,9 @@ def verify(catalog: Catalog, store: ObjectStore, actor: str) -> FixityReport:
                 else:
                     report.tombstones += 1
                 continue
-            _verify_record(store, doc_id, manifest_key, sha, scratch, report, known)
-    for key in store.list("records/"):
+            _verify_record(store, events.get(doc_id, []), manifest_key, sha, scratch, report,
+                           known)
+    for key in stored:
         if key not in known and "/events/" not in key:
             report.untracked.append(key)
     catalog.audit(

@@ -133,11 +133,12 @@ def _event(store: ObjectStore, key: str) -> RecordEvent:
     return RecordEvent.model_validate(json.loads(store.get(key)))
 
 
-def _record(conn: Connection, store: ObjectStore, key: str, report: RebuildReport) -> None:
+def _record(conn: Connection, store: ObjectStore, key: str, event_keys: list[str],
+            report: RebuildReport) -> None:
     """One manifest, its text unless purged, and its events in time order."""
     manifest = Manifest.model_validate_json(store.get(key))
     events = []
-    for k in store.list(f"records/{manifest.doc_id}/events/"):
+    for k in event_keys:
         try:
             events.append(_event(store, k))
         except (ValueError, ValidationError, StorageError):
@@ -167,7 +168,8 @@ def _hold_values(doc: dict[str, Any]) -> dict[str, Any]:
         "created_at": datetime.fromisoformat(doc["created_at"])}
 
 
-def _holds(catalog: Catalog, store: ObjectStore, report: RebuildReport) -> None:
+def _holds(catalog: Catalog, store: ObjectStore, record_keys: list[str],
+           report: RebuildReport) -> None:
     """The holds table from hold objects; holds seen only in record events are named."""
     stored: set[str] = set()
     for key in store.list("holds/"):
@@ -189,7 +191,7 @@ def _holds(catalog: Catalog, store: ObjectStore, report: RebuildReport) -> None:
         stored.add(values["hold_id"])
         report.counts["holds"] += 1
     seen: dict[str, bool] = {}  # hold_id -> still set after its record's last event
-    for key in store.list("records/"):
+    for key in record_keys:
         if "/events/" in key and ("-hold_set-" in key or "-hold_released-" in key):
             event = _event(store, key)
             hold_id = event.data.get("hold_id")
@@ -287,11 +289,15 @@ def rebuild(catalog: Catalog, store: ObjectStore, data_dir: Path | None = None) 
     report = RebuildReport(counts=dict.fromkeys(
         ("documents", "events", "purged", "tombstones", "holds", "quarantine", "plans"), 0),
         not_stored=list(NOT_STORED))
-    manifests = sorted(k for k in store.list("records/") if k.endswith("/manifest.json"))
-    for key in manifests:
+    keys = list(store.list("records/"))  # once: a local store walks its whole tree
+    events: dict[str, list[str]] = {}
+    for k in keys:
+        if "/events/" in k:
+            events.setdefault(k.split("/", 2)[1], []).append(k)
+    for key in sorted(k for k in keys if k.endswith("/manifest.json")):
         try:
             with catalog.transaction() as conn:
-                _record(conn, store, key, report)
+                _record(conn, store, key, events.get(key.split("/", 2)[1], []), report)
         except (ValueError, ValidationError, StorageError) as err:
             report.lost.append(f"{key}: {type(err).__name__}; record not catalogued")
     for key in sorted(store.list("tombstones/")):
@@ -303,7 +309,7 @@ def rebuild(catalog: Catalog, store: ObjectStore, data_dir: Path | None = None) 
         with catalog.transaction() as conn:
             apply_event(conn, event)
         report.counts["tombstones"] += 1
-    _holds(catalog, store, report)
+    _holds(catalog, store, keys, report)
     if data_dir is not None:
         _quarantine(catalog, data_dir, report)
     _plans(catalog, store, report)
