@@ -1,7 +1,8 @@
 """Command line: ``chartvault COMMAND``. Acts as the user named in settings.
 
 The CLI prints patient data only where the user asked for it (search results,
-``analyze``); logs stay free of it.
+``analyze``); logs stay free of it. A user error ends with one line on stderr and a
+documented exit status (``EXIT``, README "Exit codes"); a traceback only with ``-v``.
 """
 
 from __future__ import annotations
@@ -19,10 +20,20 @@ import time
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from chartvault import runtime
+from chartvault.errors import ChartvaultError, NotFound, UserError
 from chartvault.settings import Settings
+
+# Exit statuses of every command (README "Exit codes" lists the same).
+EXIT_OK = 0
+EXIT_CHECK_FAILED = 1  # verify / audit verify found a problem
+EXIT_USER = 2  # usage error or a request refused as asked (audited where it is a decision)
+EXIT_NOT_FOUND = 3  # no such document, plan, hold, patient, intake or file
+EXIT_INCOMPLETE = 4  # catalog rebuild finished but could not recover everything stored
+EXIT_FAILED = 5  # storage, database or internal failure; a stopped execution to resume
+EXIT_INTERRUPTED = 130
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -73,8 +84,16 @@ def _warm_start(settings: Settings, intake_name: str | None,
              settings.ocr.max_bytes, fork=fork)
 
 
+def _check_intake(settings: Settings, name: str | None) -> None:
+    """Refuse an unknown intake name at once (before workers and Prefect start)."""
+    names = [i.name for i in settings.intakes]
+    if name is not None and name not in names:
+        raise NotFound(f"no intake named {name!r}; configured: {', '.join(names) or 'none'}")
+
+
 def cmd_ingest(args: argparse.Namespace) -> int:
     settings = _settings(args)
+    _check_intake(settings, args.intake)
     _warm_start(settings, args.intake)
     from flows.ingest import ingest
 
@@ -230,10 +249,22 @@ def cmd_retrieve(args: argparse.Namespace) -> int:
         got = retrieve(_catalog(settings), open_store(settings), args.doc_id, args.out,
                        settings.user)
     except NotFound as err:
-        print(str(err), file=sys.stderr)
-        return 1
+        print(f"chartvault: {err}", file=sys.stderr)
+        return EXIT_NOT_FOUND
     print(f"{got.path}  sha256 {got.sha256}  {got.size} bytes (verified)")
     return 0
+
+
+def _archived_row(catalog: Any, doc_id: str) -> None:
+    """Refuse an unknown or destroyed document with a message that says which."""
+    row = catalog.get(doc_id)
+    if row is None:
+        raise NotFound(f"document {doc_id} is not in the archive")
+    if row["status"] == "destroyed":
+        plans = catalog.plans_of_document(doc_id)
+        where = f" under plan {plans[-1]} (chartvault retention certificate {plans[-1]} " \
+                "--out FILE)" if plans else ""
+        raise NotFound(f"document {doc_id} was destroyed{where}; only its tombstone is kept")
 
 
 def cmd_show(args: argparse.Namespace) -> int:
@@ -241,10 +272,9 @@ def cmd_show(args: argparse.Namespace) -> int:
     from storage.factory import open_store
 
     catalog = _catalog(settings)
+    _archived_row(catalog, args.doc_id)
     row = catalog.get(args.doc_id)
-    if row is None:
-        print(f"document {args.doc_id} is not in the archive", file=sys.stderr)
-        return 1
+    assert row is not None
     manifest = open_store(settings).get(row["manifest_key"])
     catalog.audit(settings.user, "view_manifest", [args.doc_id])
     print(manifest.decode())
@@ -279,11 +309,19 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     return 0
 
 
+def _need_files(*named: tuple[str, Path]) -> None:
+    """Missing input files, named by option (a file name may be a patient's name)."""
+    for option, path in named:
+        if not path.exists():
+            raise NotFound(f"{option}: no such file")
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
     from chartvault.evaluation import evaluate_rows, format_report, read_jsonl
 
+    _need_files(("--truth", args.truth), ("--pred", args.pred))
     rep = evaluate_rows(read_jsonl(args.truth), read_jsonl(args.pred))
     if args.json:
         print(json.dumps({**asdict(rep), "fields_exact": rep.fields_exact}, indent=2))
@@ -295,6 +333,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 def cmd_train(args: argparse.Namespace) -> int:
     from classifiers.doctype import train_from_labeled
 
+    _need_files(("--labeled", args.labeled))
     report = train_from_labeled(args.labeled, args.out)
     print(json.dumps(report, indent=2, default=str))
     return 0
@@ -310,7 +349,7 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
              else f"BROKEN at event {report.first_bad_seq}: {report.problem}")
     print(f"audit trail: {report.events} events, chain {state}; {report.anchors} anchors "
           f"in storage vouch for events 1..{report.anchored_seq}")
-    return 0 if report.ok else 1
+    return EXIT_OK if report.ok else EXIT_CHECK_FAILED
 
 
 def cmd_audit_anchor(args: argparse.Namespace) -> int:
@@ -322,7 +361,7 @@ def cmd_audit_anchor(args: argparse.Namespace) -> int:
                                 retain_days=settings.audit.anchor_retain_days)
     print("audit trail is empty: nothing to anchor" if anchor is None
           else f"anchored event {anchor.seq} ({anchor.hash[:16]}...) at {anchor.key}")
-    return 0
+    return EXIT_OK
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
@@ -332,31 +371,42 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
     r = verify(_catalog(settings), open_store(settings), settings.user)
     print(f"fixity: {r.documents} documents, {r.objects} objects, {r.bytes / 1e6:.1f} MB read")
+    print(f"  {r.renditions} rendition(s) checked, {r.tombstones} tombstone(s) present, "
+          f"{len(r.purged)} object(s) removed by recorded purges (expected absent)")
     for label, keys in (("missing", r.missing), ("changed", r.changed),
                         ("untracked", r.untracked)):
         for key in keys:
             print(f"  {label}: {key}")
+    if args.list_purged:
+        for key in r.purged:
+            print(f"  purged: {key}")
     print("all objects intact" if r.ok else "FIXITY PROBLEMS FOUND")
-    return 0 if r.ok else 1
+    return EXIT_OK if r.ok else EXIT_CHECK_FAILED
 
 
 def cmd_catalog_rebuild(args: argparse.Namespace) -> int:
     settings = _settings(args)
     from chartvault.catalog import Catalog
-    from chartvault.catalog.rebuild import rebuild
+    from chartvault.catalog.rebuild import ensure_empty, rebuild
     from storage.factory import open_store
 
-    target = args.into or settings.sqlalchemy_url
-    catalog = Catalog(target)
+    catalog = Catalog(args.into or settings.sqlalchemy_url)
     catalog.create()
-    if catalog.search_count() and not args.into:
-        print("the catalog is not empty; rebuild into a new database with --into URL",
-              file=sys.stderr)
-        return 2
-    counts = rebuild(catalog, open_store(settings))
-    catalog.audit(settings.user, "catalog_rebuild", detail=counts)
-    print(f"rebuilt: {counts}")
-    return 0
+    ensure_empty(catalog)
+    report = rebuild(catalog, open_store(settings), settings.data_dir)
+    catalog.audit(settings.user, "catalog_rebuild",
+                  outcome="complete" if report.complete else "incomplete",
+                  detail={**report.counts, "not_recovered": len(report.lost)})
+    print("rebuilt: " + ", ".join(f"{n} {k}" for k, n in report.counts.items()))
+    for line in report.not_stored:
+        print(f"  not in storage, not recovered: {line}")
+    for line in report.lost:
+        print(f"  COULD NOT RECOVER: {line}")
+    if report.complete:
+        print("everything storage holds was recovered")
+        return EXIT_OK
+    print(f"{len(report.lost)} item(s) could not be recovered (listed above)", file=sys.stderr)
+    return EXIT_INCOMPLETE
 
 
 def cmd_rendition(args: argparse.Namespace) -> int:
@@ -365,7 +415,12 @@ def cmd_rendition(args: argparse.Namespace) -> int:
     from storage.factory import open_store
 
     store = open_store(settings)
-    key = build(_catalog(settings), store, args.doc_id, settings.user)
+    catalog = _catalog(settings)
+    _archived_row(catalog, args.doc_id)
+    if catalog.get(args.doc_id)["status"] != "archived":
+        raise UserError(f"document {args.doc_id} was purged: its OCR words are gone, so no "
+                        "rendition can be built")
+    key = build(catalog, store, args.doc_id, settings.user)
     if args.out:
         digest = store.download(key, args.out)
         print(f"{args.out}  sha256 {digest}")
@@ -410,9 +465,26 @@ def cmd_retention_sweep(args: argparse.Namespace) -> int:
     from chartvault.disposition import sweep
 
     plan_id = sweep(_catalog(settings), args.as_of or date.today(), settings.user)
-    print(f"disposition plan {plan_id} written; approve with: chartvault retention approve "
-          f"{plan_id} (by another user)")
-    return 0
+    print(f"disposition plan {plan_id} written; inspect with: chartvault retention show "
+          f"{plan_id}; approve with: chartvault retention approve {plan_id} (by another user)")
+    return EXIT_OK
+
+
+def _print_execution(result: dict[str, Any]) -> int:
+    print(json.dumps(result, indent=2))
+    if result.get("failed"):
+        print(f"chartvault: {len(result['failed'])} item(s) failed; the plan stays executing: "
+              f"chartvault retention resume {result['plan_id']} (or abandon)", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def _run_execution(plan_id: str) -> int:
+    from flows.retention import retention_execute
+
+    with runtime.foreground_run():
+        result = retention_execute(plan_id=plan_id)
+    return _print_execution(result)
 
 
 def cmd_retention_approve(args: argparse.Namespace) -> int:
@@ -421,22 +493,77 @@ def cmd_retention_approve(args: argparse.Namespace) -> int:
 
     approve(_catalog(settings), args.plan_id, settings.user)
     print(f"plan {args.plan_id} approved by {settings.user}; executing")
-    from flows.retention import retention_execute
-
-    with runtime.foreground_run():
-        result = retention_execute(plan_id=args.plan_id)
-    print(json.dumps(result, indent=2))
-    return 0
+    return _run_execution(args.plan_id)
 
 
 def cmd_retention_execute(args: argparse.Namespace) -> int:
-    _settings(args)
-    from flows.retention import retention_execute
+    settings = _settings(args)
+    from chartvault.disposition import check_executable
 
-    with runtime.foreground_run():
-        result = retention_execute(plan_id=args.plan_id)
+    check_executable(_catalog(settings), args.plan_id, settings.user)  # before Prefect starts
+    return _run_execution(args.plan_id)
+
+
+def cmd_retention_resume(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    from chartvault.disposition import start_resume
+
+    start_resume(_catalog(settings), args.plan_id, settings.user)
+    print(f"plan {args.plan_id}: resuming its execution (as {settings.user})")
+    return _run_execution(args.plan_id)
+
+
+def cmd_retention_abandon(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    from flows.retention import abandon_execution
+
+    result = abandon_execution(args.plan_id, settings.user)
     print(json.dumps(result, indent=2))
-    return 0
+    print(f"plan {args.plan_id} abandoned by {settings.user}; {result['destroyed']} record(s) "
+          "destroyed before it stopped" + (f", certified in {result['certificate']}"
+                                           if result["certificate"] else ""))
+    return EXIT_OK
+
+
+def cmd_retention_reject(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    from chartvault.disposition import reject
+
+    reject(_catalog(settings), args.plan_id, settings.user)
+    print(f"plan {args.plan_id} rejected by {settings.user}; nothing was disposed of")
+    return EXIT_OK
+
+
+def cmd_retention_cancel(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    from chartvault.disposition import cancel
+
+    cancel(_catalog(settings), args.plan_id, settings.user)
+    print(f"plan {args.plan_id} cancelled by {settings.user}; nothing was disposed of")
+    return EXIT_OK
+
+
+def cmd_retention_list(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    from chartvault.plan_view import plan_summary
+
+    plans = [p for p in _catalog(settings).plans() if args.status in (None, p["status"])]
+    for plan in plans:
+        print(plan_summary(plan))
+    print(f"{len(plans)} plan(s)", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_retention_show(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    from chartvault.plan_view import plan_lines
+
+    catalog = _catalog(settings)
+    lines, shown = plan_lines(catalog, args.plan_id, doc_id=args.doc, limit=args.limit,
+                              arithmetic=not args.brief)
+    catalog.audit(settings.user, "retention_plan_show", shown, detail={"plan_id": args.plan_id})
+    print("\n".join(lines))
+    return EXIT_OK
 
 
 def cmd_retention_explain(args: argparse.Namespace) -> int:
@@ -444,21 +571,37 @@ def cmd_retention_explain(args: argparse.Namespace) -> int:
     from chartvault.pipeline.retention import explain_document
 
     catalog = _catalog(settings)
+    if catalog.get(args.doc_id) is None:
+        raise NotFound(f"document {args.doc_id} is not in the archive")
     lines = explain_document(catalog, args.doc_id)
     catalog.audit(settings.user, "retention_explain", [args.doc_id])
     print("\n".join(lines))
-    return 0
+    return EXIT_OK
 
 
 def cmd_certificate(args: argparse.Namespace) -> int:
     settings = _settings(args)
     from storage.factory import open_store
 
-    data = open_store(settings).get(f"compliance/certificates/{args.plan_id}.pdf")
-    args.out.write_bytes(data)
-    _catalog(settings).audit(settings.user, "certificate_print", detail={"plan_id": args.plan_id})
+    catalog = _catalog(settings)
+    store = open_store(settings)
+    key = f"compliance/certificates/{args.plan_id}.pdf"
+    if store.head(key) is None:
+        if catalog.get(args.plan_id) is not None:
+            plans = catalog.plans_of_document(args.plan_id)
+            hint = f" of plan {plans[-1]}: chartvault retention certificate {plans[-1]} " \
+                   "--out FILE" if plans else " (it is on no plan)"
+            raise NotFound(f"{args.plan_id} is a document id, not a plan; its certificate is "
+                           f"the one{hint}")
+        plan = catalog.plan(args.plan_id)
+        if plan is None:
+            raise NotFound(f"no plan {args.plan_id}")
+        raise NotFound(f"plan {args.plan_id} is {plan['status']} and has no certificate of "
+                       "destruction")
+    args.out.write_bytes(store.get(key))
+    catalog.audit(settings.user, "certificate_print", detail={"plan_id": args.plan_id})
     print(f"certificate of destruction written to {args.out}")
-    return 0
+    return EXIT_OK
 
 
 def cmd_quarantine_list(args: argparse.Namespace) -> int:
@@ -472,8 +615,16 @@ def cmd_quarantine_list(args: argparse.Namespace) -> int:
 # --- parser ------------------------------------------------------------------------------
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with a one-line error (usage is one ``--help`` away)."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print ``prog: message`` and exit with the usage status."""
+        self.exit(EXIT_USER, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="chartvault", description=__doc__)
+    p = _Parser(prog="chartvault", description=__doc__)
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging (ids only)")
     sub = p.add_subparsers(dest="command", required=True)
 
@@ -569,7 +720,8 @@ def build_parser() -> argparse.ArgumentParser:
     hr.add_argument("hold_id")
     hr.set_defaults(func=cmd_hold_release)
 
-    s = sub.add_parser("retention", help="retention: explain, sweep, approve, execute")
+    s = sub.add_parser("retention", help="retention: explain, sweep, list, show, approve, "
+                                         "reject, cancel, execute, resume, abandon")
     r = s.add_subparsers(dest="retention_command", required=True)
     re_ = r.add_parser("explain", help="which rule applied to a document and why")
     re_.add_argument("doc_id")
@@ -583,17 +735,41 @@ def build_parser() -> argparse.ArgumentParser:
     rx = r.add_parser("execute", help="resume the execution of an approved plan")
     rx.add_argument("plan_id")
     rx.set_defaults(func=cmd_retention_execute)
+    rl = r.add_parser("list", help="list disposition plans, newest first")
+    rl.add_argument("--status", help="only plans in this status (planned, approved, ...)")
+    rl.set_defaults(func=cmd_retention_list)
+    rw = r.add_parser("show", help="a plan item by item: rule, retain-until, arithmetic")
+    rw.add_argument("plan_id")
+    rw.add_argument("--doc", help="only this document's item")
+    rw.add_argument("--limit", type=int, default=100, help="items shown (0: all)")
+    rw.add_argument("--brief", action="store_true", help="one line per item, no arithmetic")
+    rw.set_defaults(func=cmd_retention_show)
+    rj = r.add_parser("reject", help="turn a planned plan down (not by its requester)")
+    rj.add_argument("plan_id")
+    rj.set_defaults(func=cmd_retention_reject)
+    rn = r.add_parser("cancel", help="withdraw a plan before its execution starts")
+    rn.add_argument("plan_id")
+    rn.set_defaults(func=cmd_retention_cancel)
+    ru = r.add_parser("resume", help="resume an execution that stopped (status executing)")
+    ru.add_argument("plan_id")
+    ru.set_defaults(func=cmd_retention_resume)
+    rb = r.add_parser("abandon", help="abandon a stopped execution; certifies what it destroyed")
+    rb.add_argument("plan_id")
+    rb.set_defaults(func=cmd_retention_abandon)
     rc = r.add_parser("certificate", help="write a plan's certificate of destruction (PDF)")
     rc.add_argument("plan_id")
     rc.add_argument("--out", type=Path, required=True)
     rc.set_defaults(func=cmd_certificate)
 
     s = sub.add_parser("verify", help="fixity: re-read objects and compare checksums")
+    s.add_argument("--list-purged", action="store_true",
+                   help="also list the objects recorded purges removed (expected absent)")
     s.set_defaults(func=cmd_verify)
 
     s = sub.add_parser("catalog", help="catalog maintenance")
     c = s.add_subparsers(dest="catalog_command", required=True)
-    cr = c.add_parser("rebuild", help="recreate the catalog from storage")
+    cr = c.add_parser("rebuild", help="recreate the catalog from storage (exit 4: some "
+                                      "stored items could not be recovered, listed)")
     cr.add_argument("--into", help="SQLAlchemy URL of an empty database (default: the catalog)")
     cr.set_defaults(func=cmd_catalog_rebuild)
 
@@ -604,10 +780,36 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _status(err: ChartvaultError) -> int:
+    if isinstance(err, NotFound) or err.code == "not_found":
+        return EXIT_NOT_FOUND
+    if isinstance(err, UserError):
+        return EXIT_USER
+    return EXIT_FAILED
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``chartvault`` command."""
+    """Entry point of the ``chartvault`` command: one line on stderr for an error."""
     args = build_parser().parse_args(argv)
-    code: int = args.func(args)
+    try:
+        code: int = args.func(args)
+    except ChartvaultError as err:  # our messages carry ids only, never patient data
+        if args.verbose:
+            raise
+        print(f"chartvault: {err}", file=sys.stderr)
+        return _status(err)
+    except FileNotFoundError:  # its message would name the file: possibly a patient
+        if args.verbose:
+            raise
+        print("chartvault: a file or folder named on the command line does not exist",
+              file=sys.stderr)
+        return EXIT_NOT_FOUND
+    except Exception as exc:  # a foreign message may quote patient data: its type only
+        if args.verbose:
+            raise
+        print(f"chartvault: {args.command} failed ({type(exc).__name__}); run with -v "
+              "for the details", file=sys.stderr)
+        return EXIT_FAILED
     return code
 
 
@@ -634,7 +836,7 @@ def run() -> None:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
         raise
     except KeyboardInterrupt:
-        code = 130
+        code = EXIT_INTERRUPTED
         raise
     sys.exit(code)
 

@@ -3,34 +3,32 @@
 The sweep only writes a plan (set-based SQL, so a million records take seconds); it
 changes nothing else and no flow run waits for approval. Approval must come from a
 named user other than the requester; a scheduled sweep's requester is the scheduler's
-service identity, which can never approve. Execution works item by item, skipping
-records put on hold after the plan was made; each item ends ``done`` or ``skipped_*``,
-so a crashed run is resumed by running it again. Destroy order per record: tombstone
-object first (the proof survives), then every object version, then the catalog row
-(replaced by the tombstone row), in one transaction with the audit event.
+service identity, which can never approve. A plan's as-of date is never later than
+today. A plan can be rejected (by the reviewer) or cancelled before it runs. Execution
+works item by item and re-checks each record before any side effect (``disposal``);
+each item ends ``done``, ``review``, ``skipped_*`` or ``failed``, so a stopped run is
+resumed by running it again, or abandoned. Every refusal is audited in a transaction of
+its own, so raising afterwards cannot roll the audit event back.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import shutil
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
-from sqlalchemy import func, insert, literal, select, update
+from sqlalchemy import RowMapping, func, insert, literal, select, update
 
 from chartvault.catalog import Catalog, dialect
-from chartvault.catalog.rebuild import apply_event, tombstone_row
 from chartvault.catalog.schema import disposition_items, disposition_plans, documents
-from chartvault.errors import ChartvaultError
+from chartvault.disposal import destroy_record, purge_record, why_not
+from chartvault.errors import ChartvaultError, NotFound, UserError
 from chartvault.events import RecordEvent
-from chartvault.holds import is_held
-from chartvault.model import Manifest
 from storage.base import ObjectStore
 
 log = logging.getLogger(__name__)
@@ -38,14 +36,41 @@ log = logging.getLogger(__name__)
 SCHEDULER_IDENTITY = "svc:scheduler"
 
 
-class DispositionError(ChartvaultError):
-    """A plan cannot be approved or executed as asked."""
+class DispositionError(UserError):
+    """A plan cannot be made, approved, rejected or executed as asked."""
 
     code = "disposition_error"
 
 
+# Plan states: planned -> approved -> executing -> done; planned -> rejected;
+# planned|approved -> cancelled; executing -> abandoned. Items end done, review,
+# skipped_* (re-checked at execution and not due), failed (retried on resume) or abandoned.
+OPEN_ITEM = ("planned", "failed")
+
+
+def _refuse(catalog: Catalog, actor: str, action: str, plan_id: str | None, why: str,
+            message: str, error: type[UserError] = DispositionError) -> NoReturn:
+    """Record a refusal in its own transaction, then raise: the refusal stays audited."""
+    detail: dict[str, Any] = {"why": why}
+    if plan_id is not None:
+        detail["plan_id"] = plan_id
+    catalog.audit(actor, action, outcome="refused", detail=detail)
+    raise error(message)
+
+
+def _plan_or_refuse(catalog: Catalog, plan_id: str, actor: str, action: str) -> RowMapping:
+    plan = catalog.plan(plan_id)
+    if plan is None:
+        _refuse(catalog, actor, action, plan_id, "unknown_plan", f"no plan {plan_id}", NotFound)
+    return plan
+
+
 def sweep(catalog: Catalog, today: date, requested_by: str = SCHEDULER_IDENTITY) -> str:
     """Plan the disposition of every record past retain-until and not on hold."""
+    if today > max(date.today(), datetime.now(UTC).date()):  # local or UTC calendar
+        _refuse(catalog, requested_by, "retention_sweep", None, "as_of_in_future",
+                f"as-of {today.isoformat()} is later than today: a plan can only list "
+                "records already past their retain-until")
     plan_id = "p-" + today.strftime("%Y%m%d") + "-" + uuid.uuid4().hex[:8]
     due = (documents.c.status == "archived") & (documents.c.retain_until < today) & (
         documents.c.legal_hold.is_(False)) & (documents.c.disposition.is_not(None))
@@ -77,24 +102,85 @@ def sweep(catalog: Catalog, today: date, requested_by: str = SCHEDULER_IDENTITY)
     return plan_id
 
 
+def _set_status(catalog: Catalog, plan_id: str, before: tuple[str, ...], actor: str,
+                action: str, **values: Any) -> bool:
+    """Move a plan on from one of ``before``, audited in the same transaction.
+
+    False when another process moved it first.
+    """
+    plans = disposition_plans.c
+    with catalog.transaction() as conn:
+        moved = conn.execute(update(disposition_plans).where(
+            (plans.plan_id == plan_id) & plans.status.in_(before)).values(**values)).rowcount
+        if moved:
+            if values.get("status") == "abandoned":
+                conn.execute(update(disposition_items).where(
+                    (disposition_items.c.plan_id == plan_id)
+                    & disposition_items.c.status.in_(OPEN_ITEM)).values(status="abandoned"))
+            catalog.audit(actor, action, outcome=values["status"],
+                          detail={"plan_id": plan_id}, conn=conn)
+    return bool(moved)
+
+
+def _named_person(catalog: Catalog, plan: RowMapping, actor: str, action: str,
+                  not_requester: bool) -> None:
+    if actor.startswith("svc:"):
+        _refuse(catalog, actor, action, plan["plan_id"], "service_identity",
+                "a service identity cannot decide on a plan; a named person must")
+    if not_requester and actor == plan["requested_by"]:
+        _refuse(catalog, actor, action, plan["plan_id"], "two_person_rule",
+                "the requester cannot decide on their own plan: another person must")
+
+
+def _transition(catalog: Catalog, plan_id: str, actor: str, action: str,
+                before: tuple[str, ...], not_requester: bool, **values: Any) -> None:
+    plan = _plan_or_refuse(catalog, plan_id, actor, action)
+    if plan["status"] not in before:
+        _refuse(catalog, actor, action, plan_id, f"status_{plan['status']}",
+                f"plan {plan_id} is {plan['status']}; {action.removeprefix('retention_')} "
+                f"needs a plan that is {' or '.join(before)}")
+    _named_person(catalog, plan, actor, action, not_requester)
+    if not _set_status(catalog, plan_id, before, actor, action, **values):
+        _refuse(catalog, actor, action, plan_id, "concurrent_change",
+                f"plan {plan_id} changed while this request ran; look at it again")
+
+
 def approve(catalog: Catalog, plan_id: str, approver: str) -> None:
     """Second-person approval of a plan."""
-    with catalog.transaction() as conn:
-        plan = conn.execute(select(disposition_plans).where(
-            disposition_plans.c.plan_id == plan_id)).mappings().first()
-        if plan is None:
-            raise DispositionError(f"no plan {plan_id}")
-        if plan["status"] != "planned":
-            raise DispositionError(f"plan {plan_id} is {plan['status']}, not planned")
-        if approver == plan["requested_by"] or approver.startswith("svc:"):
-            catalog.audit(approver, "retention_approve", outcome="refused",
-                          detail={"plan_id": plan_id, "why": "two_person_rule"}, conn=conn)
-            raise DispositionError("the requester (or a service identity) cannot approve")
-        conn.execute(update(disposition_plans).where(disposition_plans.c.plan_id == plan_id)
-                     .values(status="approved", approved_by=approver,
-                             approved_at=datetime.now(UTC)))
-        catalog.audit(approver, "retention_approve", outcome="approved",
-                      detail={"plan_id": plan_id}, conn=conn)
+    _transition(catalog, plan_id, approver, "retention_approve", ("planned",), True,
+                status="approved", approved_by=approver, approved_at=datetime.now(UTC))
+
+
+def reject(catalog: Catalog, plan_id: str, actor: str) -> None:
+    """The reviewer (not the requester) turns a plan down; nothing is disposed of."""
+    _transition(catalog, plan_id, actor, "retention_reject", ("planned",), True,
+                status="rejected", finished_at=datetime.now(UTC))
+
+
+def cancel(catalog: Catalog, plan_id: str, actor: str) -> None:
+    """Withdraw a plan before its execution starts (the requester may)."""
+    _transition(catalog, plan_id, actor, "retention_cancel", ("planned", "approved"), False,
+                status="cancelled", finished_at=datetime.now(UTC))
+
+
+def abandon(catalog: Catalog, plan_id: str, actor: str) -> None:
+    """Stop a failed execution for good: open items end ``abandoned``.
+
+    What was already destroyed stays destroyed (and gets its certificate from the caller).
+    """
+    _transition(catalog, plan_id, actor, "retention_abandon", ("executing",), False,
+                status="abandoned", finished_at=datetime.now(UTC))
+
+
+def start_resume(catalog: Catalog, plan_id: str, actor: str) -> None:
+    """Check and audit the resumption of a failed execution (the flow then runs it)."""
+    plan = _plan_or_refuse(catalog, plan_id, actor, "retention_resume")
+    if plan["status"] != "executing":
+        _refuse(catalog, actor, "retention_resume", plan_id, f"status_{plan['status']}",
+                f"plan {plan_id} is {plan['status']}; only an execution that stopped "
+                "(status executing) can be resumed")
+    _named_person(catalog, plan, actor, "retention_resume", False)
+    catalog.audit(actor, "retention_resume", outcome="resumed", detail={"plan_id": plan_id})
 
 
 @dataclass
@@ -105,125 +191,133 @@ class ExecutionReport:
     done: list[str] = field(default_factory=list)  # destroyed
     purged: list[str] = field(default_factory=list)  # derived data dropped, original kept
     skipped_hold: list[str] = field(default_factory=list)
+    skipped: dict[str, list[str]] = field(default_factory=dict)  # re-check said: not now
     review: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)  # raised; retried on resume
     by_type: Counter[str] = field(default_factory=Counter)
     first_date: date | None = None
     last_date: date | None = None
 
 
-def _record_keys(store: ObjectStore, doc_id: str) -> list[str]:
-    return sorted(store.list(f"records/{doc_id}/"))
-
-
-def _local_copies(data_dir: Path | None, doc_id: str, sha256: str) -> list[Path]:
-    """Processed intake copies and quarantined copies of the same bytes."""
-    if data_dir is None:
-        return []
-    found = list((data_dir / "processed").glob(f"{doc_id}.*"))
-    for reason in (data_dir / "quarantine").glob("*/reason.json"):
-        if json.loads(reason.read_text()).get("sha256") == sha256:
-            found.append(reason.parent)
-    return found
-
-
-def destroy_record(catalog: Catalog, store: ObjectStore, doc_id: str, plan_id: str,
-                   actor: str, data_dir: Path | None = None) -> None:
-    """Destroy one record everywhere chartvault wrote it, keeping a tombstone."""
-    row = catalog.get(doc_id)
+def _already_done(store: ObjectStore, row: RowMapping | None, action: str,
+                  plan_id: str) -> bool:
+    """A crash after the record's commit but before its item's: this plan disposed of it."""
     if row is None:
-        return
-    for copy in _local_copies(data_dir, doc_id, row["sha256"]):
-        shutil.rmtree(copy) if copy.is_dir() else copy.unlink()
-    if row["status"] != "destroyed":
-        manifest: Manifest | None = None
-        if store.head(row["manifest_key"]) is not None:
-            manifest = Manifest.model_validate_json(store.get(row["manifest_key"]))
-        tomb = RecordEvent(doc_id=doc_id, kind="tombstone", actor=actor, data={
-            "plan_id": plan_id, "sha256": row["sha256"], "doc_type": row["doc_type"],
-            "loinc": row["loinc"], "facility": row["facility"],
-            "jurisdiction": row["jurisdiction"], "intake": row["intake"],
-            "batch_id": row["batch_id"], "pages": row["pages"],
-            "source_format": row["source_format"], "size_bytes": row["size_bytes"],
-            "captured_at": row["captured_at"].isoformat(),
-            "ingested_at": row["ingested_at"].isoformat(),
-            "ingested_by": row["ingested_by"], "policy_id": row["policy_id"],
-            "rule_id": row["rule_id"],
-            "retain_until": row["retain_until"].isoformat() if row["retain_until"] else None,
-            "checksums": {k: r.sha256 for k, r in manifest.objects.items()} if manifest else {},
-            "service_date": (row["service_date"] or row["document_date"] or "").__str__(),
-        })
-        if store.head(tomb.key()) is None:
-            store.put(tomb.key(), tomb.model_dump_json().encode(),
-                      content_type="application/json")
-        for key in _record_keys(store, doc_id):
-            store.delete(key)
-        with catalog.transaction() as conn:
-            dialect.unindex_text(conn, doc_id)
-            conn.execute(documents.delete().where(documents.c.doc_id == doc_id))
-            conn.execute(insert(documents).values(**tombstone_row(tomb)))
-            catalog.audit(actor, "destroy", [doc_id], detail={"plan_id": plan_id}, conn=conn)
+        return False
+    if action == "purge":
+        return bool(row["status"] == "purged")
+    if action != "destroy" or row["status"] != "destroyed":
+        return False
+    tomb = RecordEvent(doc_id=row["doc_id"], kind="tombstone", actor="check").key()
+    if store.head(tomb) is None:
+        return False
+    return bool(json.loads(store.get(tomb)).get("data", {}).get("plan_id") == plan_id)
 
 
-def purge_record(catalog: Catalog, store: ObjectStore, doc_id: str, plan_id: str,
-                 actor: str) -> None:
-    """Drop derived data (text, OCR words, renditions); keep original and manifest."""
-    row = catalog.get(doc_id)
-    if row is None or row["status"] != "archived":
+def _count(report: ExecutionReport, row: RowMapping | None, action: str) -> None:
+    if row is None or action != "destroy":
         return
-    keep = {row["manifest_key"], row["original_key"]}
-    event = RecordEvent(doc_id=doc_id, kind="purged", actor=actor, data={"plan_id": plan_id})
-    for key in _record_keys(store, doc_id):
-        if key not in keep and "/events/" not in key:
-            store.delete(key)
-    store.put(event.key(), event.model_dump_json().encode(), content_type="application/json")
+    d = row["service_date"] or row["document_date"]
+    if d:
+        report.first_date = min(report.first_date or d, d)
+        report.last_date = max(report.last_date or d, d)
+    report.by_type[row["doc_type"]] += 1
+
+
+def _close_item(catalog: Catalog, plan_id: str, doc_id: str, status: str, actor: str,
+                why: str | None = None) -> None:
+    """An item's outcome; a refusal or failure is audited in the same transaction."""
     with catalog.transaction() as conn:
-        apply_event(conn, event)
-        catalog.audit(actor, "purge", [doc_id], detail={"plan_id": plan_id}, conn=conn)
+        conn.execute(update(disposition_items).where(
+            (disposition_items.c.plan_id == plan_id) & (disposition_items.c.doc_id == doc_id))
+            .values(status=status, done_at=datetime.now(UTC)))
+        if why is not None:
+            catalog.audit(actor, "disposition_item", [doc_id],
+                          outcome="failed" if status == "failed" else "refused",
+                          detail={"plan_id": plan_id, "why": why}, conn=conn)
+
+
+def check_executable(catalog: Catalog, plan_id: str, actor: str) -> RowMapping:
+    """The plan, if it may be executed now; else an audited refusal (before any flow run)."""
+    plan = _plan_or_refuse(catalog, plan_id, actor, "retention_execute")
+    if plan["status"] not in ("approved", "executing"):
+        _refuse(catalog, actor, "retention_execute", plan_id, f"status_{plan['status']}",
+                f"plan {plan_id} is {plan['status']}; only an approved plan (or a stopped "
+                "execution) can be executed")
+    return plan
 
 
 def execute(catalog: Catalog, store: ObjectStore, plan_id: str, actor: str,
-            data_dir: Path | None = None) -> ExecutionReport:
-    """Carry out an approved plan; safe to run again after a crash."""
-    with catalog.engine.connect() as conn:
-        plan = conn.execute(select(disposition_plans).where(
-            disposition_plans.c.plan_id == plan_id)).mappings().first()
-        if plan is None or plan["status"] not in ("approved", "executing", "done"):
-            raise DispositionError(f"plan {plan_id} is not approved")
-        items = conn.execute(select(disposition_items).where(
-            disposition_items.c.plan_id == plan_id)).mappings().all()
+            data_dir: Path | None = None, now: datetime | None = None) -> ExecutionReport:
+    """Carry out an approved plan; safe to run again after a crash (resume).
+
+    Every open item is re-checked (``disposal.why_not``) before anything is written for
+    it. ``now`` is the object store's clock (tests stand it after retain-until).
+    """
+    now = now or datetime.now(UTC)
+    plan = check_executable(catalog, plan_id, actor)
     with catalog.transaction() as conn:
         conn.execute(update(disposition_plans).where(disposition_plans.c.plan_id == plan_id)
                      .values(status="executing"))
     report = ExecutionReport(plan_id)
-    for item in items:
-        doc_id = item["doc_id"]
+    for item in catalog.plan_items(plan_id):
+        doc_id, action = item["doc_id"], item["action"]
         row = catalog.get(doc_id)
-        if row is not None and item["action"] == "destroy":
-            d = row["service_date"] or row["document_date"]
-            if d:
-                report.first_date = min(report.first_date or d, d)
-                report.last_date = max(report.last_date or d, d)
-            report.by_type[row["doc_type"]] += 1
         if item["status"] == "done":
-            (report.purged if item["action"] == "purge" else report.done).append(doc_id)
+            _count(report, row, action)
+            (report.purged if action == "purge" else report.done).append(doc_id)
             continue
-        status = "done"
-        if item["action"] == "review":
-            status = "review"
+        if item["status"] not in OPEN_ITEM:
+            if item["status"] == "skipped_hold":
+                report.skipped_hold.append(doc_id)
+            elif item["status"] == "review":
+                report.review.append(doc_id)
+            else:
+                report.skipped.setdefault(item["status"], []).append(doc_id)
+            continue
+        if action == "review":
+            _close_item(catalog, plan_id, doc_id, "review", actor)
             report.review.append(doc_id)
-        elif is_held(catalog, doc_id):
-            status = "skipped_hold"
-            report.skipped_hold.append(doc_id)
-        elif item["action"] == "purge":
-            purge_record(catalog, store, doc_id, plan_id, actor)
-            report.purged.append(doc_id)
-        else:
-            destroy_record(catalog, store, doc_id, plan_id, actor, data_dir)
-            report.done.append(doc_id)
-        with catalog.transaction() as conn:
-            conn.execute(update(disposition_items).where(
-                (disposition_items.c.plan_id == plan_id) & (disposition_items.c.doc_id == doc_id))
-                .values(status=status, done_at=datetime.now(UTC)))
+            continue
+        if _already_done(store, row, action, plan_id):
+            _count(report, row, action)
+            _close_item(catalog, plan_id, doc_id, "done", actor)
+            (report.purged if action == "purge" else report.done).append(doc_id)
+            continue
+        why = why_not(catalog, store, row, action, plan["as_of"], now)
+        if why is not None:
+            _close_item(catalog, plan_id, doc_id, why, actor, why)
+            if why == "skipped_hold":
+                report.skipped_hold.append(doc_id)
+            else:
+                report.skipped.setdefault(why, []).append(doc_id)
+            continue
+        _count(report, row, action)
+        try:
+            if action == "purge":
+                purge_record(catalog, store, doc_id, plan_id, actor)
+            else:
+                destroy_record(catalog, store, doc_id, plan_id, actor, data_dir)
+        except Exception as err:  # one bad record must not stop the plan; BaseException
+            # (a crash, Ctrl-C) does, and the item stays open for the resume
+            code = err.code if isinstance(err, ChartvaultError) else type(err).__name__
+            log.warning("plan %s: %s of %s failed: %s", plan_id, action, doc_id, code)
+            _close_item(catalog, plan_id, doc_id, "failed", actor, code)
+            report.failed.append(doc_id)
+            continue
+        _close_item(catalog, plan_id, doc_id, "done", actor)
+        (report.purged if action == "purge" else report.done).append(doc_id)
+    return report
+
+
+def done_report(catalog: Catalog, plan_id: str) -> ExecutionReport:
+    """What a stopped execution had already destroyed (for an abandoned plan's certificate)."""
+    report = ExecutionReport(plan_id)
+    for item in catalog.plan_items(plan_id):
+        if item["status"] == "done":
+            if item["action"] == "destroy":
+                _count(report, catalog.get(item["doc_id"]), "destroy")
+            (report.purged if item["action"] == "purge" else report.done).append(item["doc_id"])
     return report
 
 

@@ -8,7 +8,9 @@ Hierarchy::
      │    ├── ObjectExists     write-once key already holds an object
      │    └── ObjectLocked     retention or legal hold forbids the change
      ├── IntegrityError        a checksum did not match after write or on re-read
-     └── PolicyError           retention policy files are invalid
+     ├── PolicyError           retention policy files are invalid
+     └── UserError             the request cannot be carried out as asked (CLI exit 2)
+          └── NotFound         no such document, plan, hold, patient or file (CLI exit 3)
 
 Messages never carry names, MRNs, dates of birth, OCR text or file names: they are
 logged and may reach Prefect's database. Put document ids and hashes in them instead.
@@ -90,6 +92,18 @@ class PolicyError(ChartvaultError):
     """Retention policy files are invalid."""
 
     code = "policy_error"
+
+
+class UserError(ChartvaultError):
+    """A request refused or impossible as asked; the message tells the user what to do."""
+
+    code = "user_error"
+
+
+class NotFound(UserError):
+    """The id, patient or file named does not exist (ids only in the message)."""
+
+    code = "not_found"
 
 
 class StepFailed(ChartvaultError):

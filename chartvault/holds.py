@@ -1,16 +1,24 @@
 """Legal holds: records under any hold are never purged or destroyed.
 
 A hold is set on the catalog (``legal_hold`` column, ``holds`` table), on every object of
-the record (S3 legal-hold flag, which Object Lock enforces), and as an event object
-beside the manifest, so ``catalog rebuild`` restores it. A patient hold (facility, MRN)
-also covers documents of that patient ingested later (see ``apply_patient_holds``).
+the record (S3 legal-hold flag, which Object Lock enforces), as an event object beside
+the manifest, and as a hold object ``holds/<hold_id>.json`` (its release as
+``holds/<hold_id>.released.json``), so ``catalog rebuild`` restores the holds table too,
+patient holds included. The hold object is written before the catalog row (a crash
+leaves a hold that storage still remembers: the safe side), the release object after
+the catalog commit (a crash leaves the hold active in storage, again the safe side).
+A patient hold (facility, MRN) also covers documents of that patient ingested later
+(see ``apply_patient_holds``).
 Holds and releases are audit events with their actor.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -19,7 +27,7 @@ from sqlalchemy import Connection, and_, insert, select, update
 
 from chartvault.catalog import Catalog, normalise_mrn
 from chartvault.catalog.schema import documents, holds
-from chartvault.errors import ChartvaultError
+from chartvault.errors import NotFound, UserError
 from chartvault.events import RecordEvent
 from chartvault.model import Manifest
 from storage.base import ObjectStore
@@ -27,10 +35,28 @@ from storage.base import ObjectStore
 log = logging.getLogger(__name__)
 
 
-class HoldError(ChartvaultError):
-    """A hold request cannot be carried out (no such hold, nothing to hold)."""
+class HoldError(UserError):
+    """A hold request cannot be carried out as asked (released already, ambiguous MRN)."""
 
     code = "hold_error"
+
+
+HOLD_PREFIX = "holds/"
+
+
+def hold_key(hold_id: str) -> str:
+    """Object recording a hold (ids only in the key)."""
+    return f"{HOLD_PREFIX}{hold_id}.json"
+
+
+def release_key(hold_id: str) -> str:
+    """Object recording a hold's release."""
+    return f"{HOLD_PREFIX}{hold_id}.released.json"
+
+
+def _put_json(store: ObjectStore, key: str, doc: dict[str, Any]) -> None:
+    store.put(key, json.dumps(doc, sort_keys=True, default=str).encode(),
+              content_type="application/json")
 
 
 @dataclass(frozen=True)
@@ -70,37 +96,74 @@ def _flag(catalog: Catalog, store: ObjectStore, doc_id: str, on: bool, hold_id: 
                      .values(legal_hold=on or other_holds))
 
 
+def _patient_scope(conn: Connection, mrn: str, facility: str | None) -> tuple[list[str], str]:
+    """Documents and facility a patient hold covers; refuses an unknown or ambiguous MRN."""
+    norm = normalise_mrn(mrn)
+    q = select(documents.c.doc_id).where(documents.c.mrn == norm,
+                                         documents.c.status != "destroyed")
+    if facility:
+        q = q.where(documents.c.facility == facility)
+    targets = [r[0] for r in conn.execute(q)]
+    if facility:
+        return targets, facility  # a known facility may hold a patient not yet ingested
+    facilities = {r[0] for r in conn.execute(select(documents.c.facility)
+                                             .where(documents.c.mrn == norm).distinct())}
+    if not facilities:
+        raise NotFound("no document in the archive has this MRN; to hold a patient whose "
+                       "records are not ingested yet, name the facility with --facility")
+    if len(facilities) > 1:
+        raise HoldError("the MRN is used by several facilities: name one with --facility")
+    return targets, next(iter(facilities))
+
+
+@contextmanager
+def _audited_refusal(catalog: Catalog, actor: str, action: str, detail: dict[str, Any]
+                     ) -> Iterator[None]:
+    """A refused hold request leaves an audit event (its own transaction), then raises."""
+    try:
+        yield
+    except UserError as err:
+        catalog.audit(actor, action, outcome="refused", detail={**detail, "why": err.code})
+        raise
+
+
 def add_hold(catalog: Catalog, store: ObjectStore, *, actor: str, case_name: str,
              reason: str, doc_id: str | None = None, mrn: str | None = None,
              facility: str | None = None) -> HoldResult:
     """Place a document or patient hold and flag every covered record."""
+    with _audited_refusal(catalog, actor, "hold_set", {"doc_id": doc_id} if doc_id else {}):
+        return _add_hold(catalog, store, actor=actor, case_name=case_name, reason=reason,
+                         doc_id=doc_id, mrn=mrn, facility=facility)
+
+
+def _add_hold(catalog: Catalog, store: ObjectStore, *, actor: str, case_name: str,
+              reason: str, doc_id: str | None, mrn: str | None,
+              facility: str | None) -> HoldResult:
     hold_id = "h-" + uuid.uuid4().hex[:12]
-    with catalog.transaction() as conn:
+    with catalog.engine.connect() as conn:
         if doc_id:
-            if catalog.get(doc_id) is None:
-                raise HoldError(f"document {doc_id} is not in the archive")
+            row = catalog.get(doc_id)
+            if row is None:
+                raise NotFound(f"document {doc_id} is not in the archive")
+            if row["status"] == "destroyed":
+                raise HoldError(f"document {doc_id} was destroyed; there is nothing to hold")
             targets = [doc_id]
             values: dict[str, Any] = {"kind": "document", "doc_id": doc_id}
         elif mrn:
-            norm = normalise_mrn(mrn)
-            q = select(documents.c.doc_id).where(documents.c.mrn == norm,
-                                                 documents.c.status != "destroyed")
-            if facility:
-                q = q.where(documents.c.facility == facility)
-            targets = [r[0] for r in conn.execute(q)]
-            facilities = {facility} if facility else {
-                r[0] for r in conn.execute(select(documents.c.facility)
-                                           .where(documents.c.mrn == norm).distinct())}
-            values = {"kind": "patient", "mrn": norm,
-                      "facility": facility or (next(iter(facilities)) if len(facilities) == 1
-                                               else None)}
-            if values["facility"] is None:
-                raise HoldError("the MRN is used by several facilities: name one with --facility")
+            targets, scope = _patient_scope(conn, mrn, facility)
+            values = {"kind": "patient", "mrn": normalise_mrn(mrn), "facility": scope}
         else:
             raise HoldError("a hold needs a document id or an MRN")
+    created = datetime.now(UTC)
+    _put_json(store, hold_key(hold_id), {
+        "schema_version": 1, "hold_id": hold_id, "case_name": case_name, "reason": reason,
+        "created_at": created.isoformat(), "created_by": actor, "kind": values["kind"],
+        "doc_id": values.get("doc_id"), "mrn": values.get("mrn"),
+        "facility": values.get("facility")})
+    with catalog.transaction() as conn:
         conn.execute(insert(holds).values(
             hold_id=hold_id, case_name=case_name, reason=reason,
-            created_at=datetime.now(UTC), created_by=actor, **values))
+            created_at=created, created_by=actor, **values))
         catalog.audit(actor, "hold_set", targets, detail={"hold_id": hold_id,
                                                            "kind": values["kind"]}, conn=conn)
     for target in targets:
@@ -111,12 +174,19 @@ def add_hold(catalog: Catalog, store: ObjectStore, *, actor: str, case_name: str
 
 def release_hold(catalog: Catalog, store: ObjectStore, hold_id: str, actor: str) -> HoldResult:
     """Release one hold; records still covered by another hold stay held."""
-    with catalog.transaction() as conn:
+    with _audited_refusal(catalog, actor, "hold_released", {"hold_id": hold_id}), \
+            catalog.engine.connect() as conn:
         hold = conn.execute(select(holds).where(holds.c.hold_id == hold_id)).mappings().first()
-        if hold is None or hold["released_at"] is not None:
-            raise HoldError(f"hold {hold_id} is not active")
-        conn.execute(update(holds).where(holds.c.hold_id == hold_id)
-                     .values(released_at=datetime.now(UTC), released_by=actor))
+        if hold is None:
+            raise NotFound(f"no hold {hold_id}")
+        if hold["released_at"] is not None:
+            raise HoldError(f"hold {hold_id} was released already")
+    with catalog.transaction() as conn:
+        released = datetime.now(UTC)
+        if not conn.execute(update(holds).where(
+                (holds.c.hold_id == hold_id) & holds.c.released_at.is_(None))
+                .values(released_at=released, released_by=actor)).rowcount:
+            raise HoldError(f"hold {hold_id} was released by another request just now")
         if hold["kind"] == "document":
             targets = [hold["doc_id"]]
         else:
@@ -129,6 +199,9 @@ def release_hold(catalog: Catalog, store: ObjectStore, hold_id: str, actor: str)
                                .where(documents.c.doc_id == t)).first()
             remaining[t] = bool(row and _active(conn, t, row[0], row[1]))
         catalog.audit(actor, "hold_released", targets, detail={"hold_id": hold_id}, conn=conn)
+    _put_json(store, release_key(hold_id), {"schema_version": 1, "hold_id": hold_id,
+                                            "released_at": released.isoformat(),
+                                            "released_by": actor})
     for t in targets:
         _flag(catalog, store, t, False, hold_id, actor, other_holds=remaining[t])
     return HoldResult(hold_id, tuple(targets))

@@ -10,14 +10,24 @@ import json
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from chartvault.catalog import Catalog
 from chartvault.catalog.schema import disposition_plans, documents
 from chartvault.certificate import certificate, to_pdf
-from chartvault.disposition import SCHEDULER_IDENTITY, execute, finish, sweep
+from chartvault.disposition import (
+    SCHEDULER_IDENTITY,
+    ExecutionReport,
+    abandon,
+    done_report,
+    execute,
+    finish,
+    scrub,
+    sweep,
+)
 from chartvault.settings import Settings
 from flows.base import flow
+from storage.base import ObjectStore
 from storage.factory import open_store
 
 
@@ -57,37 +67,71 @@ def compliance_until(settings: Settings) -> datetime | None:
     return datetime.combine(decision.retain_until, time(0), tzinfo=UTC)
 
 
+def certify(catalog: Catalog, store: ObjectStore, settings: Settings, plan_id: str,
+            report: ExecutionReport) -> str:
+    """Store the certificate of destruction (JSON and PDF) of what ``report`` destroyed."""
+    with catalog.engine.connect() as conn:
+        plan = conn.execute(select(disposition_plans).where(
+            disposition_plans.c.plan_id == plan_id)).mappings().one()
+        facilities = [r[0] for r in conn.execute(select(documents.c.facility).where(
+            documents.c.doc_id.in_(report.done)).distinct())]
+        policies: dict[str, int] = {}
+        for (policy,) in conn.execute(select(documents.c.rule_id).where(
+                documents.c.doc_id.in_(report.done))):
+            policies[policy or "none"] = policies.get(policy or "none", 0) + 1
+    cert = certificate(dict(plan), facilities, dict(report.by_type), report.done,
+                       report.first_date.isoformat() if report.first_date else None,
+                       report.last_date.isoformat() if report.last_date else None, policies)
+    until = compliance_until(settings)
+    key = f"compliance/certificates/{plan_id}"
+    tags = {"record_class": "compliance", "doc_type": "certificate_of_destruction"}
+    store.put(key + ".json", json.dumps(cert, indent=2).encode(),
+              content_type="application/json", tags=tags, retain_until=until)
+    store.put(key + ".pdf", to_pdf(cert), content_type="application/pdf", tags=tags,
+              retain_until=until)
+    return key + ".pdf"
+
+
+def _summary(report: ExecutionReport) -> dict[str, Any]:
+    return {"plan_id": report.plan_id, "destroyed": len(report.done),
+            "purged": len(report.purged), "skipped_hold": report.skipped_hold,
+            "skipped": report.skipped, "review": report.review, "failed": report.failed}
+
+
 @flow(name="retention-execute", persist_result=False, log_prints=False)
 def retention_execute(plan_id: str) -> dict[str, Any]:
-    """Carry out an approved plan and store its certificate of destruction."""
+    """Carry out an approved plan and store its certificate of destruction.
+
+    Items that failed leave the plan ``executing`` (no certificate yet): resume it, or
+    abandon it, which certifies what was destroyed.
+    """
     settings = Settings()
     catalog = _catalog(settings)
     store = open_store(settings)
     try:
         report = execute(catalog, store, plan_id, "svc:retention-execute", settings.data_dir)
-        with catalog.engine.connect() as conn:
-            plan = conn.execute(select(disposition_plans).where(
-                disposition_plans.c.plan_id == plan_id)).mappings().one()
-            facilities = [r[0] for r in conn.execute(select(documents.c.facility).where(
-                documents.c.doc_id.in_(report.done)).distinct())]
-            policies: dict[str, int] = {}
-            for (policy,) in conn.execute(select(documents.c.rule_id).where(
-                    documents.c.doc_id.in_(report.done))):
-                policies[policy or "none"] = policies.get(policy or "none", 0) + 1
-        cert = certificate(dict(plan), facilities, dict(report.by_type), report.done,
-                           report.first_date.isoformat() if report.first_date else None,
-                           report.last_date.isoformat() if report.last_date else None, policies)
-        until = compliance_until(settings)
-        key = f"compliance/certificates/{plan_id}"
-        tags = {"record_class": "compliance", "doc_type": "certificate_of_destruction"}
-        store.put(key + ".json", json.dumps(cert, indent=2).encode(),
-                  content_type="application/json", tags=tags, retain_until=until)
-        store.put(key + ".pdf", to_pdf(cert), content_type="application/pdf", tags=tags,
-                  retain_until=until)
-        finish(catalog, plan_id, key + ".pdf", report)
-        return {"plan_id": plan_id, "destroyed": len(report.done),
-                "purged": len(report.purged),
-                "skipped_hold": report.skipped_hold, "review": report.review,
-                "certificate": key + ".pdf"}
+        if report.failed:
+            return {**_summary(report), "status": "executing", "certificate": None}
+        key = certify(catalog, store, settings, plan_id, report)
+        finish(catalog, plan_id, key, report)
+        return {**_summary(report), "status": "done", "certificate": key}
+    finally:
+        catalog.close()
+
+
+def abandon_execution(plan_id: str, actor: str) -> dict[str, Any]:
+    """Abandon a stopped execution; what it destroyed still gets its certificate."""
+    settings = Settings()
+    catalog = _catalog(settings)
+    store = open_store(settings)
+    try:
+        abandon(catalog, plan_id, actor)
+        report = done_report(catalog, plan_id)
+        key = certify(catalog, store, settings, plan_id, report) if report.done else None
+        with catalog.transaction() as conn:
+            conn.execute(update(disposition_plans).where(disposition_plans.c.plan_id == plan_id)
+                         .values(certificate_key=key))
+        scrub(catalog)
+        return {**_summary(report), "status": "abandoned", "certificate": key}
     finally:
         catalog.close()

@@ -30,7 +30,14 @@ from sqlalchemy.pool import ConnectionPoolEntry
 
 from chartvault.catalog import audit, dialect
 from chartvault.catalog.audit import ChainReport
-from chartvault.catalog.schema import batches, documents, quarantine
+from chartvault.catalog.schema import (
+    batches,
+    disposition_items,
+    disposition_plans,
+    documents,
+    holds,
+    quarantine,
+)
 from chartvault.model import Manifest
 
 
@@ -239,6 +246,59 @@ class Catalog:
                 .where(batches.c.batch_id == batch_id)
                 .values(finished_at=datetime.now(UTC), counts=dict(counts))
             )
+
+    # --- disposition plans -------------------------------------------------------------
+
+    def plans(self) -> Sequence[RowMapping]:
+        """Every disposition plan, newest first."""
+        q = select(disposition_plans).order_by(disposition_plans.c.created_at.desc())
+        with self.engine.connect() as conn:
+            return conn.execute(q).mappings().all()
+
+    def plan(self, plan_id: str) -> RowMapping | None:
+        """One disposition plan."""
+        q = select(disposition_plans).where(disposition_plans.c.plan_id == plan_id)
+        with self.engine.connect() as conn:
+            return conn.execute(q).mappings().first()
+
+    def plan_items(self, plan_id: str) -> Sequence[RowMapping]:
+        """A plan's items with the stamped retention of each record.
+
+        An outer join: an item whose record is gone from the catalog still shows.
+        """
+        d = documents.c
+        q = (select(disposition_items, d.status.label("record_status"), d.doc_type, d.policy_id,
+                    d.policy_version, d.rule_id, d.retain_until, d.legal_hold)
+             .select_from(disposition_items.outerjoin(
+                 documents, documents.c.doc_id == disposition_items.c.doc_id))
+             .where(disposition_items.c.plan_id == plan_id)
+             .order_by(disposition_items.c.doc_id))
+        with self.engine.connect() as conn:
+            return conn.execute(q).mappings().all()
+
+    def plans_of_document(self, doc_id: str) -> list[str]:
+        """Plans that list a document, oldest first (a destroyed record's certificate)."""
+        q = (select(disposition_items.c.plan_id)
+             .select_from(disposition_items.join(
+                 disposition_plans, disposition_plans.c.plan_id == disposition_items.c.plan_id))
+             .where(disposition_items.c.doc_id == doc_id)
+             .order_by(disposition_plans.c.created_at))
+        with self.engine.connect() as conn:
+            return [r[0] for r in conn.execute(q)]
+
+    def content_counts(self) -> dict[str, int]:
+        """Rows of every table a rebuild fills (the audit chain is not one of them)."""
+        tables = {"documents": documents, "holds": holds, "quarantine": quarantine,
+                  "disposition_plans": disposition_plans, "batches": batches}
+        with self.engine.connect() as conn:
+            return {name: int(conn.execute(select(func.count()).select_from(t)).scalar() or 0)
+                    for name, t in tables.items()}
+
+    def active_holds(self) -> Sequence[RowMapping]:
+        """Holds not released."""
+        q = select(holds).where(holds.c.released_at.is_(None)).order_by(holds.c.created_at)
+        with self.engine.connect() as conn:
+            return conn.execute(q).mappings().all()
 
     # --- audit ------------------------------------------------------------------------
 

@@ -115,3 +115,38 @@ def test_published_json_schema_matches_models() -> None:
     published = json.loads((Path(__file__).parents[2] / "retention_policies" /
                             "schema.json").read_text())
     assert published == PolicyFile.model_json_schema()
+
+
+# --- a plan item as the approver reads it ----------------------------------------------
+
+
+def _item(**kw: object) -> dict[str, object]:
+    base: dict[str, object] = {"record_status": "archived", "retain_until": date(2025, 3, 2)}
+    base.update(kw)
+    return base
+
+
+@pytest.mark.parametrize(("item", "expected"), [
+    (_item(), "retain until 2025-03-02 < as of 2025-03-12 (10 day(s) past)"),
+    (_item(retain_until=date(2025, 3, 12)),
+     "retain until 2025-03-12 >= as of 2025-03-12 (not due: 0 day(s) to go)"),
+    (_item(retain_until=date(2026, 1, 1)),
+     "retain until 2026-01-01 >= as of 2025-03-12 (not due: 295 day(s) to go)"),
+    (_item(retain_until=None), "no retain-until: kept until reviewed"),
+    (_item(record_status=None), "record no longer in the catalog"),
+])
+def test_plan_item_arithmetic(item: dict[str, object], expected: str) -> None:
+    from chartvault.plan_view import _arithmetic
+
+    assert _arithmetic(item, date(2025, 3, 12)) == expected  # type: ignore[arg-type]
+
+
+def test_plan_summary_counts_by_action() -> None:
+    from chartvault.plan_view import plan_summary
+
+    plan = {"plan_id": "p-1", "status": "approved", "as_of": date(2025, 3, 12),
+            "requested_by": "svc:scheduler", "approved_by": "bob",
+            "counts": {"total": 3, "by_action": {"destroy": 2, "purge": 1}}}
+    assert plan_summary(plan) == (  # type: ignore[arg-type]
+        "p-1  approved   as of 2025-03-12  requested by svc:scheduler approved by bob  "
+        "3 record(s): 2 destroy, 1 purge")
