@@ -16,7 +16,12 @@ from typing import Any
 
 from chartvault.errors import QuarantineError
 from chartvault.model import PageText
-from chartvault.pipeline.understand import Understanding, default_models, understand
+from chartvault.pipeline.understand import (
+    Understanding,
+    default_models,
+    default_registry,
+    understand,
+)
 from chartvault.settings import Settings
 from extractors.pages import SourceInfo, inspect_source
 from extractors.pool import PagePool
@@ -101,6 +106,7 @@ def analyze(paths: Sequence[Path], settings: Settings) -> Iterator[dict[str, Any
             continue
         infos[key] = (str(path), info)
     classifier, extractor = default_models(settings.classifier_model)
+    registry = default_registry(settings.registry.path)
     options = settings.ocr.options()
     with PagePool(settings.ocr.worker_count(), options) as pool:
         for key, result in pool.run((k, info) for k, (_, info) in infos.items()):
@@ -110,7 +116,8 @@ def analyze(paths: Sequence[Path], settings: Settings) -> Iterator[dict[str, Any
                                                "detail": result.detail}}
                 continue
             text = "\f".join(pg.text for pg in result)
-            u = understand(text, classifier, extractor, settings.review_threshold, result)
+            u = understand(text, classifier, extractor, settings.review_threshold, result,
+                           registry)
             yield record_json(file, info, result, u)
 
 

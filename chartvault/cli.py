@@ -73,7 +73,18 @@ def _warm_start(settings: Settings, intake_name: str | None,
              settings.ocr.max_bytes, fork=fork)
 
 
+def _with_registry(args: argparse.Namespace) -> None:
+    """``--registry FILE`` beats settings.
+
+    Set in the environment so the flow's own ``Settings()`` (ingest builds its settings
+    inside the flow) sees it too.
+    """
+    if getattr(args, "registry", None) is not None:
+        os.environ["CHARTVAULT_REGISTRY__PATH"] = str(args.registry.resolve())
+
+
 def cmd_ingest(args: argparse.Namespace) -> int:
+    _with_registry(args)
     settings = _settings(args)
     _warm_start(settings, args.intake)
     from flows.ingest import ingest
@@ -255,6 +266,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
+    _with_registry(args)
     settings = _settings(args)
     from chartvault.analyze import analyze, dumps
 
@@ -476,6 +488,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("ingest", help="run the ingest flow over the intake folder(s)")
     s.add_argument("--intake", help="intake name (default: all)")
+    s.add_argument("--registry", type=Path, help="patient registry file (default: settings)")
     s.set_defaults(func=cmd_ingest)
 
     s = sub.add_parser("watch", help="ingest intake files as they settle, in one warm process")
@@ -509,6 +522,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("paths", nargs="+", type=Path)
     s.add_argument("--jsonl", action="store_true", help="JSON lines in the eval schema")
     s.add_argument("-o", "--output", type=Path)
+    s.add_argument("--registry", type=Path, help="patient registry file (default: settings)")
     s.set_defaults(func=cmd_analyze)
 
     s = sub.add_parser("evaluate", help="score predictions (analyze --jsonl) against truth: "

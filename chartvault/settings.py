@@ -113,6 +113,16 @@ class ScheduleSettings(BaseModel):
     server_port: int = Field(4200, description="Port of the long-lived Prefect server.")
 
 
+class RegistrySettings(BaseModel):
+    """The master patient index documents are linked to (see ``extractors.registry``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    path: Path | None = Field(
+        None, description="Patient registry: FHIR R4 Patient NDJSON (Bulk Data export) or "
+        "HL7 v2 ADT A04/A08 messages (.hl7); none: plain extraction only.")
+
+
 class Settings(BaseSettings):
     """All of chartvault's settings."""
 
@@ -127,6 +137,7 @@ class Settings(BaseSettings):
     s3: S3Settings = S3Settings()
     ocr: OcrSettings = OcrSettings()
     schedules: ScheduleSettings = ScheduleSettings()
+    registry: RegistrySettings = RegistrySettings()
     intakes: list[IntakeFolder] = Field(default_factory=lambda: [IntakeFolder(name="default")])
     review_threshold: float = Field(0.5, description="Below this type confidence: review.")
     classifier_model: Path | None = Field(
