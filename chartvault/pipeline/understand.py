@@ -137,9 +137,13 @@ def apply_link(found: Link, ex: Extraction, reasons: tuple[str, ...]
     for key in _PATIENT_FIELDS:
         confidence[key] = max(confidence.get(key, 0.0), _LINK_CONFIDENCE)
     flags = tuple(f for f in ex.flags if f not in _SETTLED_BY_LINK)
-    facility = ex.facility or rec.organization
+    # the issuer of the printed MRN, itself printed (or read) on the page, is the facility
+    confirmed_org = found.evidence is not None and found.evidence.facility > 0
+    facility = rec.organization if confirmed_org else ex.facility or rec.organization
     linked = ex.model_copy(update={"patient": patient, "confidence": confidence,
-                                   "flags": (*flags, "registry_linked"),
+                                   "flags": (*flags, "registry_linked",
+                                             *(("registry_mrn_corrected",)
+                                               if found.corrected_identifier else ())),
                                    "facility": facility})
     kept = tuple(r for r in reasons if r not in _SETTLED_BY_LINK)
     kept += tuple(f"registry_conflict_{c}" for c in found.conflicts)

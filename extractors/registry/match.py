@@ -20,6 +20,7 @@ from datetime import date
 from typing import Literal
 
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import Levenshtein
 
 from chartvault.model import Extraction
 from extractors.registry.index import Registry
@@ -33,6 +34,7 @@ from extractors.registry.normalise import (
 )
 
 LinkStatus = Literal["linked", "no_match", "ambiguous", "conflict"]
+NEAR_ID_MIN = 6  # shorter identifiers are one slip away from too many others
 NAME_FUZZ = 85.0  # rapidfuzz ratio: one OCR slip in a 6-7 letter name still confirms
 _LEAD = 1.0  # score lead the best confirmed candidate needs over the next one
 _SEX_WORDS = {"F": ("female", "woman", "girl"), "M": ("male", "man", "boy")}
@@ -49,6 +51,7 @@ class Evidence:
     sex: int  # 1 agrees, 0 unknown, -1 disagrees
     facility: int  # 1 the record's organisation is printed or read, 0 unknown, -1 other
     labelled: bool  # extraction itself read this identifier as the MRN
+    near_id: bool = False  # the identifier is printed with one character misread
 
     @property
     def names(self) -> bool:
@@ -81,6 +84,11 @@ class Link:
     candidates: int = 0  # records that held an identifier of the text
     conflicts: tuple[str, ...] = ()  # fields where the document contradicts the record
 
+    @property
+    def corrected_identifier(self) -> bool:
+        """Linked on an identifier OCR misread by one character (the registry's is kept)."""
+        return self.evidence is not None and self.evidence.near_id
+
 
 class _Text:
     """The parts of a document's text the confirmations read, built once per document."""
@@ -91,6 +99,7 @@ class _Text:
         self.compact = re.sub(r"[^a-z0-9]", "", text.lower())
         self._text = text
         self._dates: set[date] | None = None
+        self._names: dict[tuple[str, str | None], float] = {}
 
     @property
     def dates(self) -> set[date]:
@@ -99,6 +108,13 @@ class _Text:
         return self._dates
 
     def name_score(self, name: str, extracted: str | None) -> float:
+        """1 when the name is printed, a close OCR reading's ratio, else 0 (memoised)."""
+        memo = self._names.get((name, extracted))
+        if memo is None:
+            memo = self._names[(name, extracted)] = self._name_score(name, extracted)
+        return memo
+
+    def _name_score(self, name: str, extracted: str | None) -> float:
         key = name_key(name)
         if not key:
             return 0.0
@@ -152,9 +168,12 @@ def _given(rec: PatientRecord, ex: Extraction, text: _Text) -> float:
 
 def evidence(rec: PatientRecord, ex: Extraction, text: _Text, labelled: str) -> Evidence:
     """Weigh one candidate against the document."""
+    family = text.name_score(rec.family, ex.patient.family)
+    if family == 0.0:  # most holders of a shared MRN: no need to read further
+        return Evidence(rec, 0.0, 0.0, 0, 0, 0, False)
     return Evidence(
         record=rec,
-        family=text.name_score(rec.family, ex.patient.family),
+        family=family,
         given=_given(rec, ex, text),
         birth=_birth(rec, ex, text),
         sex=_sex(rec, ex),
@@ -192,8 +211,6 @@ def candidates(text: str, ex: Extraction, registry: Registry) -> list[PatientRec
 def link(text: str, ex: Extraction, registry: Registry) -> Link:
     """The registered patient this document is about, if the evidence is decisive."""
     cands = candidates(text, ex, registry)
-    if not cands:
-        return Link("no_match")
     view = _Text(text)
     labelled = identifier_key(ex.patient.mrn or "")
     weighed = [evidence(r, ex, view, labelled) for r in cands]
@@ -207,4 +224,49 @@ def link(text: str, ex: Extraction, registry: Registry) -> Link:
     # contradicts (another birth date or sex): a person must look, not a guess either way
     if any(e.names and (e.birth < 0 or e.sex < 0) for e in weighed):
         return Link("conflict", candidates=len(cands))
+    near, owned = _near_identifier(text, ex, registry, view)
+    if near is not None:
+        return Link("linked", near.record, near, len(cands), _conflicts(near, view))
+    if owned:  # the page prints someone else's MRN beside this patient's name and birth
+        return Link("conflict", candidates=len(cands))
     return Link("no_match", candidates=len(cands))
+
+
+def _near_identifier(text: str, ex: Extraction, registry: Registry, view: _Text
+                     ) -> tuple[Evidence | None, bool]:
+    """The one record printed with its names, birth date and a one-character-off identifier.
+
+    That is an identifier OCR misread ("T9437711" read "19437711"). Candidates come from
+    the birth dates printed; both names must be printed as such (no fuzz), sex must not
+    disagree, and exactly one record may qualify: a look-alike with the same name, birth
+    date and a near identifier leaves the document unlinked. A near token that is itself
+    another patient's identifier is no misreading to correct: the second value says so.
+    """
+    tokens = [k for k in identifier_tokens(text) if len(k) >= NEAR_ID_MIN - 1]
+    free = [k for k in tokens if not registry.knows_identifier_key(k)]
+    owned = [k for k in tokens if registry.knows_identifier_key(k)]
+    found: dict[str, Evidence] = {}
+    someone_elses = False
+    for born in view.dates if tokens else ():
+        for rec in registry.by_birth_date(born):
+            if rec.id in found or _sex(rec, ex) < 0:
+                continue
+            if name_key(rec.family) not in view.words or not any(
+                    name_key(g) in view.words for g in rec.given[:2]):
+                continue
+            keys = [k for i in rec.identifiers
+                    if len(k := identifier_key(i.value)) >= NEAR_ID_MIN]
+            if any(_near(k, free) for k in keys):
+                found[rec.id] = Evidence(rec, 1.0, 1.0, 1, _sex(rec, ex),
+                                         _facility(rec, ex, view), False, near_id=True)
+            elif any(_near(k, [t for t in owned if t not in keys]) for k in keys):
+                someone_elses = True
+    if len(found) == 1 and not someone_elses:
+        return next(iter(found.values())), False
+    return None, someone_elses
+
+
+def _near(key: str, tokens: list[str]) -> bool:
+    """Whether one of the tokens is ``key`` with one character changed, added or lost."""
+    return bool(tokens) and process.extractOne(
+        key, tokens, scorer=Levenshtein.distance, score_cutoff=1) is not None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -43,9 +42,19 @@ def name_key(name: str) -> str:
     return _NON_ALPHA.sub("", decomposed.encode("ascii", "ignore").decode().lower())
 
 
+_WORD = re.compile(r"[a-z][a-z'\u2019.\-]*")
+_WORD_PUNCT = str.maketrans("", "", "'\u2019.-")
+
+
+def _ascii_lower(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return decomposed.encode("ascii", "ignore").decode().lower()
+
+
 def name_words(text: str) -> set[str]:
     """Every word of the text as a name key (the pool names are confirmed against)."""
-    return {k for w in re.split(r"[\s,;:()\[\]/|]+", text) if len(k := name_key(w)) >= 2}
+    found = (w.translate(_WORD_PUNCT) for w in _WORD.findall(_ascii_lower(text)))
+    return {w for w in found if len(w) >= 2}
 
 
 def _full_year(y: int, digits: int) -> tuple[int, ...]:
@@ -97,6 +106,8 @@ def dates_in(text: str) -> set[date]:
 
 
 _TOKEN = re.compile(r"[0-9A-Za-z][0-9A-Za-z\-]*")
+_DIGIT = re.compile(r"[0-9]")
+_CONFUSABLE = re.compile(r"[ODQLISBZ]")
 
 
 def identifier_tokens(text: str) -> set[str]:
@@ -106,13 +117,16 @@ def identifier_tokens(text: str) -> set[str]:
     glued to the value ("MRN-12345"). Keys without a digit are dropped: every MRN has one.
     """
     out: set[str] = set()
-    for line in text.splitlines():
-        words = _TOKEN.findall(line)
-        keys = [identifier_key(w) for w in words]
-        for w, k in zip(words, keys, strict=True):
-            out.add(k)
+    for line in text.upper().splitlines():
+        prev = ""
+        for w in _TOKEN.findall(line):
+            key = _NON_ALNUM.sub("", w)
             if "-" in w:
-                out.update(identifier_key(p) for p in w.split("-"))
-        out.update(a + b for a, b in itertools.pairwise(keys) if len(a + b) <= 24)
-    fixed = {v for k in out if (v := ocr_digit_variant(k))}
-    return {k for k in out | fixed if any(c.isdigit() for c in k)}
+                out.update(_NON_ALNUM.sub("", part) for part in w.split("-"))
+            if prev and len(prev) + len(key) <= 24:
+                out.add(prev + key)
+            out.add(key)
+            prev = key
+    keys = {k for k in out if _DIGIT.search(k)}
+    fixed = {v for k in keys if _CONFUSABLE.search(k) and (v := ocr_digit_variant(k))}
+    return keys | fixed

@@ -201,6 +201,35 @@ def test_mrn_one_digit_off_is_not_linked_to_its_owner(registry: Registry) -> Non
     text = header("Quillon, Marta", "4471208", "04/09/1961")
     found = link(text, read("Quillon", "Marta", date(1961, 4, 9), "F", "4471208"), registry)
     assert found.record is None
+    assert found.status == "conflict"  # someone else's MRN beside her name: review
+
+
+def test_mrn_misread_by_one_character_is_corrected_from_the_registry(
+        registry: Registry) -> None:
+    # "4471203" printed, OCR read "4471293" (nobody's): names and birth date are exact
+    text = header("Quillon, Marta", "4471293", "04/09/1961")
+    ex = read("Quillon", "Marta", date(1961, 4, 9), "F", "4471293")
+    found = link(text, ex, registry)
+    assert found.record is not None and found.record.id == "p-true"
+    assert found.corrected_identifier
+    linked, _ = apply_link(found, ex, ())
+    assert linked.patient.mrn == "4471203" and "registry_mrn_corrected" in linked.flags
+
+
+def test_misread_mrn_with_two_near_lookalikes_is_not_linked(tmp_path: Path) -> None:
+    # a duplicate registration: same name and birth date, MRNs one digit apart
+    twins = [patient("a", "5230017", "Lark", "Ada", "1970-01-01", "female"),
+             patient("b", "5230019", "Lark", "Ada", "1970-01-01", "female")]
+    reg = load(write_ndjson(tmp_path / "p.ndjson", twins))
+    ex = read("Lark", "Ada", date(1970, 1, 1), "F", "5230018")
+    assert link(header("Lark, Ada", "5230018", "01/01/1970"), ex, reg).record is None
+
+
+def test_short_mrn_is_never_corrected(tmp_path: Path) -> None:
+    reg = load(write_ndjson(tmp_path / "p.ndjson",
+                            [patient("a", "123", "Lark", "Ada", "1970-01-01", "female")]))
+    ex = read("Lark", "Ada", date(1970, 1, 1), "F", "124")
+    assert link(header("Lark, Ada", "124", "01/01/1970"), ex, reg).record is None
 
 
 def test_same_name_other_birth_date_is_a_conflict_not_a_link(registry: Registry) -> None:
