@@ -36,6 +36,7 @@ from extractors.registry.normalise import (
 LinkStatus = Literal["linked", "no_match", "ambiguous", "conflict"]
 NEAR_ID_MIN = 6  # shorter identifiers are one slip away from too many others
 NAME_FUZZ = 85.0  # rapidfuzz ratio: one OCR slip in a 6-7 letter name still confirms
+ORG_FUZZ = 90.0  # partial_ratio of the organisation's name somewhere in the text
 _LEAD = 1.0  # score lead the best confirmed candidate needs over the next one
 _SEX_WORDS = {"F": ("female", "woman", "girl"), "M": ("male", "man", "boy")}
 
@@ -96,7 +97,8 @@ class _Text:
     def __init__(self, text: str) -> None:
         self.words = name_words(text)
         self.word_list = list(self.words)
-        self.compact = re.sub(r"[^a-z0-9]", "", text.lower())
+        self.lower = text.lower()
+        self.compact = re.sub(r"[^a-z0-9]", "", self.lower)
         self._text = text
         self._dates: set[date] | None = None
         self._names: dict[tuple[str, str | None], float] = {}
@@ -157,7 +159,8 @@ def _facility(rec: PatientRecord, ex: Extraction, text: _Text) -> int:
     if ex.facility and fuzz.token_set_ratio(ex.facility.lower(),
                                             rec.organization.lower()) >= 85:
         return 1
-    if len(org) >= 6 and org in text.compact:
+    if len(org) >= 6 and (org in text.compact or fuzz.partial_ratio(
+            rec.organization.lower(), text.lower) >= ORG_FUZZ):
         return 1
     return -1 if ex.facility else 0
 

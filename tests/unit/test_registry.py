@@ -305,3 +305,26 @@ def test_other_facility_on_the_page_goes_to_review(registry: Registry) -> None:
     linked, reasons = apply_link(found, ex, ())
     assert reasons == ("registry_conflict_facility",)
     assert linked.facility == "Northgate Surgical"  # what the page says is kept
+
+
+# --- where the registry comes from -------------------------------------------------------
+
+
+def test_registry_flag_beats_settings_for_analyze_and_ingest(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from chartvault.cli import _with_registry, build_parser
+    from chartvault.pipeline.understand import default_registry
+    from chartvault.settings import Settings
+
+    path = write_ndjson(tmp_path / "mpi.ndjson", LOOKALIKES)
+    monkeypatch.setenv("CHARTVAULT_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("CHARTVAULT_REGISTRY__PATH", raising=False)
+    assert Settings().registry.path is None and default_registry(None) is None
+    for argv in (["analyze", "scans", "--registry", str(path)],
+                 ["ingest", "--registry", str(path)]):
+        monkeypatch.delenv("CHARTVAULT_REGISTRY__PATH", raising=False)
+        _with_registry(build_parser().parse_args(argv))
+        chosen = Settings().registry.path
+        assert chosen == path.resolve()
+        loaded = default_registry(chosen)
+        assert loaded is not None and len(loaded) == len(LOOKALIKES)
