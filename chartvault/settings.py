@@ -120,7 +120,7 @@ class RegistrySettings(BaseModel):
 
     path: Path | None = Field(
         None, description="Patient registry: FHIR R4 Patient NDJSON (Bulk Data export) or "
-        "HL7 v2 ADT A04/A08 messages (.hl7); none: plain extraction only.")
+        "HL7 v2 ADT A04/A08 messages; none: plain extraction only.")
 
 
 class Settings(BaseSettings):

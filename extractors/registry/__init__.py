@@ -18,9 +18,11 @@ __all__ = ["Identifier", "Link", "PatientRecord", "Registry", "link", "load"]
 
 
 def load(path: Path) -> Registry:
-    """A registry file, by its form: HL7 v2 (``.hl7``, ``.er7``) or FHIR NDJSON (the rest)."""
+    """A registry file, by its content: HL7 v2 messages (``MSH|...``) or FHIR NDJSON."""
     from extractors.registry import fhir, hl7
 
-    if path.suffix.lower() in {".hl7", ".er7"}:
+    with path.open("rb") as fh:
+        head = fh.read(64).lstrip(b"\xef\xbb\xbf \t\r\n")
+    if head.startswith(b"MSH"):
         return Registry(hl7.read_adt(path))
     return Registry(fhir.read_ndjson(path))

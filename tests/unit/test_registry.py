@@ -125,7 +125,7 @@ def test_hl7_adt_registration_then_update(tmp_path: Path) -> None:
         "MSH|^~\\&|LAB|HARBOR CLINIC|CV|CV|202401030830||ORU^R01|3|P|2.5\r"
         "PID|1||5550000^^^HARBOR^MR||NOBODY^NEVER||19000101|M\r",
     ]
-    path = tmp_path / "feed.hl7"
+    path = tmp_path / "feed.txt"  # recognised by its content, not its name
     path.write_text("\n".join(msgs))
     reg = load(path)
     assert len(reg) == 1  # the ORU is not a registration
