@@ -12,14 +12,23 @@ import json
 from collections.abc import Iterator, Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chartvault.errors import QuarantineError
-from chartvault.model import PageText
-from chartvault.pipeline.understand import Understanding, default_models, understand
+from chartvault.model import Classification, Extraction, PageText, Patient
+from chartvault.pipeline.understand import (
+    Understanding,
+    apply_link,
+    default_models,
+    default_registry,
+    understand,
+)
 from chartvault.settings import Settings
 from extractors.pages import SourceInfo, inspect_source
 from extractors.pool import PagePool
+
+if TYPE_CHECKING:
+    from extractors.registry import Registry
 
 
 def _iso(d: date | None) -> str | None:
@@ -101,6 +110,7 @@ def analyze(paths: Sequence[Path], settings: Settings) -> Iterator[dict[str, Any
             continue
         infos[key] = (str(path), info)
     classifier, extractor = default_models(settings.classifier_model)
+    registry = default_registry(settings.registry.path)
     options = settings.ocr.options()
     with PagePool(settings.ocr.worker_count(), options) as pool:
         for key, result in pool.run((k, info) for k, (_, info) in infos.items()):
@@ -110,8 +120,54 @@ def analyze(paths: Sequence[Path], settings: Settings) -> Iterator[dict[str, Any
                                                "detail": result.detail}}
                 continue
             text = "\f".join(pg.text for pg in result)
-            u = understand(text, classifier, extractor, settings.review_threshold, result)
+            u = understand(text, classifier, extractor, settings.review_threshold, result,
+                           registry)
             yield record_json(file, info, result, u)
+
+
+def _day(v: object) -> date | None:
+    return date.fromisoformat(v) if isinstance(v, str) and v else None
+
+
+def extraction_of(record: dict[str, Any]) -> Extraction:
+    """The extraction a prediction was written from (``prediction`` loses nothing of it)."""
+    p, extras = record["patient"], record["chartvault"]
+    return Extraction(
+        patient=Patient(family=p["family"], given=p["given"], birth_date=_day(p["birth_date"]),
+                        sex=p["sex"], mrn=p["mrn"]),
+        service_date=_day(record["service_date"]),
+        document_date=_day(record["document_date"]),
+        admission_date=_day(extras["admission_date"]),
+        discharge_date=_day(extras["discharge_date"]),
+        author=record["author"], author_npi=extras["author_npi"],
+        facility=record["facility"], icd10_codes=tuple(extras["icd10_codes"]),
+        cpt_codes=tuple(extras["cpt_codes"]), confidence=dict(extras["confidence"]),
+        flags=tuple(extras["flags"]),
+    )
+
+
+def relink(record: dict[str, Any], registry: Registry) -> dict[str, Any]:
+    """A prediction made without the registry, as it would have been made with it.
+
+    ``understand`` links after everything else is decided, so applying the link to the
+    saved extraction and review reasons gives the same record as a run with the registry,
+    without OCR again (``benchmarks/eval_dev.py`` measures both settings on one OCR run).
+    """
+    if "error" in record:
+        return record
+    from extractors.registry import link
+
+    ex = extraction_of(record)
+    extras = record["chartvault"]
+    ex, reasons = apply_link(link(record.get("text") or "", ex, registry), ex,
+                             tuple(extras["review_reasons"]))
+    cls = Classification(doc_type=record["doc_type"], loinc=record["loinc"],
+                         confidence=extras["type_confidence"],
+                         candidates=tuple((k, v) for k, v in extras["type_candidates"]))
+    fresh = prediction(record["file"], Understanding(cls, ex, bool(reasons), reasons))
+    out = {**record, **{k: v for k, v in fresh.items() if k != "chartvault"}}
+    out["chartvault"] = {**extras, **fresh["chartvault"]}
+    return out
 
 
 def dumps(record: dict[str, Any]) -> str:

@@ -91,7 +91,18 @@ def _check_intake(settings: Settings, name: str | None) -> None:
         raise NotFound(f"no intake named {name!r}; configured: {', '.join(names) or 'none'}")
 
 
+def _with_registry(args: argparse.Namespace) -> None:
+    """``--registry FILE`` beats settings.
+
+    Set in the environment so the flow's own ``Settings()`` (ingest builds its settings
+    inside the flow) sees it too.
+    """
+    if getattr(args, "registry", None) is not None:
+        os.environ["CHARTVAULT_REGISTRY__PATH"] = str(args.registry.resolve())
+
+
 def cmd_ingest(args: argparse.Namespace) -> int:
+    _with_registry(args)
     settings = _settings(args)
     _check_intake(settings, args.intake)
     _warm_start(settings, args.intake)
@@ -285,6 +296,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
+    _with_registry(args)
     settings = _settings(args)
     from chartvault.analyze import analyze, dumps
 
@@ -644,6 +656,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("ingest", help="run the ingest flow over the intake folder(s)")
     s.add_argument("--intake", help="intake name (default: all)")
+    s.add_argument("--registry", type=Path, help="patient registry file (default: settings)")
     s.set_defaults(func=cmd_ingest)
 
     s = sub.add_parser("watch", help="ingest intake files as they settle, in one warm process")
@@ -677,6 +690,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("paths", nargs="+", type=Path)
     s.add_argument("--jsonl", action="store_true", help="JSON lines in the eval schema")
     s.add_argument("-o", "--output", type=Path)
+    s.add_argument("--registry", type=Path, help="patient registry file (default: settings)")
     s.set_defaults(func=cmd_analyze)
 
     s = sub.add_parser("evaluate", help="score predictions (analyze --jsonl) against truth: "

@@ -153,6 +153,16 @@ class AuditSettings(BaseModel):
         2557, ge=1, description="Anchors are locked this long (HIPAA 164.316(b)(2): 6 years).")
 
 
+class RegistrySettings(BaseModel):
+    """The master patient index documents are linked to (see ``extractors.registry``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    path: Path | None = Field(
+        None, description="Patient registry: FHIR R4 Patient NDJSON (Bulk Data export) or "
+        "HL7 v2 ADT A04/A08 messages; none: plain extraction only.")
+
+
 class Settings(BaseSettings):
     """All of chartvault's settings."""
 
@@ -169,6 +179,7 @@ class Settings(BaseSettings):
     schedules: ScheduleSettings = ScheduleSettings()
     auth: AuthSettings = AuthSettings()
     audit: AuditSettings = AuditSettings()
+    registry: RegistrySettings = RegistrySettings()
     intakes: list[IntakeFolder] = Field(default_factory=lambda: [IntakeFolder(name="default")])
     review_threshold: float = Field(0.5, description="Below this type confidence: review.")
     classifier_model: Path | None = Field(

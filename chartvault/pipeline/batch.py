@@ -25,7 +25,7 @@ from chartvault.pipeline import intake as intake_mod
 from chartvault.pipeline.archive import Filed, file_document
 from chartvault.pipeline.quarantine import Quarantined, file_sha256, quarantine_claim
 from chartvault.pipeline.retention import decide_at_ingest, extend_patient_records
-from chartvault.pipeline.understand import default_models, understand
+from chartvault.pipeline.understand import default_models, default_registry, understand
 from chartvault.settings import IntakeFolder, Settings
 from extractors.pages import SourceInfo, inspect_source
 from extractors.pool import PagePool
@@ -159,7 +159,8 @@ class IngestRun:
         doc_id = doc_id_for(sha)
         classifier, extractor = default_models(self.settings.classifier_model)
         text = "\f".join(p.text for p in pages)
-        u = understand(text, classifier, extractor, self.settings.review_threshold, pages)
+        u = understand(text, classifier, extractor, self.settings.review_threshold, pages,
+                       default_registry(self.settings.registry.path))
         claim_info = claim.info()
         provenance = Provenance(
             intake=self.intake.name,

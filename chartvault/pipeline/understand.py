@@ -12,10 +12,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from chartvault.model import Classification, Extraction, PageText
+from chartvault.model import Classification, Extraction, PageText, Patient
 from chartvault.pipeline.ocr_identity import mrn_read_weakly
+
+if TYPE_CHECKING:
+    from extractors.registry import Link, Registry
 
 # Validation flags that mean the identity on the page cannot be trusted as is. A printed
 # age that contradicts the date of birth means one of them was misread ("192.2-07-08").
@@ -83,12 +86,68 @@ def understand(
     extractor: MetadataExtractor,
     threshold: float,
     pages: Sequence[PageText] = (),
+    registry: Registry | None = None,
 ) -> Understanding:
-    """Classify and extract one document's text (``pages``: its OCR words, if any)."""
+    """Classify and extract one document's text (``pages``: its OCR words, if any).
+
+    ``registry``: the master patient index to link the document to, when there is one.
+    """
     cls = classifier.classify(text)
     ex = extractor.extract(text)
     reasons = review_reasons(cls, ex, threshold, pages)
+    if registry is not None:
+        from extractors.registry import link
+
+        ex, reasons = apply_link(link(text, ex, registry), ex, reasons)
     return Understanding(cls, ex, bool(reasons), reasons)
+
+
+# Reasons a registry link settles: the identity is then the registered patient's, whose
+# MRN was printed and whose names and birth date the text confirms.
+_SETTLED_BY_LINK = {"identity_not_established", "low_ocr_confidence_mrn", "conflicting_mrn",
+                    "conflicting_name", "conflicting_birth_date"}
+_LINK_CONFIDENCE = 0.99
+_PATIENT_FIELDS = ("patient.family", "patient.given", "patient.birth_date", "patient.sex",
+                   "patient.mrn")
+
+
+def apply_link(found: Link, ex: Extraction, reasons: tuple[str, ...]
+               ) -> tuple[Extraction, tuple[str, ...]]:
+    """Extraction and review reasons once the registry has answered.
+
+    A link fills and corrects the patient fields from the record and raises their
+    confidence; a conflict between the document and the record goes to review; no
+    match leaves plain extraction as it was.
+    """
+    if found.status == "ambiguous":
+        return ex, (*reasons, "registry_ambiguous")
+    if found.status == "conflict":
+        return ex, (*reasons, "registry_conflict")
+    rec = found.record
+    if found.status != "linked" or rec is None:
+        return ex, reasons
+    patient = Patient(
+        family=rec.family or ex.patient.family,
+        given=rec.given[0] if rec.given else ex.patient.given,
+        birth_date=rec.birth_date or ex.patient.birth_date,
+        sex=rec.sex if rec.sex in ("F", "M") else ex.patient.sex,
+        mrn=rec.mrn or ex.patient.mrn,
+    )
+    confidence = dict(ex.confidence)
+    for key in _PATIENT_FIELDS:
+        confidence[key] = max(confidence.get(key, 0.0), _LINK_CONFIDENCE)
+    flags = tuple(f for f in ex.flags if f not in _SETTLED_BY_LINK)
+    # the issuer of the printed MRN, itself printed (or read) on the page, is the facility
+    confirmed_org = found.evidence is not None and found.evidence.facility > 0
+    facility = rec.organization if confirmed_org else ex.facility or rec.organization
+    linked = ex.model_copy(update={"patient": patient, "confidence": confidence,
+                                   "flags": (*flags, "registry_linked",
+                                             *(("registry_mrn_corrected",)
+                                               if found.corrected_identifier else ())),
+                                   "facility": facility})
+    kept = tuple(r for r in reasons if r not in _SETTLED_BY_LINK)
+    kept += tuple(f"registry_conflict_{c}" for c in found.conflicts)
+    return linked, kept
 
 
 @lru_cache(maxsize=2)
@@ -103,3 +162,13 @@ def default_models(classifier_model: Path | None = None
     from extractors.metadata import MetadataExtractor as ChartMetadata
 
     return DocTypeClassifier.load(classifier_model), ChartMetadata()
+
+
+@lru_cache(maxsize=2)
+def default_registry(path: Path | None) -> Registry | None:
+    """The patient registry named in settings, read once per process (None: no registry)."""
+    if path is None:
+        return None
+    from extractors.registry import load
+
+    return load(path)
