@@ -40,6 +40,7 @@ from chartvault.errors import QuarantineError
 from chartvault.model import PageText
 from extractors.ocr import OcrOptions, read_pages
 from extractors.pages import PageRef, SourceInfo, inspect_source
+from extractors.scratch import run_dir, use_in_worker
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,7 @@ def _init_worker() -> None:
     # Tesseract's OpenMP threads fight the pool for cores: one thread per process.
     os.environ["OMP_THREAD_LIMIT"] = "1"
     os.environ["OMP_NUM_THREADS"] = "1"
+    use_in_worker()  # page images and Tesseract's files in the run's private folder
     try:
         import cv2
 
@@ -102,7 +104,9 @@ def _context(fork: bool) -> multiprocessing.context.BaseContext:
 
 def _new_executor(workers: int, fork: bool = False) -> ProcessPoolExecutor:
     # With fork, all workers are started by the first submit (below), before the
-    # executor starts its own management thread.
+    # executor starts its own management thread. The scratch folder is made (and stale
+    # ones swept) first: workers, and a fork server started now, inherit its name.
+    run_dir()
     pool = ProcessPoolExecutor(workers, mp_context=_context(fork), initializer=_init_worker)
     for _ in range(workers):
         pool.submit(_ready)
@@ -204,8 +208,8 @@ def _read_unclaimed(path: str, options: OcrOptions, max_pages: int,
     file is quarantined with its reason.
     """
     try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:  # links are not followed, here either
         return None
     try:
         by_fd = Path(f"/proc/self/fd/{fd}")
