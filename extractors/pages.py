@@ -39,6 +39,7 @@ RATIO_FLOOR_BYTES = 64 << 20
 # what extractors.cleanup does to low-resolution pages (not imported: it loads OpenCV,
 # and a process that has run OpenCV may no longer fork its page workers)
 UPSCALE_BELOW_DPI, UPSCALE_DPI, LETTER_WIDTH_IN = 200, 250, 8.5
+MIN_PAGE_SIDE = 16  # pixels: a narrower or lower page cannot hold a line of text
 RENDER_DPI = 300  # pages without one embedded scan are rendered at this resolution
 _FAX_FILTERS = {"/CCITTFaxDecode", "/JBIG2Decode"}  # 1-bit codecs: huge ratios are normal
 
@@ -88,6 +89,9 @@ def check_pixels(width: int, height: int, dpi: int, stored_bytes: int, index: in
     """Refuse a page image on its declared size, before it is decoded."""
     if width <= 0 or height <= 0:
         raise QuarantineError(R.CORRUPT, f"page {index + 1} declares no pixels")
+    if min(width, height) < MIN_PAGE_SIDE:
+        raise QuarantineError(R.NO_TEXT, f"page {index + 1} is {width}x{height} pixels; "
+                              "too small to hold text")
     if width * height > max_pixels:
         raise QuarantineError(R.IMAGE_TOO_LARGE, f"page {index + 1} is {width}x{height} "
                               f"pixels; limit {max_pixels}")
@@ -197,9 +201,8 @@ def _inspect_image(path: Path, kind: str, size: int, max_pages: int,
             im.load()  # a truncated last frame fails here, not in a worker
     except QuarantineError:
         raise
-    except Image.DecompressionBombError:
-        raise QuarantineError(R.DECOMPRESSION_BOMB, "image decodes to too many pixels") \
-            from None
+    except Image.DecompressionBombError:  # Pillow's own pixel cap, met while opening
+        raise QuarantineError(R.IMAGE_TOO_LARGE, "image declares too many pixels") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as err:
         reason = R.INCOMPLETE if "truncated" in str(err).lower() else R.CORRUPT
         raise QuarantineError(reason, f"image cannot be decoded ({type(err).__name__})") from None
