@@ -29,6 +29,8 @@ import multiprocessing
 import multiprocessing.context
 import os
 import signal
+import threading
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -38,15 +40,17 @@ from typing import Any
 
 from chartvault.errors import QuarantineError
 from chartvault.model import PageText
+from chartvault.pipeline import crash
 from extractors.ocr import OcrOptions, read_pages
 from extractors.pages import PageRef, SourceInfo, inspect_source
-from extractors.scratch import run_dir, use_in_worker
+from extractors.scratch import owner_pid, run_dir, use_in_worker
 
 log = logging.getLogger(__name__)
 
 
 def _init_worker() -> None:
     _die_with_parent()
+    _watch_owner()
     # A SIGTERM handler inherited through fork (the watcher's) would keep a worker alive.
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     # Tesseract's OpenMP threads fight the pool for cores: one thread per process.
@@ -78,6 +82,31 @@ def _die_with_parent() -> None:
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     except (OSError, AttributeError):  # not Linux: workers may outlive a killed parent
         pass
+
+
+def _watch_owner(every_s: float = 0.5) -> None:
+    """Exit when the process that owns the pool is gone, though it is not our parent.
+
+    A fork server's workers are its children, so the kernel's parent-death signal
+    watches the fork server; and the fork server lives on as long as a worker holds its
+    liveness pipe: after a SIGKILL of the owner both would wait for ever (staging page
+    images). The owner's pid comes with the scratch folder's name.
+    """
+    owner = owner_pid()
+    if owner is None or owner == os.getppid():
+        return
+
+    def watch() -> None:
+        while True:
+            time.sleep(every_s)
+            try:
+                os.kill(owner, 0)
+            except ProcessLookupError:
+                os.kill(os.getpid(), signal.SIGKILL)
+            except PermissionError:  # pragma: no cover - pid reused by another user
+                os.kill(os.getpid(), signal.SIGKILL)
+
+    threading.Thread(target=watch, name="owner-watch", daemon=True).start()
 
 
 def _ready() -> int:
@@ -196,6 +225,7 @@ def prestart(workers: int, read_ahead: Sequence[Path] = (), options: OcrOptions 
             continue
         warm.ahead[key] = warm.executor.submit(_read_unclaimed, str(path), options, max_pages,
                                                max_bytes)
+    crash.point("read-ahead")
 
 
 def _read_unclaimed(path: str, options: OcrOptions, max_pages: int,

@@ -106,3 +106,9 @@ def use_in_worker() -> None:
     if folder:
         tempfile.tempdir = folder
         os.environ["TMPDIR"] = folder
+
+
+def owner_pid() -> int | None:
+    """The pid of the process whose scratch folder this process inherited."""
+    owner = os.environ.get(ENV, "").partition(":")[0]
+    return int(owner) if owner.isdigit() else None
