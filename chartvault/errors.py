@@ -36,6 +36,34 @@ class QuarantineReason(StrEnum):
     OCR_FAILED = "ocr_failed"
     NO_TEXT = "no_text"
     ARCHIVE_FAILED = "archive_failed"
+    UNREADABLE = "unreadable"  # the file's permissions or the disk refused reading it
+    NOT_REGULAR_FILE = "not_regular_file"  # symbolic link, FIFO, device: never followed
+    IMAGE_TOO_LARGE = "image_too_large"  # pixels (as declared, or after upscaling) over cap
+    DECOMPRESSION_BOMB = "decompression_bomb"  # decoded size out of all proportion to file
+    REPEATED_FAILURE = "repeated_failure"  # the claim failed on every one of N runs
+    DESTROYED_RECORD = "destroyed_record"  # bytes of a destroyed record: review, not dup
+    INTERNAL_ERROR = "internal_error"  # an unexpected error while reading this file
+
+
+READABLE_REASONS: dict[QuarantineReason, str] = {
+    QuarantineReason.UNSUPPORTED_FORMAT: "not a PDF, TIFF, PNG or JPEG file",
+    QuarantineReason.CORRUPT: "the file is damaged and cannot be decoded",
+    QuarantineReason.ENCRYPTED: "the PDF is password-protected",
+    QuarantineReason.EMPTY: "the file is empty or has no pages",
+    QuarantineReason.TOO_LARGE: "the file is larger than the configured limit",
+    QuarantineReason.TOO_MANY_PAGES: "the document has more pages than the configured limit",
+    QuarantineReason.INCOMPLETE: "the file looks half-written (truncated)",
+    QuarantineReason.OCR_FAILED: "text recognition failed on a page",
+    QuarantineReason.NO_TEXT: "no page yielded any text",
+    QuarantineReason.ARCHIVE_FAILED: "storing or cataloguing failed on every attempt",
+    QuarantineReason.UNREADABLE: "the file could not be read (permissions or disk)",
+    QuarantineReason.NOT_REGULAR_FILE: "not a regular file (link, FIFO or device); not read",
+    QuarantineReason.IMAGE_TOO_LARGE: "a page image has more pixels than the limit",
+    QuarantineReason.DECOMPRESSION_BOMB: "a page image would decode to far more than its size",
+    QuarantineReason.REPEATED_FAILURE: "processing the file failed on several runs",
+    QuarantineReason.DESTROYED_RECORD: "the same bytes as a destroyed record; needs review",
+    QuarantineReason.INTERNAL_ERROR: "an unexpected error occurred while reading the file",
+}
 
 
 class ChartvaultError(Exception):

@@ -29,6 +29,8 @@ import multiprocessing
 import multiprocessing.context
 import os
 import signal
+import threading
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -38,19 +40,23 @@ from typing import Any
 
 from chartvault.errors import QuarantineError
 from chartvault.model import PageText
+from chartvault.pipeline import crash
 from extractors.ocr import OcrOptions, read_pages
 from extractors.pages import PageRef, SourceInfo, inspect_source
+from extractors.scratch import owner_pid, run_dir, use_in_worker
 
 log = logging.getLogger(__name__)
 
 
 def _init_worker() -> None:
     _die_with_parent()
+    _watch_owner()
     # A SIGTERM handler inherited through fork (the watcher's) would keep a worker alive.
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     # Tesseract's OpenMP threads fight the pool for cores: one thread per process.
     os.environ["OMP_THREAD_LIMIT"] = "1"
     os.environ["OMP_NUM_THREADS"] = "1"
+    use_in_worker()  # page images and Tesseract's files in the run's private folder
     try:
         import cv2
 
@@ -78,6 +84,31 @@ def _die_with_parent() -> None:
         pass
 
 
+def _watch_owner(every_s: float = 0.5) -> None:
+    """Exit when the process that owns the pool is gone, though it is not our parent.
+
+    A fork server's workers are its children, so the kernel's parent-death signal
+    watches the fork server; and the fork server lives on as long as a worker holds its
+    liveness pipe: after a SIGKILL of the owner both would wait for ever (staging page
+    images). The owner's pid comes with the scratch folder's name.
+    """
+    owner = owner_pid()
+    if owner is None or owner == os.getppid():
+        return
+
+    def watch() -> None:
+        while True:
+            time.sleep(every_s)
+            try:
+                os.kill(owner, 0)
+            except ProcessLookupError:
+                os.kill(os.getpid(), signal.SIGKILL)
+            except PermissionError:  # pragma: no cover - pid reused by another user
+                os.kill(os.getpid(), signal.SIGKILL)
+
+    threading.Thread(target=watch, name="owner-watch", daemon=True).start()
+
+
 def _ready() -> int:
     """No-op task that makes a worker start (and import) before the first page arrives."""
     return os.getpid()
@@ -102,7 +133,9 @@ def _context(fork: bool) -> multiprocessing.context.BaseContext:
 
 def _new_executor(workers: int, fork: bool = False) -> ProcessPoolExecutor:
     # With fork, all workers are started by the first submit (below), before the
-    # executor starts its own management thread.
+    # executor starts its own management thread. The scratch folder is made (and stale
+    # ones swept) first: workers, and a fork server started now, inherit its name.
+    run_dir()
     pool = ProcessPoolExecutor(workers, mp_context=_context(fork), initializer=_init_worker)
     for _ in range(workers):
         pool.submit(_ready)
@@ -192,6 +225,7 @@ def prestart(workers: int, read_ahead: Sequence[Path] = (), options: OcrOptions 
             continue
         warm.ahead[key] = warm.executor.submit(_read_unclaimed, str(path), options, max_pages,
                                                max_bytes)
+    crash.point("read-ahead")
 
 
 def _read_unclaimed(path: str, options: OcrOptions, max_pages: int,
@@ -204,8 +238,8 @@ def _read_unclaimed(path: str, options: OcrOptions, max_pages: int,
     file is quarantined with its reason.
     """
     try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:  # links are not followed, here either
         return None
     try:
         by_fd = Path(f"/proc/self/fd/{fd}")

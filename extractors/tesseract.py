@@ -18,6 +18,7 @@ from PIL import Image
 from chartvault.errors import QuarantineError, QuarantineReason
 from chartvault.model import Word
 from extractors.cleanup import Gray, is_bitonal
+from extractors.scratch import inherited_dir
 
 
 @dataclass(frozen=True)
@@ -33,8 +34,12 @@ def _stage_dir() -> str | None:
     """Where pages are staged: /dev/shm when it has room, else the default folder.
 
     Writing and deleting an 8 MB page takes ~2 ms in memory, ~11 ms on disk. Containers
-    often give /dev/shm only 64 MB: a bundle of large pages would not fit there.
+    often give /dev/shm only 64 MB: a bundle of large pages would not fit there. In a page
+    worker, the run's private scratch folder (``extractors.scratch``) instead.
     """
+    private = inherited_dir()
+    if private:
+        return private
     try:
         st = os.statvfs("/dev/shm")
     except OSError:
@@ -96,7 +101,7 @@ def recognise_many(pages: list[tuple[Gray, int]], language: str, timeout_s: floa
         paths.extend(_write(gray, dpi) for gray, dpi in pages)
         target = paths[0]
         if len(paths) > 1:
-            fd, target = tempfile.mkstemp(suffix=".txt", prefix="cv-ocr-")
+            fd, target = tempfile.mkstemp(suffix=".txt", prefix="cv-ocr-", dir=_stage_dir())
             paths.append(target)
             with os.fdopen(fd, "w") as f:
                 f.write("".join(p + "\n" for p in paths[:-1]))

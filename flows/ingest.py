@@ -10,7 +10,11 @@ document, taken from the OCR workers on a small machine; each document's outcome
 logged (ids only) and a document that fails after its retries stays in custody for the
 next run. Parameters are intake names; tasks pass claims (random ids and paths inside our
 custody area), never text or names. Results are not persisted: for us they would be
-patient data.
+patient data. Claiming and opening run inside the same PHI boundary as filing
+(``phi_safe``): an exception that reaches Prefect names a step and an id, never a file.
+
+``run_intake(..., plain=True)`` runs the same steps without Prefect (tests, crash
+matrix): the claims are taken and the documents filed in this thread.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from prefect.futures import PrefectFuture
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
 from chartvault.catalog import Catalog
-from chartvault.errors import phi_safe
+from chartvault.errors import ChartvaultError, phi_safe
 from chartvault.pipeline.archive import Filed
 from chartvault.pipeline.batch import IngestRun
 from chartvault.pipeline.intake import Claim, exclusive_run
@@ -42,7 +46,8 @@ log = logging.getLogger(__name__)
       persist_result=False)
 def claim_files(run: IngestRun) -> list[Claim]:
     """Take every settled file into custody (opening them is left to the OCR step)."""
-    return run.claim_all()
+    with phi_safe("claim", run.batch_id):
+        return run.claim_all()
 
 
 FILE_ATTEMPTS = 3
@@ -51,7 +56,7 @@ _DONE = None  # end of the batch on the filing queue
 
 
 def file_one(run: IngestRun, claim: Claim, info: SourceInfo, attempts: int = FILE_ATTEMPTS,
-             delay_s: float = RETRY_DELAY_S) -> Filed | None:
+             delay_s: float = RETRY_DELAY_S) -> Filed | Quarantined | None:
     """Classify, extract, store, catalogue and release one document; None if it failed.
 
     Filing is idempotent per document id (the same bytes give the same id and
@@ -61,7 +66,11 @@ def file_one(run: IngestRun, claim: Claim, info: SourceInfo, attempts: int = FIL
         try:
             with phi_safe("file-document", claim.claim_id):
                 filed = run.file(claim, info)
-            log.info("claim %s filed as %s (%s)", claim.claim_id, filed.doc_id, filed.status)
+            if isinstance(filed, Quarantined):
+                log.info("claim %s quarantined as %s", claim.claim_id, filed.quarantine_id)
+            else:
+                log.info("claim %s filed as %s (%s)", claim.claim_id, filed.doc_id,
+                         filed.status)
             return filed
         except Exception as err:  # phi_safe: the message carries ids and a type only
             log.warning("claim %s: attempt %d/%d failed: %s", claim.claim_id, attempt,
@@ -85,32 +94,55 @@ def file_documents(run: IngestRun, queue: Queue[tuple[Claim, SourceInfo] | None]
     return failed
 
 
-def run_intake(settings: Settings, intake_name: str, catalog: Catalog) -> dict[str, Any]:
+def run_intake(settings: Settings, intake_name: str, catalog: Catalog,
+               plain: bool = False) -> dict[str, Any]:
     """Ingest one intake folder; returns the batch summary (ids and counts).
 
     If another run holds the folder (see ``exclusive_run``), nothing is claimed and the
-    summary says ``busy``: its files are that run's, or the next one's.
+    summary says ``busy``: its files are that run's, or the next one's. ``plain``: the
+    same steps without Prefect tasks.
     """
-    intake = next(i for i in settings.intakes if i.name == intake_name)
+    intake = next((i for i in settings.intakes if i.name == intake_name), None)
+    if intake is None:
+        raise ChartvaultError("no intake folder of that name is configured",
+                              code="unknown_intake")
     run = IngestRun(settings, intake, open_store(settings), catalog)
     with exclusive_run(run.folder) as held:
         if not held:
             log.info("intake %s is being ingested by another run; skipped", intake.name)
             return _summary(run, [], busy=True)
         catalog.start_batch(run.batch_id, intake.name, settings.user)
-        claims = claim_files(run)
-        queue: Queue[tuple[Claim, SourceInfo] | None] = Queue()
-        filing = file_documents.submit(run, queue)
-        try:
-            for claim, info, pages in run.read_pages(claims):
-                if not isinstance(pages, Quarantined):
-                    queue.put((claim, info))
-        finally:
-            queue.put(_DONE)  # the filing task ends even when reading failed
-        failed: list[str] = filing.result()
+        if plain:
+            failed = _run_plain(run)
+        else:
+            failed = _run_tasks(run)
         catalog.finish_batch(run.batch_id, run.summary.counts())
     log.info("batch %s finished: %s", run.batch_id, run.summary.counts())
     return _summary(run, failed)
+
+
+def _run_tasks(run: IngestRun) -> list[str]:
+    claims = claim_files(run)
+    queue: Queue[tuple[Claim, SourceInfo] | None] = Queue()
+    filing = file_documents.submit(run, queue)
+    try:
+        for claim, info, pages in run.read_pages(claims):
+            if not isinstance(pages, Quarantined):
+                queue.put((claim, info))
+    finally:
+        queue.put(_DONE)  # the filing task ends even when reading failed
+    failed: list[str] = filing.result()
+    return failed
+
+
+def _run_plain(run: IngestRun) -> list[str]:
+    with phi_safe("claim", run.batch_id):
+        claims = run.claim_all()
+    failed = []
+    for claim, info, pages in run.read_pages(claims):
+        if not isinstance(pages, Quarantined) and file_one(run, claim, info) is None:
+            failed.append(claim.claim_id)
+    return failed
 
 
 def _summary(run: IngestRun, failed: list[str], busy: bool = False) -> dict[str, Any]:

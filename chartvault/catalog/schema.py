@@ -256,4 +256,18 @@ hold_release_requests = Table(
     Column("hold_id", String(40), primary_key=True),
     Column("requested_by", String(100), nullable=False),
     Column("requested_at", DateTime(timezone=True), nullable=False),
+# Steps that must follow a document's catalog commit (patient holds, retention
+# extensions of the patient's earlier records): written in the commit's transaction and
+# run until done, so a crash right after the commit cannot skip them.
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("step_id", String(80), primary_key=True),  # "<doc_id>:<step>"
+    Column("doc_id", String(32), nullable=False),
+    Column("step", String(40), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("done_at", DateTime(timezone=True)),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("last_error", String(200)),
+    Index("ix_outbox_pending", "done_at"),
 )

@@ -2,22 +2,27 @@
 
 Order matters for the invariants: original, text and OCR words are written and verified
 first, the immutable manifest last (its presence means the record is complete); then the
-catalog row, the full-text row and the audit event commit together. Only after that may
-the intake copy go. Every step is keyed by doc_id and idempotent, so a rerun after a
-crash finishes the job without a second copy.
+catalog row, the full-text row and the audit event commit together, with the outbox
+rows of the steps that must follow (patient holds, retention extensions). Only after
+that may the intake copy go. Every step is keyed by doc_id and idempotent, so a rerun
+after a crash finishes the job without a second copy.
+
+This is the one module that builds object keys. They carry the document id and the
+stored type, which comes from the file's bytes (``SourceFormat``), never its name.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import mimetypes
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from pathlib import Path
 from typing import Literal
 
 from chartvault.catalog import Catalog
+from chartvault.catalog.custody import add_steps
+from chartvault.errors import QuarantineError, QuarantineReason, StorageError
 from chartvault.model import (
     Manifest,
     ObjectRef,
@@ -25,7 +30,9 @@ from chartvault.model import (
     Provenance,
     Retention,
     Routing,
+    SourceFormat,
 )
+from chartvault.pipeline import crash
 from chartvault.pipeline.understand import Understanding
 from storage.base import ObjectStore
 
@@ -39,6 +46,27 @@ def record_prefix(doc_id: str) -> str:
     return f"records/{doc_id}/"
 
 
+# extension and content type of each stored type (the format sniffed from the bytes)
+_STORED: dict[str, tuple[str, str]] = {
+    "pdf_text": (".pdf", "application/pdf"),
+    "pdf_scan": (".pdf", "application/pdf"),
+    "pdf_mixed": (".pdf", "application/pdf"),
+    "tiff": (".tif", "image/tiff"),
+    "png": (".png", "image/png"),
+    "jpeg": (".jpg", "image/jpeg"),
+}
+
+
+def stored_type(fmt: SourceFormat | str) -> tuple[str, str]:
+    """(extension, content type) of an original of format ``fmt``."""
+    return _STORED.get(str(fmt), ("", "application/octet-stream"))
+
+
+def original_key(doc_id: str, fmt: SourceFormat | str) -> str:
+    """Key of a record's original: id and the type of its bytes, nothing from its name."""
+    return record_prefix(doc_id) + "original" + stored_type(fmt)[0]
+
+
 @dataclass(frozen=True)
 class Filed:
     """Outcome of filing one document."""
@@ -48,6 +76,7 @@ class Filed:
     doc_type: str
     pages: int
     needs_review: bool
+    ext: str = ""  # extension of the stored type, for a kept processed copy
 
 
 def _tags(u: Understanding, retention: Retention | None) -> dict[str, str]:
@@ -92,19 +121,27 @@ def file_document(
 ) -> Filed:
     """Store and catalogue one document (idempotent by doc_id)."""
     u = understanding
-    if catalog.has_document(doc_id):
+    ext, content_type = stored_type(provenance.source_format)
+    row = catalog.get(doc_id)
+    if row is not None:
+        if row["status"] == "destroyed":
+            # Never a silent duplicate: the record was destroyed under a plan; the
+            # same bytes arriving again are set aside for a person to decide.
+            raise QuarantineError(QuarantineReason.DESTROYED_RECORD,
+                                  f"the same bytes as destroyed record {doc_id}")
+        _check_archived_copy(store, row["manifest_key"], doc_id, sha256)
         catalog.audit(actor, "ingest", [doc_id], outcome="duplicate",
                       detail={"batch_id": provenance.batch_id})
         log.info("document %s already archived; duplicate input", doc_id)
-        return Filed(doc_id, "duplicate", u.classification.doc_type, len(pages), u.needs_review)
+        return Filed(doc_id, "duplicate", u.classification.doc_type, len(pages), u.needs_review,
+                     ext)
 
     prefix = record_prefix(doc_id)
     tags = _tags(u, retention)
     lock = _lock_until(retention)
     text = "\f".join(p.text for p in pages)
-    content_type = mimetypes.guess_type(f"x{source.suffix}")[0] or "application/octet-stream"
     objects: dict[str, ObjectRef] = {
-        "original": store.put(prefix + f"original{source.suffix}", source,
+        "original": store.put(original_key(doc_id, provenance.source_format), source,
                               content_type=content_type, tags=tags, retain_until=lock),
         "text": store.put(prefix + "text.txt", text.encode(), content_type="text/plain",
                           tags=tags, retain_until=lock),
@@ -113,6 +150,7 @@ def file_document(
     }
     if objects["original"].sha256 != sha256:
         raise RuntimeError(f"document {doc_id}: stored original does not match its hash")
+    crash.point("objects-no-manifest")
     manifest_key = prefix + MANIFEST
     if store.head(manifest_key) is not None:
         # A run stopped after the manifest was written but before the catalog row: the
@@ -123,17 +161,33 @@ def file_document(
                                  len(pages), models, actor)
         store.put(manifest_key, manifest.model_dump_json(indent=2).encode(),
                   content_type="application/json", tags=tags, retain_until=lock)
+    crash.point("manifest-no-row")
     with catalog.transaction() as conn:
         catalog.record_document(conn, manifest, manifest_key, text)
+        add_steps(conn, doc_id)
         catalog.audit(
             actor, "ingest", [doc_id], outcome="archived",
             detail={"batch_id": provenance.batch_id, "sha256": sha256,
                     "needs_review": u.needs_review},
             conn=conn,
         )
+    crash.point("after-commit")
     log.info("archived %s type=%s pages=%d review=%s", doc_id, u.classification.doc_type,
              len(pages), u.needs_review)
-    return Filed(doc_id, "archived", u.classification.doc_type, len(pages), u.needs_review)
+    return Filed(doc_id, "archived", u.classification.doc_type, len(pages), u.needs_review, ext)
+
+
+def _check_archived_copy(store: ObjectStore, manifest_key: str, doc_id: str,
+                         sha256: str) -> None:
+    """Before a duplicate's intake copy may go: the catalogued record's original is there."""
+    info = store.head(manifest_key)
+    if info is None:
+        raise StorageError(f"document {doc_id}: catalogued but its manifest is missing")
+    manifest = Manifest.model_validate_json(store.get(manifest_key))
+    ref = manifest.objects.get("original")
+    head = store.head(ref.key) if ref is not None else None
+    if ref is None or head is None or ref.sha256 != sha256:
+        raise StorageError(f"document {doc_id}: catalogued but its original is missing")
 
 
 def _new_manifest(

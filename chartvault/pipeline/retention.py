@@ -7,6 +7,7 @@ service date among their catalogued documents and this one.
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, date, datetime, time
 from functools import lru_cache
 from typing import Any
@@ -15,9 +16,12 @@ from sqlalchemy import func, select
 
 from chartvault import events
 from chartvault.catalog import Catalog, normalise_mrn
+from chartvault.catalog.custody import fail_step, finish_step, pending_steps
 from chartvault.catalog.rebuild import apply_event
 from chartvault.catalog.schema import documents
+from chartvault.errors import phi_safe
 from chartvault.model import Manifest, Retention, Routing
+from chartvault.pipeline import crash
 from chartvault.pipeline.understand import Understanding
 from retention_policies import (
     PolicySet,
@@ -29,6 +33,7 @@ from retention_policies import (
 )
 from storage.base import ObjectStore
 
+log = logging.getLogger(__name__)
 
 @lru_cache(maxsize=1)
 def shipped_policies() -> PolicySet:
@@ -146,3 +151,35 @@ def extend_patient_records(
                           conn=conn)
         extended.append(row["doc_id"])
     return extended
+
+
+def run_post_commit(catalog: Catalog, store: ObjectStore, actor: str,
+                    doc_id: str | None = None) -> int:
+    """Run the outbox's pending post-commit steps (of one document, or all); how many ran.
+
+    A step that fails stays pending (its error type counted) and is tried again by the
+    next run: a crash between a document's commit and its holds or extensions can delay
+    them, never skip them. Both steps are idempotent (a hold flag set twice is one flag;
+    retention only ever extends).
+    """
+    from chartvault.holds import apply_patient_holds
+
+    ran = 0
+    for step_id, did, step in pending_steps(catalog, doc_id):
+        try:
+            with phi_safe("post-commit", step_id):
+                if step == "patient_holds":
+                    apply_patient_holds(catalog, store, did, actor)
+                elif step == "extend_retention":
+                    row = catalog.get(did)
+                    if row is not None and row["status"] == "archived":
+                        extend_patient_records(catalog, store, row["facility"], row["mrn"],
+                                               actor, exclude=did)
+                crash.point("post-commit-step")
+            finish_step(catalog, step_id)
+            ran += 1
+        except Exception as err:  # phi_safe: a type name and ids only
+            fail_step(catalog, step_id, type(err).__name__)
+            log.warning("post-commit step %s failed (%s); kept for the next run", step_id,
+                        type(err).__name__)
+    return ran

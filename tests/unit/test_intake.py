@@ -31,7 +31,7 @@ def test_claim_keeps_file_in_custody_until_release(tmp_path: Path) -> None:
     assert c.info()["original_name"] == "Doe_Jane.pdf"
     assert [p.claim_id for p in pending_claims(tmp_path, "default")] == [c.claim_id]
     assert list(ready_files(tmp_path, 0)) == []  # custody folder is not intake
-    release(c, tmp_path / "processed", "abc")
+    release(c, tmp_path / "processed", "abc", ".pdf")
     assert (tmp_path / "processed" / "abc.pdf").read_bytes() == b"%PDF-1.4 data"
     assert pending_claims(tmp_path, "default") == []
 
