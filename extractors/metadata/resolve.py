@@ -18,6 +18,7 @@ from chartvault.model import Extraction, Patient, Sex
 from extractors.metadata.calibration import confidence_for
 from extractors.metadata.fields import Candidate
 from extractors.metadata.normalise import (
+    DateOrder,
     clean_mrn,
     clean_org,
     cpt_valid,
@@ -30,7 +31,7 @@ from extractors.metadata.normalise import (
     sex_from,
 )
 
-LABELLED = ("inline", "below", "table")
+LABELLED = ("inline", "below", "table", "bare")
 # Evidence kinds by field, strongest first; kinds in one tuple share a rank.
 RANKS: dict[str, tuple[tuple[str, ...], ...]] = {
     "name": (LABELLED, ("band",)),
@@ -68,6 +69,8 @@ def pick(cands: Sequence[Candidate], field: str, parse: Callable[[Candidate], An
         value, kind = vals[-1] if vals[0][1] in last else vals[0]
         keys = {key(v) for v, _ in vals}
         if len(keys) > 1:
+            if rank == ("band",):
+                return None  # two unlabelled readings: neither is evidence enough
             return Picked(value, kind, "conflict")
         return Picked(value, kind, "agree" if len(vals) > 1 else "single")
     return None
@@ -96,11 +99,8 @@ def _person(c: Candidate) -> tuple[str, str] | None:
     return (g, fam) if g and fam else None
 
 
-def _date(c: Candidate) -> date | None:
-    return parse_date(c.value)
-
-
-def _not_birth(cands: list[Candidate], dob: date | None) -> list[Candidate]:
+def _not_birth(cands: list[Candidate], dob: date | None,
+               _date: Callable[[Candidate], date | None]) -> list[Candidate]:
     """Service-date candidates without those that repeat the birth date.
 
     A "date of service" equal to the date of birth is nearly always a misread DOB label
@@ -116,12 +116,18 @@ def _not_birth(cands: list[Candidate], dob: date | None) -> list[Candidate]:
 
 
 def resolve(cands: Sequence[Candidate], codes: Sequence[tuple[str, str]],
-            today: date | None = None) -> tuple[Extraction, dict[str, str]]:
+            today: date | None = None, order: DateOrder | None = None
+            ) -> tuple[Extraction, dict[str, str]]:
     """One Extraction from a document's candidates and codes, and the evidence behind it.
 
-    The evidence maps a confidence key to "kind|state", for calibration.
+    The evidence maps a confidence key to "kind|state", for calibration; ``order`` is the
+    document's numeric date order (``normalise.date_order``), None for the default.
     """
     today = today or date.today()
+
+    def _date(c: Candidate) -> date | None:
+        return parse_date(c.value, order=order)
+
     f = _by_field(cands)
     conf: dict[str, float] = {}
     flags: list[str] = []
@@ -150,7 +156,8 @@ def resolve(cands: Sequence[Candidate], codes: Sequence[tuple[str, str]],
         flags.append("conflicting_mrn")  # two readings of one print: not a safe key
         conf["patient.mrn"] = min(conf["patient.mrn"], 0.5)
     dob = note("patient.birth_date", "dob", pick(
-        f.get("dob", []), "dob", lambda c: parse_date(c.value, birth=True, today=today)))
+        f.get("dob", []), "dob", lambda c: parse_date(c.value, birth=True, today=today,
+                                                     order=order)))
     sex_cands = f.get("sex", [])
     sex: Sex | None = note("patient.sex", "sex", pick(sex_cands, "sex",
                                                        lambda c: sex_from(c.value)))
@@ -169,7 +176,7 @@ def resolve(cands: Sequence[Candidate], codes: Sequence[tuple[str, str]],
     service_cands = [*f.get("service", []), *(Candidate("service", c.value, c.start, "admission")
                                               for c in f.get("admission", [])[:1])]
     service = note("service_date", "service", pick(
-        _not_birth(service_cands, dob), "service",
+        _not_birth(service_cands, dob, _date), "service",
         lambda c: document if c.kind == "today" else _date(c)))
     author = note("author", "author", pick(
         f.get("author", []), "author", _person, key=lambda v: (_letters(v[0]), _letters(v[1])),
