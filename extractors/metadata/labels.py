@@ -206,6 +206,24 @@ def _fuzzy_field(key: str) -> str | None:
 _PAREN = re.compile(r"\([^)]*\)")
 _JOINER = re.compile(r"\s*(?:/|&|,|\band\b|\+)\s*")
 _COMBINABLE = {"dob", "sex", "age", "mrn", "age_sex"}
+_WORDS_OF = re.compile(r"[a-z]+")
+_ABBREV = {"dt": "date", "dte": "date", "svc": "service", "serv": "service", "adm": "admission",
+           "admit": "admission", "disch": "discharge", "dc": "discharge", "rpt": "report",
+           "pt": "patient", "pts": "patient", "enc": "encounter", "hosp": "hospital",
+           "med": "medical", "rec": "record", "num": "number", "nbr": "number", "nr": "number",
+           "dob": "dob", "phys": "physician", "prov": "provider", "fac": "facility"}
+_BIRTH_WORD = re.compile(r"birth|\bborn\b|\bd\.?o\.?b\b", re.IGNORECASE)
+# Birth words that are some other field: the baby's weight, the mother's, the place.
+_BIRTH_LABEL_WORDS = {"date", "dt", "dte", "of", "patient", "pt", "patients", "the", "day", "on",
+                      "d", "b", "o", "mm", "dd", "yyyy", "yy", "age", "his", "her", "client"}
+_NOT_BIRTH = re.compile(r"weight|history|control|place|country|city|state|order|sex|gender|"
+                        r"certificate|name|plurality|hospital|mother|father|parent|guarantor|"
+                        r"spouse|insured|subscriber|defect|trauma|rate|plan|mark|facility|"
+                        r"registration|length|height|\bwt\b|\bhx\b", re.IGNORECASE)
+# "Patient DOB", "Pt. Sex", "Patient's Gender": whose field it is, said in front of it.
+_WHOSE = re.compile(r"\s*(?:patient'?s?|pt'?s?\.?|client'?s?|member'?s?|resident'?s?)\s+",
+                    re.IGNORECASE)
+_WHOSE_FIELDS = {"dob", "sex", "age", "age_sex", "mrn", "family", "given", "name"}
 
 
 def _combo(cell: str, fuzzy: bool) -> str | None:
@@ -245,7 +263,20 @@ def label_field(cell: str, fuzzy: bool = False) -> str | None:
         if bare and bare != cell:
             return label_field(bare, fuzzy)
     if found is None and _JOINER.search(cell):
-        return _combo(cell, fuzzy)
+        found = _combo(cell, fuzzy)
+    if found is None:
+        words = _WORDS_OF.findall(cell.lower())
+        spelled = [_ABBREV.get(w, w) for w in words]
+        if spelled != words:  # "Dt of Birth", "Svc Dt", "Adm. Date": abbreviations spelled out
+            return label_field(" ".join(spelled), fuzzy)
+        if 0 < len(words) <= 4 and _BIRTH_WORD.search(cell) and not _NOT_BIRTH.search(cell) \
+                and all(w in _BIRTH_LABEL_WORDS or _BIRTH_WORD.search(w) for w in words):
+            return "dob"  # "Date Birth", "Birthdt", "Day of Birth": label words only
+    if found is None:
+        whose = _WHOSE.match(cell)
+        if whose and cell[whose.end():].strip():  # "Patient DOB", "Pt. Birth Date"
+            inner = label_field(cell[whose.end():], fuzzy)
+            return inner if inner in _WHOSE_FIELDS or (inner or "").startswith("combo:") else None
     if found is None and fuzzy:
         found = _fuzzy_field(key)
     elif found is not None and not fuzzy and key in _HEAD_ONLY_KEYS:
