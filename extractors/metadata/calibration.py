@@ -80,9 +80,8 @@ def build_table(run: Callable[[str], tuple[Any, dict[str, str]]], docs: int = DO
     module does not import it.
     """
     from chartvault.synth.content import make_document  # build time only
-    from extractors.metadata.noise import ocr_noise
-
     from chartvault.synth.layouts import FAMILIES
+    from extractors.metadata.noise import ocr_noise
 
     families = [None, *FAMILIES]  # the original layouts and every layout family
     counts: dict[str, list[int]] = {}

@@ -24,6 +24,7 @@ from extractors.metadata.fields import (
     Candidate,
     Line,
     _labels_in,
+    label_row,
     split_combo,
 )
 from extractors.metadata.given_names import is_given_name
@@ -116,7 +117,7 @@ def typed(field: str, value: str) -> bool:
         return _is_person(value)
     if field in ("family", "given"):
         words = value.split()
-        return 1 <= len(words) <= 3 and bool(_NAME_CHARS.fullmatch(value)) \
+        return 1 <= len(words) <= 2 and len(words[0].strip(".")) > 1 and bool(_NAME_CHARS.fullmatch(value)) \
             and not _ORG_WORDS.search(value) and all(w[:1].isupper() for w in words)
     if field in _DATE_FIELDS:
         return bool(_DATE_START.match(value)) and parse_date(value) is not None
@@ -164,6 +165,7 @@ def bare_pairs(lines: list[Line]) -> list[Candidate]:
         row = cells(line)
         if len(row) == 1 and i + 1 < len(head):
             out += _label_over_value(row[0][1], head[i + 1])
+        pairing = len(row) > 1 and label_row(line) is None  # a header row pairs nothing
         j = 0
         while j < len(row):
             at, cell = row[j]
@@ -178,7 +180,7 @@ def bare_pairs(lines: list[Line]) -> list[Candidate]:
             if value and field in ("family", "given") and " " not in cell[:vpos].strip() \
                     and not any(ch in cell[:vpos] for ch in "-=#"):
                 continue  # "Family Medicine": a one-word label needs its own cell
-            if not value and j < len(row) and ":" not in row[j][1] \
+            if not value and pairing and j < len(row) and ":" not in row[j][1] \
                     and leading_label(row[j][1]) is None:
                 vat, value = off + row[j][0], row[j][1]
                 j += 1

@@ -60,6 +60,15 @@ _ORG_TAIL = re.compile(r"[A-Z][\w.'&-]* $")
 _WORD_BEFORE = re.compile(r"[A-Za-z][\w.'-]* $")
 
 
+# Whose field a label names when a word before it says it is not the patient's.
+OTHER_PERSON = {"guarantor", "insured", "subscriber", "spouse", "mother", "father", "parent",
+                "guardian", "policyholder", "holder", "contact", "kin", "responsible", "party",
+                "sponsor", "employer", "partner", "emergency", "donor", "caregiver", "baby",
+                "infant", "newborn", "child", "sibling", "husband", "wife", "mothers",
+                "fathers", "insureds", "guarantors", "spouses", "referring", "ordering"}
+_PERSONAL = {"dob", "sex", "name", "mrn", "age_sex", "family", "given"}
+
+
 def _label_at(line: str, words: list[re.Match[str]], p: int, fuzzy: bool
               ) -> tuple[int, str] | None:
     """(label start, field) of the longest known phrase that ends at ``p``."""
@@ -76,6 +85,9 @@ def _label_at(line: str, words: list[re.Match[str]], p: int, fuzzy: bool
             return None  # "Mercy Hospital: Title" is a letterhead, not "Hospital:" (MRN)
         if field == "name" and k == 1 and _WORD_BEFORE.search(line, 0, first.start() + lead):
             return first.start() + lead, "ignore"  # "Procedure Name:", "Test Name:"
+        if field in _PERSONAL and k < len(words) and \
+                words[-k - 1].group(0).lower().strip(".,:;'s") in OTHER_PERSON:
+            return first.start() + lead, "ignore"  # "Guarantor DOB": someone else's
         if field:
             if field == "document" and phrase.strip().lower() == "d" \
                     and line[:first.start()].strip():

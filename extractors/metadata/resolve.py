@@ -31,19 +31,20 @@ from extractors.metadata.normalise import (
     sex_from,
 )
 
-LABELLED = ("inline", "below", "table", "bare")
+LABELLED = ("inline", "below", "table")
+BARE = ("bare",)  # a label without a colon: typed, but weaker than a colon's label
 # Evidence kinds by field, strongest first; kinds in one tuple share a rank.
 RANKS: dict[str, tuple[tuple[str, ...], ...]] = {
-    "name": (LABELLED, ("band",)),
-    "mrn": (LABELLED, ("band",)),
-    "dob": (LABELLED,),
-    "sex": (LABELLED, ("band",), ("phrase",), ("pronoun",)),
-    "service": (LABELLED, ("admission",), ("narrative",), ("today",)),
-    "document": (LABELLED, ("dateline",), ("generic",)),
-    "author": (("signature",), LABELLED, ("signature_weak",)),
-    "facility": (LABELLED, ("letterhead",), ("letterhead_weak",)),
-    "admission": (LABELLED,),
-    "discharge": (LABELLED,),
+    "name": (LABELLED, BARE, ("band",)),
+    "mrn": (LABELLED, BARE, ("band",)),
+    "dob": (LABELLED, BARE),
+    "sex": (LABELLED, BARE, ("band",), ("phrase",), ("pronoun",)),
+    "service": (LABELLED, BARE, ("admission",), ("narrative",), ("today",)),
+    "document": (LABELLED, BARE, ("dateline",), ("generic",)),
+    "author": (("signature",), LABELLED, BARE, ("signature_weak",)),
+    "facility": (LABELLED, BARE, ("letterhead",), ("letterhead_weak",)),
+    "admission": (LABELLED, BARE),
+    "discharge": (LABELLED, BARE),
 }
 
 
@@ -60,7 +61,20 @@ class Picked:
 
 def pick(cands: Sequence[Candidate], field: str, parse: Callable[[Candidate], Any],
          key: Callable[[Any], Any] = lambda v: v, last: tuple[str, ...] = ()) -> Picked | None:
-    """Best-ranked parsable candidate; its agreement state among its rank."""
+    """Best-ranked parsable candidate; its agreement state among its rank.
+
+    For the identity fields a colon-less label that contradicts a labelled value makes
+    the labelled one doubtful too: the field is left empty rather than guessed.
+    """
+    got = _pick(cands, field, parse, key, last)
+    if got is None or field not in ("name", "mrn", "dob") or got.kind not in LABELLED:
+        return got
+    bare = {key(v) for c in cands if c.kind in BARE for v in (parse(c),) if v is not None}
+    return None if bare and key(got.value) not in bare else got
+
+
+def _pick(cands: Sequence[Candidate], field: str, parse: Callable[[Candidate], Any],
+          key: Callable[[Any], Any], last: tuple[str, ...]) -> Picked | None:
     for rank in RANKS[field]:
         vals = [(v, c.kind) for c in cands if c.kind in rank
                 for v in (parse(c),) if v is not None]
@@ -87,7 +101,9 @@ def _names(f: dict[str, list[Candidate]]) -> list[Candidate]:
     """Name candidates, with 'Last Name:' + 'First Name:' pairs joined."""
     names = list(f.get("name", []))
     for fam in f.get("family", []):
-        giv = min(f.get("given", []), key=lambda g: abs(g.start - fam.start), default=None)
+        givens = f.get("given", [])
+        same = [g for g in givens if (g.kind in LABELLED) == (fam.kind in LABELLED)]
+        giv = min(same, key=lambda g: abs(g.start - fam.start), default=None)
         if giv is not None and abs(giv.start - fam.start) < 200:
             names.append(Candidate("name", f"{fam.value.split()[0]}, {giv.value}",
                                    min(fam.start, giv.start), fam.kind))
