@@ -27,6 +27,7 @@ from chartvault.synth import content_bank as B
 from chartvault.synth import content_notes as N
 from chartvault.synth import content_prose as S
 from chartvault.synth import content_reports as R
+from chartvault.synth import layouts as L
 from chartvault.synth.content_facts import Ctx
 from chartvault.synth.content_header import header, letter_header, letterhead, signature
 from chartvault.synth.model import Block, SynthDoc
@@ -270,12 +271,18 @@ def _table_noise(c: Ctx) -> list[Block]:
 
 
 def make_document(
-    seed: int, doc_type: str | None = None, *, overrides: Mapping[str, Any] | None = None
+    seed: int,
+    doc_type: str | None = None,
+    *,
+    overrides: Mapping[str, Any] | None = None,
+    family: str | None = None,
 ) -> SynthDoc:
     """One generated document with its ground truth.
 
     ``overrides`` is merged into the facts before any text is written, e.g.
     ``{"patient": {"family": "Quaxley"}}`` to plant a canary name that gets printed.
+    ``family`` prints the header in a house style drawn from that layout family
+    (``layouts.FAMILIES``); None keeps the original layouts exactly.
     """
     rng = random.Random(seed)
     fake = Faker("en_US")
@@ -286,6 +293,9 @@ def make_document(
     if doc_type not in DOC_TYPES:
         raise ValueError(f"unknown document type {doc_type}")
     c = Ctx(rng, fake, doc_type, overrides or {})
+    house = L.draw_style(c, family) if family else None
+    if house:
+        L.dates_in(c, house)
     if doc_type in ("discharge_summary", "transfer_summary"):
         c.admission = c.service
         c.discharge = c.service + timedelta(days=rng.randint(1, 12))
@@ -295,12 +305,15 @@ def make_document(
     title = rng.choice(TITLES[doc_type]) if rng.random() < TITLE_RATE.get(doc_type, 0.6) else ""
     if title and rng.random() < 0.3:
         title = title.upper()
-    blocks = letterhead(c, title or None)
+    if house and house.letterhead == "title_first" and title:
+        blocks = [Block("title", title, bold=True), *letterhead(c, None)]
+    else:
+        blocks = letterhead(c, title or None)
     if letter:
-        blocks += letter_header(c, show)
+        blocks += L.letter_header(c, show, house) if house else letter_header(c, show)
         show["service"] = True  # the letter names the visit date
     else:
-        blocks += header(c, show)
+        blocks += L.header(c, show, house) if house else header(c, show)
     blocks.append(Block("spacer"))
     body = BODIES[doc_type](c)
     if doc_type in TABLE_NOISE and rng.random() < 0.12:
@@ -320,6 +333,8 @@ def make_document(
         body += S.narrative(c)
     blocks += body
     blocks += signature(c, letter)
+    if house:
+        blocks += L.footer_facility(c, house)
     truth = {
         "source": f"synth:{seed}",
         "doc_type": doc_type,
@@ -353,6 +368,8 @@ def make_document(
         "margin_in": rng.choice([0.75, 0.9, 1.0]),
         "spacing": rng.choice([1.15, 1.25, 1.35]),
     }
+    if house:
+        style["family"] = house.family
     return SynthDoc(
         doc_id=f"synth-{seed}",
         truth=truth,

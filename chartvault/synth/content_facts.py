@@ -8,7 +8,7 @@ that ``truth_extra`` lists exactly the codes the text prints.
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, timedelta
 from typing import Any
 
@@ -19,6 +19,27 @@ from chartvault.synth import content_bank as B
 from chartvault.synth.model import Block
 
 DATE_STYLES = ("us", "us", "us", "iso", "long", "short_month", "dmy", "us2")
+
+
+def _ordinal(n: int) -> str:
+    return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
+
+
+# Further printing styles, used by the layout families (``layouts``) only: day-first
+# numeric dates (slash or dot), month abbreviations in every position, ordinals.
+FAMILY_DATE_STYLES: dict[str, Callable[[date], str]] = {
+    "dmy_slash": lambda v: v.strftime("%d/%m/%Y"),
+    "dmy_dot": lambda v: v.strftime("%d.%m.%Y"),
+    "d_mon_y": lambda v: f"{v.day} {v.strftime('%b')} {v.year}",
+    "dd_mon_y_upper": lambda v: v.strftime("%d-%b-%Y").upper(),
+    "mon_d_y_dash": lambda v: v.strftime("%b-%d-%Y"),
+    "mon_dot": lambda v: f"{v.strftime('%b')}. {v.day}, {v.year}",
+    "d_month_y": lambda v: f"{v.day} {v.strftime('%B')} {v.year}",
+    "month_ordinal": lambda v: f"{v.strftime('%B')} {_ordinal(v.day)}, {v.year}",
+    "ymd_slash": lambda v: v.strftime("%Y/%m/%d"),
+    "d_mon_y_slash": lambda v: v.strftime("%d/%b/%Y"),
+    "mon_d_y_upper": lambda v: v.strftime("%b %d %Y").upper(),
+}
 
 
 def npi(rng: random.Random) -> str:
@@ -119,6 +140,8 @@ class Ctx:
             return value.strftime("%d-%b-%Y")
         if s == "us2":
             return f"{value.month}/{value.day}/{value.year}"
+        if s in FAMILY_DATE_STYLES:
+            return FAMILY_DATE_STYLES[s](value)
         return value.strftime("%m/%d/%Y")
 
     @property

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 
+from extractors.metadata import cells as C
 from extractors.metadata import fields as F
 from extractors.metadata.fields import (
     _LEAD_SPECKS,
@@ -62,7 +63,7 @@ def name_bands(lines: list[Line]) -> list[Candidate]:
         if not named and not _SEX_TOKEN.search(line):
             continue
         labels = _labels_in(line, fuzzy=True)
-        if not labels or not _IDENTITY.intersection(f for _, _, f in labels):
+        if not labels or not any(f in _IDENTITY or f.startswith("combo:") for _, _, f in labels):
             continue
         cells = _cells(line)
         first_at = cells[0][0] + len(cells[0][1]) - len(first)  # after leading specks
@@ -86,10 +87,29 @@ def _segment_label(seg: str) -> tuple[str, int] | None:
     return None
 
 
+_PAREN = re.compile(r"\(([^()]{3,40})\)")
+
+
+def parenthesised(c: Candidate) -> list[Candidate]:
+    """Labelled identity fields in a name's parentheses: "Jane Doe (DOB 03/12/1960)"."""
+    out: list[Candidate] = []
+    for m in _PAREN.finditer(c.value):
+        inner = m.group(1)
+        hit = C.leading_label(inner)
+        if (hit and hit[0] in ("dob", "mrn", "sex", "age_sex")) or (
+                hit and hit[0].startswith("combo:")):
+            value = inner[hit[1]:].strip()
+            if value and C.typed(hit[0], value):
+                out += C.emit(hit[0], value, c.start + m.start(1) + hit[1], "inline")
+    return out
+
+
 def with_segments(cands: list[Candidate]) -> list[Candidate]:
     """Name values cut at their first ';', the segments after it read as fields."""
     out: list[Candidate] = []
     for c in cands:
+        if c.field == "name" and "(" in c.value:
+            out += parenthesised(c)
         cut = c.value.find(";") if c.field == "name" else -1
         if cut < 0:
             out.append(c)
@@ -125,5 +145,5 @@ def segments(value: str, at: int) -> list[Candidate]:
 def candidates(text: str) -> list[Candidate]:
     """Every candidate of every field: ``fields`` layouts plus bands and segments."""
     lines = F.lines_of(text)
-    found = with_segments(F.candidates(text, lines)) + name_bands(lines)
+    found = with_segments(F.candidates(text, lines)) + name_bands(lines) + C.candidates(lines)
     return sorted(found, key=lambda c: c.start)

@@ -1,7 +1,8 @@
 """Calibrated confidence: precision of each kind of evidence on generated documents.
 
 The table maps "field|evidence kind|agreement state" to (values produced, values right),
-counted on documents from ``chartvault.synth`` (half of them passed through ``ocr_noise``)
+counted on documents from ``chartvault.synth`` (the original layouts and every layout
+family in turn, half of them passed through ``ocr_noise``)
 with seeds disjoint from every test. A field's confidence is the Laplace-smoothed
 precision ``(right + 1) / (n + 2)``; a key never seen falls back to a prior by evidence
 kind. Rebuild (deterministic) after any change to the rules::
@@ -79,11 +80,13 @@ def build_table(run: Callable[[str], tuple[Any, dict[str, str]]], docs: int = DO
     module does not import it.
     """
     from chartvault.synth.content import make_document  # build time only
+    from chartvault.synth.layouts import FAMILIES
     from extractors.metadata.noise import ocr_noise
 
+    families = [None, *FAMILIES]  # the original layouts and every layout family
     counts: dict[str, list[int]] = {}
     for seed in range(seed0, seed0 + docs):
-        d = make_document(seed)
+        d = make_document(seed, family=families[seed % len(families)])
         text = d.plain_text()
         if seed % 2:
             text = ocr_noise(text, seed, NOISE_RATE)

@@ -60,6 +60,15 @@ _ORG_TAIL = re.compile(r"[A-Z][\w.'&-]* $")
 _WORD_BEFORE = re.compile(r"[A-Za-z][\w.'-]* $")
 
 
+# Whose field a label names when a word before it says it is not the patient's.
+OTHER_PERSON = {"guarantor", "insured", "subscriber", "spouse", "mother", "father", "parent",
+                "guardian", "policyholder", "holder", "contact", "kin", "responsible", "party",
+                "sponsor", "employer", "partner", "emergency", "donor", "caregiver", "baby",
+                "infant", "newborn", "child", "sibling", "husband", "wife", "mothers",
+                "fathers", "insureds", "guarantors", "spouses", "referring", "ordering"}
+_PERSONAL = {"dob", "sex", "name", "mrn", "age_sex", "family", "given"}
+
+
 def _label_at(line: str, words: list[re.Match[str]], p: int, fuzzy: bool
               ) -> tuple[int, str] | None:
     """(label start, field) of the longest known phrase that ends at ``p``."""
@@ -76,6 +85,9 @@ def _label_at(line: str, words: list[re.Match[str]], p: int, fuzzy: bool
             return None  # "Mercy Hospital: Title" is a letterhead, not "Hospital:" (MRN)
         if field == "name" and k == 1 and _WORD_BEFORE.search(line, 0, first.start() + lead):
             return first.start() + lead, "ignore"  # "Procedure Name:", "Test Name:"
+        if field in _PERSONAL and k < len(words) and \
+                words[-k - 1].group(0).lower().strip(".,:;'s") in OTHER_PERSON:
+            return first.start() + lead, "ignore"  # "Guarantor DOB": someone else's
         if field:
             if field == "document" and phrase.strip().lower() == "d" \
                     and line[:first.start()].strip():
@@ -108,8 +120,44 @@ def _labels_in(line: str, fuzzy: bool = False) -> list[tuple[int, int, str]]:
 _AGE_SEX = re.compile(r"(\d{1,3})?\s*[a-zA-Z]*\s*[/,-]?\s*\b(M|F|Male|Female)\b", re.IGNORECASE)
 
 
+_COMBO_DATE = re.compile(r"\d{1,4}[/.-]\d{1,2}[/.-]\d{2,4}|"
+                         r"\d{1,2}[\s-]?[A-Za-z]{3,9}\.?[\s,-]*\d{2,4}|"
+                         r"[A-Za-z]{3,9}\.?\s+\d{1,2},?\s+\d{4}")
+_COMBO_SEX = re.compile(r"(?<![A-Za-z])(M|F|Male|Female|MALE|FEMALE|male|female)(?![A-Za-z])")
+_COMBO_AGE = re.compile(r"(?<![\d/.-])(\d{1,3})(?:\s*(?:y|yr|yrs|yo|y/o|years?)\b)?(?![\d/.-])")
+_COMBO_MRN = re.compile(r"(?<![\w/.-])[A-Z]{0,3}\d{4,}[A-Z]?(?![\w/.-])")
+
+
+def split_combo(field: str, value: str, at: int, kind: str) -> list[Candidate]:
+    """The parts of a joined label's value, each found by its type ("64 / 03/12/1960")."""
+    wanted = set(field.removeprefix("combo:").split("+"))
+    out: list[Candidate] = []
+    rest = value
+    if "dob" in wanted:
+        m = _COMBO_DATE.search(rest)
+        if m:
+            out.append(Candidate("dob", m.group(0), at + m.start(), kind))
+            rest = rest[:m.start()] + " " * len(m.group(0)) + rest[m.end():]
+    if "mrn" in wanted:
+        mm = _COMBO_MRN.findall(rest)
+        if len(mm) == 1:
+            out.append(Candidate("mrn", mm[0], at + rest.find(mm[0]), kind))
+            rest = rest.replace(mm[0], " " * len(mm[0]), 1)
+    if "sex" in wanted:
+        sm = _COMBO_SEX.findall(rest)
+        if len(sm) == 1:
+            out.append(Candidate("sex", sm[0], at + rest.find(sm[0]), kind))
+    if "age" in wanted:
+        am = _COMBO_AGE.search(rest)
+        if am:
+            out.append(Candidate("age", am.group(1), at + am.start(1), kind))
+    return out
+
+
 def _labelled(field: str, value: str, at: int, kind: str) -> list[Candidate]:
     """Candidates of one label's value; "Age/Sex: 45/F" yields an age and a sex."""
+    if field.startswith("combo:"):
+        return split_combo(field, value, at, kind)
     if field != "age_sex":
         return [Candidate(field, value, at, kind)]
     m = _AGE_SEX.match(value)
@@ -192,6 +240,7 @@ def _cells(line: str) -> list[str]:
 
 
 _LETTER = re.compile(r"[^\W\d_]")
+_DIGITS = re.compile(r"\d")
 _ROW_GAP = re.compile(r"\S(?:\s{2,}|\t|\s*\|\s*|\s+/\s+)\S")
 
 
@@ -204,7 +253,10 @@ def label_row(line: str) -> list[str | None] | None:
     """
     if len(line) > 160 or not _ROW_GAP.search(line):
         return None
-    cells = [c for c in _cells(line) if _LETTER.search(c)]
+    raw = _cells(line)
+    if any(len(_DIGITS.findall(c)) >= 4 for c in raw):
+        return None  # "Hospital Number:  833065021": a row that holds values holds no labels
+    cells = [c for c in raw if _LETTER.search(c)]
     if len(cells) < 2:
         return None
     fields: list[str | None] = []
@@ -352,8 +404,39 @@ def _letterhead_name(cells: list[str]) -> str:
     return name
 
 
+_SUB_UNIT = re.compile(r"^\s*(?:department|dept\.?|division|section|service|unit|office)\s+of\b|"
+                       r"^\s*(?:patient copy|confidential|copy|page \d)", re.IGNORECASE)
+_LH_SPLIT = re.compile(r"\s+[•·|]\s+|,\s+(?=\d)")
+
+
+def _initials_prefix(name: str) -> str:
+    """Without a leading logo of the name's own initials ("MGH Mercy General Hospital")."""
+    first, _, rest = name.partition(" ")
+    if not (first.isupper() and 2 <= len(first) <= 6 and first.isalpha() and rest):
+        return name
+    initials = "".join(w[0] for w in rest.split() if w[:1].isupper())
+    it = iter(initials)
+    if all(ch in it for ch in first) and not rest.isupper():
+        return rest
+    return name
+
+
 def letterhead(lines: list[Line]) -> list[Candidate]:
-    """The organisation named at the top of the first page, above the demographics."""
+    """The organisation named at the top of the first page, above the demographics.
+
+    An organisation's name (one with an organisation noun) is preferred to a weaker
+    line above it ("CONFIDENTIAL", "Department of Medicine" are not the custodian).
+    """
+    weak: list[Candidate] = []
+    for found in _letterhead_lines(lines):
+        if found.kind == "letterhead":
+            return [found]
+        weak = weak or [found]
+    return weak
+
+
+def _letterhead_lines(lines: list[Line]) -> list[Candidate]:
+    out: list[Candidate] = []
     seen = 0
     for off, line in lines[:12]:
         if not line.strip():
@@ -364,11 +447,17 @@ def letterhead(lines: list[Line]) -> list[Candidate]:
         if _FAX_LINE.search(line):
             continue
         cells = [c for c in CELL_SPLIT.split(line.strip()) if any(ch.isalnum() for ch in c)]
+        cells = [p for c in cells for p in _LH_SPLIT.split(c) if p.strip()]
         if not cells or _ADDRESS.search(cells[0]):
             continue  # "Tel ..." is an address line, not a label
         if label_field(cells[0]):
             break
-        name = _letterhead_name(cells)  # a right-aligned title is not the name
+        if _SUB_UNIT.search(cells[0]):
+            continue
+        if len(cells) > 1 and (cells[0].isupper() or _TITLE_WORDS.search(cells[0])) \
+                and not _ORG_WORDS.search(cells[0]) and _ORG_WORDS.search(cells[1]):
+            cells = cells[1:]  # "PROGRESS NOTE    Mercy Hospital": the title came first
+        name = _initials_prefix(_letterhead_name(cells))  # a right-aligned title is not the name
         if _ADDRESS.search(name) or len(name) < 4 or len(name) > 80:
             continue
         org = _ORG_WORDS.search(name)
@@ -376,9 +465,11 @@ def letterhead(lines: list[Line]) -> list[Candidate]:
             continue
         if not any(ch.isalpha() for ch in name) or re.search(r"\d{2}", name):
             continue
-        return [Candidate("facility", name.strip(" .,:;"), off,
-                          "letterhead" if org else "letterhead_weak")]
-    return []
+        out.append(Candidate("facility", name.strip(" .,:;"), off,
+                             "letterhead" if org else "letterhead_weak"))
+        if org:
+            break
+    return out
 
 
 _CRED = (r"(?:M\.?\s?D\.?|D\.?\s?O\.?|NP|PA-C|PA|RN|DPM|FACS|FACP|FACC|PhD|Ph\.D\.|MBBS|APRN|"
@@ -445,8 +536,15 @@ _DATE_ONLY = re.compile(r"^\s*(?:[A-Z][a-z]+\.?\s+\d{1,2},?\s+\d{4}|\d{1,2}/\d{1
 
 def date_lines(lines: list[Line]) -> list[Candidate]:
     """A line holding only a date near the top: a letter's date."""
-    return [Candidate("document", line.strip(), off, "dateline")
-            for off, line in lines[:10] if _DATE_ONLY.match(line)]
+    out = []
+    for i, (off, line) in enumerate(lines[:10]):
+        if not _DATE_ONLY.match(line):
+            continue
+        prev = next((p for _, p in reversed(lines[max(0, i - 2):i]) if p.strip()), "")
+        if prev.rstrip().endswith((":", "#")) or label_field(prev.strip(), fuzzy=True):
+            continue  # the value of the label above it ("DOB" / "03/12/1960"), no letter date
+        out.append(Candidate("document", line.strip(), off, "dateline"))
+    return out
 
 
 # Digit- or letter-first patterns over the lower-cased head: the regex engine then skips

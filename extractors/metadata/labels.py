@@ -85,6 +85,68 @@ FIELD_LABELS: dict[str, tuple[str, ...]] = {
                "referring hospital", "previous facility", "pharmacy"),
 }
 
+# How forms word the same fields elsewhere: record numbers by hospital tradition (unit,
+# hospital, UR, EMPI/MPI numbers), names split or ordered ("Patient (Last, First)"),
+# birth dates and sexes by registration system; and the numbers printed beside the MRN
+# that are *not* it (encounter, visit, account, billing, episode numbers).
+MORE_LABELS: dict[str, tuple[str, ...]] = {
+    "name": ("patient (last, first)", "name (last, first)", "patient name (last, first)",
+             "name (last, first, mi)", "patient (last, first, mi)", "pt. name", "client",
+             "resident", "member", "patient's full name", "name of client", "patient legal name",
+             "name of resident", "full patient name"),
+    "family": ("family", "last", "surname/family name", "patient surname", "family/last name",
+               "last name/surname", "surname (family name)"),
+    "given": ("given", "first", "forename", "forenames", "given names", "given name(s)",
+              "first/given name", "patient given name", "christian name"),
+    "dob": ("birth dt", "birthday", "b/d", "bd", "dob (age)", "date of birth (age)",
+            "dob/age/sex", "birth date/age", "d.o.b./age", "born on", "dob (mm/dd/yyyy)",
+            "date birth", "birth date (age)", "dob(age)", "b.d.", "dob age"),
+    "mrn": ("mr", "mr no.", "hospital no.", "hosp #", "hosp no", "hosp no.", "hospital id",
+            "unit no.", "unit no", "chart", "chart no.", "patient identifier", "pt identifier",
+            "empi", "empi #", "empi no", "enterprise id", "enterprise mrn", "mpi", "mpi #",
+            "mpi no", "person id", "person #", "person number", "ur number", "ur no", "urn",
+            "ur #", "u.r. number", "clinic number", "clinic no", "clinic #",
+            "medical rec. no.", "medical record no.", "med. rec. #", "health record no.",
+            "hrn", "emrn", "mrn/id", "id #", "patient id #", "pt. id", "record", "mr id",
+            "local patient id", "patient mrn", "medical record num", "mrn (local)"),
+    "sex": ("gender identity", "gender (sex)", "sex (gender)", "sex/gender identity"),
+    "age_sex": ("age, sex", "age and sex", "sex & age", "gender/age", "age / gender",
+                "age/sex/race", "sex / age", "age - sex", "age & gender", "age/gender/race"),
+    "service": ("seen on", "clinic date", "visit", "date of encounter", "appt date",
+                "appointment", "date seen in clinic", "treatment date", "date of treatment",
+                "service", "encounter", "dt of service", "svc date", "date of appointment",
+                "clinic visit", "office visit", "visit dt", "study dt", "exam dt",
+                "date of study/exam", "date of the visit"),
+    "document": ("date reported", "date created", "signed on", "date signed/time",
+                 "electronically signed on", "signature date", "date of signature",
+                 "report dt", "dictated on", "transcribed on", "finalized on", "date typed",
+                 "typed", "dictation dt"),
+    "author": ("examined by", "treating provider", "signed by", "clinician name",
+               "provider name", "physician name", "attending md", "attending dr",
+               "attending doctor", "doctor", "md", "responsible physician", "note author",
+               "author of note", "consulting provider", "treating doctor", "practitioner"),
+    "facility": ("hospital/facility",
+                 "organisation", "health facility", "provider organization"),
+    "ignore": ("encounter id", "enc #", "enc no", "enc id", "visit id", "visit no",
+               "acct no", "acct no.", "account no", "account no.", "account id", "patient account",
+               "patient account #", "pt acct", "admission #", "admission no", "adm #",
+               "billing #", "billing no", "billing number", "episode #", "episode no",
+               "episode number", "episode id", "case", "case no", "case number", "fin no",
+               "fin number", "fin nbr", "financial number", "claim #", "claim number",
+               "requisition #", "req #", "order no", "order number", "admit #",
+               "guarantor #", "insurance id", "subscriber id", "policy number", "nhs number",
+               "ssn #", "soc sec #", "visit no.", "csn #", "har #", "encounter no", "enc",
+               "account nbr", "acct nbr", "location", "unit", "ward", "service line",
+               "dept", "department", "floor", "mother", "father", "parent", "guardian",
+               "spouse", "contact", "surgeon's assistant", "interpreter"),
+}
+for _field, _labels in MORE_LABELS.items():
+    FIELD_LABELS[_field] = FIELD_LABELS[_field] + _labels
+# Short labels that only mean a field in the form head ("Last", "First", "S"): in the
+# narrative they are ordinary words.
+HEAD_ONLY = {"last", "first", "given", "family", "forename", "mr", "service", "appointment",
+             "md", "doctor", "site", "client", "resident", "member", "bd"}
+
 # letters-only key -> field; "Medical Record #" and "MEDICALRECORD#" meet at "medicalrecord"
 LABELS: dict[str, str] = {}
 for _field, _labels in FIELD_LABELS.items():
@@ -93,6 +155,7 @@ for _field, _labels in FIELD_LABELS.items():
 LABELS.pop("", None)
 
 _STRIP = re.compile(r"[^a-z]")
+_HEAD_ONLY_KEYS = {_STRIP.sub("", w) for w in HEAD_ONLY}
 
 
 _FUZZY_MIN = 7  # letters: shorter labels ("sex", "dob") are too close to ordinary words
@@ -140,6 +203,50 @@ def _fuzzy_field(key: str) -> str | None:
     return found.pop() if len(found) == 1 else None
 
 
+_PAREN = re.compile(r"\([^)]*\)")
+_JOINER = re.compile(r"\s*(?:/|&|,|\band\b|\+)\s*")
+_COMBINABLE = {"dob", "sex", "age", "mrn", "age_sex"}
+_WORDS_OF = re.compile(r"[a-z]+")
+_ABBREV = {"dt": "date", "dte": "date", "svc": "service", "serv": "service", "adm": "admission",
+           "admit": "admission", "disch": "discharge", "dc": "discharge", "rpt": "report",
+           "pt": "patient", "pts": "patient", "enc": "encounter", "hosp": "hospital",
+           "med": "medical", "rec": "record", "num": "number", "nbr": "number", "nr": "number",
+           "dob": "dob", "phys": "physician", "prov": "provider", "fac": "facility"}
+_BIRTH_WORD = re.compile(r"birth|\bborn\b|\bd\.?o\.?b\b", re.IGNORECASE)
+# Birth words that are some other field: the baby's weight, the mother's, the place.
+_BIRTH_LABEL_WORDS = {"date", "dt", "dte", "of", "patient", "pt", "patients", "the", "day", "on",
+                      "d", "b", "o", "mm", "dd", "yyyy", "yy", "age", "his", "her", "client"}
+_NOT_BIRTH = re.compile(r"weight|history|control|place|country|city|state|order|sex|gender|"
+                        r"certificate|name|plurality|hospital|mother|father|parent|guarantor|"
+                        r"spouse|insured|subscriber|defect|trauma|rate|plan|mark|facility|"
+                        r"registration|length|height|\bwt\b|\bhx\b", re.IGNORECASE)
+# "Patient DOB", "Pt. Sex", "Patient's Gender": whose field it is, said in front of it.
+_WHOSE = re.compile(r"\s*(?:patient'?s?|pt'?s?\.?|client'?s?|member'?s?|resident'?s?)\s+",
+                    re.IGNORECASE)
+_WHOSE_FIELDS = {"dob", "sex", "age", "age_sex", "mrn", "family", "given", "name"}
+
+
+def _combo(cell: str, fuzzy: bool) -> str | None:
+    """'combo:age+dob' for a label joining identity labels ("Age/DOB", "Sex & DOB").
+
+    Every part must be an identity label of its own; the value is then split by type
+    (a date, a sex, an age, a record number), whatever order the parts are printed in.
+    """
+    parts = [p for p in _JOINER.split(cell.strip(" :#")) if p.strip()]
+    if len(parts) < 2:
+        return None
+    fields: list[str] = []
+    for part in parts:
+        f = LABELS.get(_STRIP.sub("", part.lower()))
+        if f is None and fuzzy:
+            f = _fuzzy_field(_STRIP.sub("", part.lower()))
+        if f not in _COMBINABLE:
+            return None
+        fields += ["age", "sex"] if f == "age_sex" else [f]
+    return "combo:" + "+".join(sorted(set(fields)))
+
+
+@lru_cache(maxsize=32768)
 def label_field(cell: str, fuzzy: bool = False) -> str | None:
     """Field of a label cell ('Patient Name:', 'DATEOF SURGERY.'), or None.
 
@@ -151,6 +258,27 @@ def label_field(cell: str, fuzzy: bool = False) -> str | None:
     if not 0 < len(key) <= 40:
         return None
     found = LABELS.get(key)
+    if found is None and "(" in cell:  # "Date of Birth (mm/dd/yyyy)", "Name (Last, First)"
+        bare = _PAREN.sub(" ", cell).strip()
+        if bare and bare != cell:
+            return label_field(bare, fuzzy)
+    if found is None and _JOINER.search(cell):
+        found = _combo(cell, fuzzy)
+    if found is None:
+        words = _WORDS_OF.findall(cell.lower())
+        spelled = [_ABBREV.get(w, w) for w in words]
+        if spelled != words:  # "Dt of Birth", "Svc Dt", "Adm. Date": abbreviations spelled out
+            return label_field(" ".join(spelled), fuzzy)
+        if 0 < len(words) <= 4 and _BIRTH_WORD.search(cell) and not _NOT_BIRTH.search(cell) \
+                and all(w in _BIRTH_LABEL_WORDS or _BIRTH_WORD.search(w) for w in words):
+            return "dob"  # "Date Birth", "Birthdt", "Day of Birth": label words only
+    if found is None:
+        whose = _WHOSE.match(cell)
+        if whose and cell[whose.end():].strip():  # "Patient DOB", "Pt. Birth Date"
+            inner = label_field(cell[whose.end():], fuzzy)
+            return inner if inner in _WHOSE_FIELDS or (inner or "").startswith("combo:") else None
     if found is None and fuzzy:
         found = _fuzzy_field(key)
+    elif found is not None and not fuzzy and key in _HEAD_ONLY_KEYS:
+        return None
     return found

@@ -79,15 +79,25 @@ _YEAR_SPECK = re.compile(r"(?<=[\s,/-][12])[.,](?=\d{3}\b)|(?<=[\s,/-](?:19|20))
                          r"(?<=[\s,/-](?:19|20)\d)[.,](?=\d\b)|(?<=\d[/-])[.,](?=\d)|"
                          r"(?<=\d)[.,](?=[/-]\d)|"
                          r"(?<=[a-z])[.,](?=[a-z]+\.?\s+\d)")
-_MONTH_FIRST = re.compile(r"\b([A-Za-z]{3,9})[.:]?\s*([0-9OlIS]{1,2})(?:st|nd|rd|th)?\s?[,.]?\s*"
-                          r"([0-9OlIS]{4})\b")
-_DAY_FIRST = re.compile(r"\b([0-9OlIS]{1,2})[\s-]*([A-Za-z]{3,9})\.?[\s,-]*([0-9OlIS]{4}|"
-                        r"[0-9]{2})\b")
+_MONTH_FIRST = re.compile(r"\b([A-Za-z]{3,9})[.:]?(?:\s*|[-/])([0-9OlIS]{1,2})(?:st|nd|rd|th)?"
+                          r"\s?[,.]?(?:\s*|[-/])([0-9OlIS]{4})\b")
+_DAY_FIRST = re.compile(r"(?<!\d[.,])\b([0-9OlIS]{1,2})(?:st|nd|rd|th)?(?:[\s-]*|/)"
+                        r"([A-Za-z]{3,9})\.?(?:[\s,-]*|/)([0-9OlIS]{4}|[0-9]{2})\b")
+_YEAR_FIRST_MONTH = re.compile(r"\b((?:19|20)\d{2})[\s/-]([A-Za-z]{3,9})\.?[\s/-](\d{1,2})\b")
 _COMPACT = re.compile(r"\b((?:19|20)\d{2})(\d{2})(\d{2})\b")
 
 
-def parse_date(text: str, *, birth: bool = False, today: date | None = None) -> date | None:
-    """First date in ``text`` (US order for numeric dates; ISO when the year leads)."""
+DateOrder = Literal["mdy", "dmy"]
+
+
+def parse_date(text: str, *, birth: bool = False, today: date | None = None,
+               order: DateOrder | None = None) -> date | None:
+    """First date in ``text``; ISO when the year leads.
+
+    Numeric day and month are read in the document's ``order`` (see ``date_order``);
+    without one, US order, except that dotted dates ("12.03.1960") are read day first,
+    as they are printed where that is the custom. A part over 12 can only be the day.
+    """
     today = today or date.today()
     text = _DATE_SPECKS.sub("", text)  # "Dec 14, '2020": a speck, not part of the date
     text = _YEAR_SPECK.sub("", text)  # "1.938", "19.40", "Septembe,r": specks inside
@@ -105,7 +115,9 @@ def parse_date(text: str, *, birth: bool = False, today: date | None = None) -> 
             offer(m.start(), _mk(a, b, c))
         elif len(g1) <= 2:
             y = _year(c, len(g4), birth, today)
-            offer(m.start(), _mk(y, a, b) or _mk(y, b, a))
+            day_first = (order or ("dmy" if m.group(2) == "." else "mdy")) == "dmy"
+            offer(m.start(), (_mk(y, b, a) or _mk(y, a, b)) if day_first
+                  else (_mk(y, a, b) or _mk(y, b, a)))
     for m in _MONTH_FIRST.finditer(text):
         mon = MONTHS.get(m.group(1)[:3].lower())
         if mon:
@@ -116,11 +128,39 @@ def parse_date(text: str, *, birth: bool = False, today: date | None = None) -> 
             ys = fix_digits(m.group(3))
             offer(m.start(), _mk(_year(int(ys), len(ys), birth, today), mon,
                                  int(fix_digits(m.group(1)))))
+    for m in _YEAR_FIRST_MONTH.finditer(text):
+        mon = MONTHS.get(m.group(2)[:3].lower())
+        if mon:
+            offer(m.start(), _mk(int(m.group(1)), mon, int(m.group(3))))
     if best is None:
         m2 = _COMPACT.search(text)
         if m2:
             offer(m2.start(), _mk(int(m2.group(1)), int(m2.group(2)), int(m2.group(3))))
     return best[1] if best else None
+
+
+_NUMERIC_PLAIN = re.compile(r"(?<![\d/.-])(\d{1,2})([/.-])(\d{1,2})\2(\d{4}|\d{2})(?![\d/])")
+
+
+def date_order(text: str) -> DateOrder | None:
+    """The order a document prints numeric dates in, from its unambiguous ones.
+
+    A first part over 12 ("23/04/1960") can only be a day, a second part over 12 only a
+    day in US order. The document's evidence decides; none, or both kinds, decide nothing
+    (the caller falls back on the default reading).
+    """
+    dmy = mdy = 0
+    for m in _NUMERIC_PLAIN.finditer(text):
+        a, b = int(m.group(1)), int(m.group(3))
+        if a > 12 >= b >= 1:
+            dmy += 1
+        elif b > 12 >= a >= 1 and b <= 31:
+            mdy += 1
+    if dmy and not mdy:
+        return "dmy"
+    if mdy and not dmy:
+        return "mdy"
+    return None
 
 
 def canonical_name_part(s: str) -> str:
@@ -132,6 +172,7 @@ def canonical_name_part(s: str) -> str:
     return s
 
 
+_GLUED_SUFFIX = re.compile(r"(?<=[a-z]{2})(?:II|III|IV|Jr\.?|Sr\.?)$")
 _NAME_TOKEN = re.compile(r"[A-Za-z\u00c0-\u024f][A-Za-z\u00c0-\u024f'\-.]*")
 
 
@@ -139,6 +180,7 @@ def _clean_tokens(text: str) -> list[str]:
     out = []
     for w in re.split(r"\s+", text.strip()):
         w = w.strip(",;:").lstrip("`'‘’.,")  # "KIM,' DAVID", "Lopez,. John": OCR specks
+        w = _GLUED_SUFFIX.sub("", w)  # "GarciaII", "SmithJr.": a lost blank before a suffix
         lw = w.lower()
         if not w or lw in TITLES:
             continue
@@ -197,6 +239,20 @@ def _speck_comma(text: str) -> bool:
 _TIGHT_COMMA = re.compile(r"(?<=[A-Za-z]),(?=[A-Za-z])")
 
 
+def _family_first(tokens: list[str]) -> int:
+    """How many leading tokens are an upper-case family name before a mixed-case given one.
+
+    Registration systems print "DOE Jane" (and "DOE SMITH Jane"): the upper-case part is
+    the family name. 0 when the name is not printed that way.
+    """
+    k = 0
+    while k < len(tokens) and len(tokens[k].strip(".")) > 1 and tokens[k].isupper():
+        k += 1
+    if 0 < k < len(tokens) and not tokens[k].isupper() and tokens[k][:1].isupper():
+        return k
+    return 0
+
+
 def parse_person(text: str) -> tuple[str | None, str | None]:
     """(given, family) from 'DOE, JANE A', 'Jane A. Doe', 'Doe, Jane, MD' ..."""
     text = _SPECK_IN_WORD.sub("", text.strip())  # "Rey,es" / "Vi.cki": OCR specks
@@ -225,6 +281,10 @@ def parse_person(text: str) -> tuple[str | None, str | None]:
         return None, None
     if not (tokens[0][:1].isupper() and tokens[-1][:1].isupper()):
         return None, None  # "Transesophageal echocardiogram": names are capitalised
+    lead = _family_first(tokens)
+    if lead:
+        g, f = canonical_name_part(tokens[lead]), canonical_name_part(" ".join(tokens[:lead]))
+        return (g, f) if _plausible(g, f) and len(g.strip(".")) > 1 else (None, None)
     g, f = canonical_name_part(tokens[0]), canonical_name_part(tokens[-1])
     return (g, f) if _plausible(g, f) and len(g.strip(".")) > 1 else (None, None)
 

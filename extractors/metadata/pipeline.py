@@ -23,7 +23,7 @@ from spacy.tokens import Doc
 from spacy.util import registry
 
 from extractors.metadata import bands as B
-from extractors.metadata.normalise import CPT, ICD10
+from extractors.metadata.normalise import CPT, ICD10, date_order
 from extractors.metadata.resolve import resolve
 
 for _ext in ("extraction", "candidates", "evidence"):
@@ -47,8 +47,10 @@ def _span(doc: Doc, start: int, end: int, label: str) -> Any:
 @Language.component("chart_fields", assigns=["doc.spans", "doc._.candidates"])
 def chart_fields(doc: Doc) -> Doc:
     """Find field candidates."""
-    cands = B.candidates(text_of(doc))
+    text = text_of(doc)
+    cands = B.candidates(text)
     doc._.candidates = cands
+    doc.user_data["date_order"] = date_order(text)
     spans = [_span(doc, c.start, c.start + len(c.value), c.field) for c in cands
              if c.kind not in ("pronoun", "today")]
     doc.spans["fields"] = [s for s in spans if s is not None]
@@ -100,8 +102,10 @@ def chart_resolve(doc: Doc) -> Doc:
     """One validated value per field (see ``resolve``)."""
     codes = doc.user_data.get("codes", [])
     today = doc.user_data.get("today")
+    order = doc.user_data.get("date_order")
     doc._.extraction, doc._.evidence = resolve(
-        doc._.candidates or [], codes, today if isinstance(today, date) else None)
+        doc._.candidates or [], codes, today if isinstance(today, date) else None,
+        order if order in ("mdy", "dmy") else None)
     return doc
 
 

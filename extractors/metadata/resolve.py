@@ -18,6 +18,7 @@ from chartvault.model import Extraction, Patient, Sex
 from extractors.metadata.calibration import confidence_for
 from extractors.metadata.fields import Candidate
 from extractors.metadata.normalise import (
+    DateOrder,
     clean_mrn,
     clean_org,
     cpt_valid,
@@ -31,18 +32,19 @@ from extractors.metadata.normalise import (
 )
 
 LABELLED = ("inline", "below", "table")
+BARE = ("bare",)  # a label without a colon: typed, but weaker than a colon's label
 # Evidence kinds by field, strongest first; kinds in one tuple share a rank.
 RANKS: dict[str, tuple[tuple[str, ...], ...]] = {
-    "name": (LABELLED, ("band",)),
-    "mrn": (LABELLED, ("band",)),
-    "dob": (LABELLED,),
-    "sex": (LABELLED, ("band",), ("phrase",), ("pronoun",)),
-    "service": (LABELLED, ("admission",), ("narrative",), ("today",)),
-    "document": (LABELLED, ("dateline",), ("generic",)),
-    "author": (("signature",), LABELLED, ("signature_weak",)),
-    "facility": (LABELLED, ("letterhead",), ("letterhead_weak",)),
-    "admission": (LABELLED,),
-    "discharge": (LABELLED,),
+    "name": (LABELLED, BARE, ("band",)),
+    "mrn": (LABELLED, BARE, ("band",)),
+    "dob": (LABELLED, BARE),
+    "sex": (LABELLED, BARE, ("band",), ("phrase",), ("pronoun",)),
+    "service": (LABELLED, BARE, ("admission",), ("narrative",), ("today",)),
+    "document": (LABELLED, BARE, ("dateline",), ("generic",)),
+    "author": (("signature",), LABELLED, BARE, ("signature_weak",)),
+    "facility": (LABELLED, BARE, ("letterhead",), ("letterhead_weak",)),
+    "admission": (LABELLED, BARE),
+    "discharge": (LABELLED, BARE),
 }
 
 
@@ -59,7 +61,20 @@ class Picked:
 
 def pick(cands: Sequence[Candidate], field: str, parse: Callable[[Candidate], Any],
          key: Callable[[Any], Any] = lambda v: v, last: tuple[str, ...] = ()) -> Picked | None:
-    """Best-ranked parsable candidate; its agreement state among its rank."""
+    """Best-ranked parsable candidate; its agreement state among its rank.
+
+    For the identity fields a colon-less label that contradicts a labelled value makes
+    the labelled one doubtful too: the field is left empty rather than guessed.
+    """
+    got = _pick(cands, field, parse, key, last)
+    if got is None or field not in ("name", "mrn", "dob") or got.kind not in LABELLED:
+        return got
+    bare = {key(v) for c in cands if c.kind in BARE for v in (parse(c),) if v is not None}
+    return None if bare and key(got.value) not in bare else got
+
+
+def _pick(cands: Sequence[Candidate], field: str, parse: Callable[[Candidate], Any],
+          key: Callable[[Any], Any], last: tuple[str, ...]) -> Picked | None:
     for rank in RANKS[field]:
         vals = [(v, c.kind) for c in cands if c.kind in rank
                 for v in (parse(c),) if v is not None]
@@ -68,6 +83,8 @@ def pick(cands: Sequence[Candidate], field: str, parse: Callable[[Candidate], An
         value, kind = vals[-1] if vals[0][1] in last else vals[0]
         keys = {key(v) for v, _ in vals}
         if len(keys) > 1:
+            if rank == ("band",):
+                return None  # two unlabelled readings: neither is evidence enough
             return Picked(value, kind, "conflict")
         return Picked(value, kind, "agree" if len(vals) > 1 else "single")
     return None
@@ -84,7 +101,9 @@ def _names(f: dict[str, list[Candidate]]) -> list[Candidate]:
     """Name candidates, with 'Last Name:' + 'First Name:' pairs joined."""
     names = list(f.get("name", []))
     for fam in f.get("family", []):
-        giv = min(f.get("given", []), key=lambda g: abs(g.start - fam.start), default=None)
+        givens = f.get("given", [])
+        same = [g for g in givens if (g.kind in LABELLED) == (fam.kind in LABELLED)]
+        giv = min(same, key=lambda g: abs(g.start - fam.start), default=None)
         if giv is not None and abs(giv.start - fam.start) < 200:
             names.append(Candidate("name", f"{fam.value.split()[0]}, {giv.value}",
                                    min(fam.start, giv.start), fam.kind))
@@ -96,11 +115,8 @@ def _person(c: Candidate) -> tuple[str, str] | None:
     return (g, fam) if g and fam else None
 
 
-def _date(c: Candidate) -> date | None:
-    return parse_date(c.value)
-
-
-def _not_birth(cands: list[Candidate], dob: date | None) -> list[Candidate]:
+def _not_birth(cands: list[Candidate], dob: date | None,
+               _date: Callable[[Candidate], date | None]) -> list[Candidate]:
     """Service-date candidates without those that repeat the birth date.
 
     A "date of service" equal to the date of birth is nearly always a misread DOB label
@@ -116,12 +132,18 @@ def _not_birth(cands: list[Candidate], dob: date | None) -> list[Candidate]:
 
 
 def resolve(cands: Sequence[Candidate], codes: Sequence[tuple[str, str]],
-            today: date | None = None) -> tuple[Extraction, dict[str, str]]:
+            today: date | None = None, order: DateOrder | None = None
+            ) -> tuple[Extraction, dict[str, str]]:
     """One Extraction from a document's candidates and codes, and the evidence behind it.
 
-    The evidence maps a confidence key to "kind|state", for calibration.
+    The evidence maps a confidence key to "kind|state", for calibration; ``order`` is the
+    document's numeric date order (``normalise.date_order``), None for the default.
     """
     today = today or date.today()
+
+    def _date(c: Candidate) -> date | None:
+        return parse_date(c.value, order=order)
+
     f = _by_field(cands)
     conf: dict[str, float] = {}
     flags: list[str] = []
@@ -150,7 +172,8 @@ def resolve(cands: Sequence[Candidate], codes: Sequence[tuple[str, str]],
         flags.append("conflicting_mrn")  # two readings of one print: not a safe key
         conf["patient.mrn"] = min(conf["patient.mrn"], 0.5)
     dob = note("patient.birth_date", "dob", pick(
-        f.get("dob", []), "dob", lambda c: parse_date(c.value, birth=True, today=today)))
+        f.get("dob", []), "dob", lambda c: parse_date(c.value, birth=True, today=today,
+                                                     order=order)))
     sex_cands = f.get("sex", [])
     sex: Sex | None = note("patient.sex", "sex", pick(sex_cands, "sex",
                                                        lambda c: sex_from(c.value)))
@@ -169,7 +192,7 @@ def resolve(cands: Sequence[Candidate], codes: Sequence[tuple[str, str]],
     service_cands = [*f.get("service", []), *(Candidate("service", c.value, c.start, "admission")
                                               for c in f.get("admission", [])[:1])]
     service = note("service_date", "service", pick(
-        _not_birth(service_cands, dob), "service",
+        _not_birth(service_cands, dob, _date), "service",
         lambda c: document if c.kind == "today" else _date(c)))
     author = note("author", "author", pick(
         f.get("author", []), "author", _person, key=lambda v: (_letters(v[0]), _letters(v[1])),

@@ -1,0 +1,262 @@
+"""Labels without colons, and identity blocks without labels, in the form head.
+
+Many forms print "DOB 01/02/1960" or "MEDICAL RECORD NUMBER    123456" (the label in its
+own cell, the value in the next), or a sticker: a name alone on its line above
+"DOB ... MRN ..." lines. Without a colon a label is only a word, so a value found this
+way must have the shape of its field (a date, a record number, a person, a sex) or it is
+not taken; and a name with no label is taken only right beside an identity line (a line
+that carries a birth-date, record-number or sex label). Both read the form head only.
+Their candidates are labelled evidence ("bare") and unlabelled evidence ("band").
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from functools import lru_cache
+
+from extractors.metadata.fields import (
+    _LEAD_SPECKS,
+    _ORG_WORDS,
+    _TITLE_WORDS,
+    CELL_SPLIT,
+    HEAD_LINES,
+    Candidate,
+    Line,
+    _labels_in,
+    label_row,
+    split_combo,
+)
+from extractors.metadata.given_names import is_given_name
+from extractors.metadata.labels import label_field
+from extractors.metadata.normalise import CREDENTIALS, clean_mrn, parse_date, parse_person, sex_from
+
+_WORDS = re.compile(r"[^\s]+")
+_SEPS = " \t-=#:.>|"
+_DATE_FIELDS = {"dob", "service", "admission", "discharge", "document", "document_generic"}
+_IDENTITY = {"dob", "mrn", "sex", "age_sex", "combo:age+dob", "combo:dob+sex", "combo:age+dob+sex",
+             "combo:dob+mrn", "combo:mrn+sex"}
+_AGE_SEX = re.compile(r"\s*(?:\d{1,3}\s*(?:y|yr|yrs|yo|y/o|years?)?\s*[/,-]?\s*(?:M|F|Male|Female)|"
+                      r"(?:M|F|Male|Female)\s*[/,-]\s*\d{1,3}\s*(?:y|yr|yrs|yo)?)\b", re.IGNORECASE)
+_DATE_START = re.compile(r"\s*(?:\d|[A-Za-z]{3,9}\.?[\s-]*\d)")
+_SEX_VALUE = re.compile(r"(?:M|F|U|Male|Female|MALE|FEMALE|Unknown|UNKNOWN|male|female)[.,]?")
+_NAME_CHARS = re.compile(r"[A-Za-z\u00c0-\u024f][A-Za-z\u00c0-\u024f'`.,\- ]*")
+
+
+def cells(line: str) -> list[tuple[int, str]]:
+    """(offset, text) of a line's cells, split at wide gaps, specks trimmed in front."""
+    out, pos = [], 0
+    for cell in CELL_SPLIT.split(line):
+        at = line.find(cell, pos) if cell else -1
+        if at < 0:
+            continue
+        pos = at + len(cell)
+        stripped = cell.strip().lstrip(_LEAD_SPECKS)
+        if stripped:
+            out.append((at + cell.find(stripped), stripped))
+    return out
+
+
+@lru_cache(maxsize=16384)
+def leading_label(cell: str) -> tuple[str, int] | None:
+    """(field, value offset) of the longest known label that opens a cell, no colon needed.
+
+    The label must end at a word boundary; what follows it (after any "-", "=", "#"
+    separator) is the value, possibly empty (the value is then the next cell). Exact
+    labels first, then labels with one OCR slip (short phrases only: the slip tolerance
+    costs a set of deletion variants per phrase).
+    """
+    words = list(_WORDS.finditer(cell, 0, min(len(cell), 60)))[:6]
+    phrases = []
+    for k in range(len(words), 0, -1):
+        end = words[k - 1].end()
+        phrase = cell[:end]
+        if not any(ch.isdigit() for ch in phrase):
+            phrases.append((end, phrase.rstrip(_SEPS)))
+    for fuzzy in (False, True):
+        for end, phrase in phrases:
+            if fuzzy and (len(phrase) > 26 or phrase.count(" ") > 3):
+                continue
+            field = label_field(phrase, fuzzy=fuzzy) if not fuzzy else _head_label(phrase)
+            if field:
+                rest = cell[end:]
+                return field, end + len(rest) - len(rest.lstrip(_SEPS))
+    return None
+
+
+def _head_label(phrase: str) -> str | None:
+    """A head label with one OCR slip, or a short head-only label ("Last", "First")."""
+    return label_field(phrase, fuzzy=True)
+
+
+# Words of form and document titles that take a person's shape ("FINANCIAL AGREEMENT").
+_FORM_WORDS = re.compile(r"\b(agreement|consent|treatment|authori[sz]ation|registration|sheet|"
+                         r"form|chart|notice|acknowledg\w*|instructions?|education|release|"
+                         r"request|orders?|flowsheet|worksheet|questionnaire|assessment|"
+                         r"screening|statement|privacy|financial|face|admission|discharge|"
+                         r"medications?|allerg\w*|problems?|results?|vitals?|history|"
+                         r"encounters?|insurance|diagnos\w*|plan|care|department|unit|"
+                         r"service|division|section|page|continued|confidential)\b",
+                         re.IGNORECASE)
+
+
+def _is_person(value: str, unlabelled: bool = False) -> bool:
+    """A person's name; unlabelled, its given name must also be a known given name."""
+    words = value.split()
+    if not 2 <= len(words) <= 5 or not _NAME_CHARS.fullmatch(value):
+        return False
+    if _ORG_WORDS.search(value) or _TITLE_WORDS.search(value) or _FORM_WORDS.search(value):
+        return False
+    g, f = parse_person(value)
+    return bool(g and f) and (not unlabelled or is_given_name(g or ""))
+
+
+def typed(field: str, value: str) -> bool:
+    """Whether ``value`` has the shape of ``field`` (the check that replaces a colon)."""
+    if field == "name" or field == "author":
+        return _is_person(value)
+    if field in ("family", "given"):
+        words = value.split()
+        return 1 <= len(words) <= 2 and len(words[0].strip(".")) > 1 and bool(_NAME_CHARS.fullmatch(value)) \
+            and not _ORG_WORDS.search(value) and all(w[:1].isupper() for w in words)
+    if field in _DATE_FIELDS:
+        return bool(_DATE_START.match(value)) and parse_date(value) is not None
+    if field == "mrn":
+        token = value.split()[0] if value.split() else ""
+        return sum(ch.isdigit() for ch in token) >= 3 and clean_mrn(token) is not None
+    if field == "sex":
+        return bool(_SEX_VALUE.fullmatch(value.split()[0] if value.split() else "")) \
+            and sex_from(value) is not None
+    if field == "age_sex":
+        return bool(_AGE_SEX.match(value))
+    if field == "age":
+        return bool(re.match(r"\d{1,3}\b", value))
+    if field.startswith("combo:"):
+        return bool(split_combo(field, value, 0, "bare"))
+    if field == "facility":
+        return bool(_ORG_WORDS.search(value)) and len(value) <= 80
+    return False
+
+
+def emit(field: str, value: str, at: int, kind: str = "bare") -> list[Candidate]:
+    """Candidates of a typed value (joined labels split, a name cut at a wide gap)."""
+    if field.startswith("combo:"):
+        return split_combo(field, value, at, kind)
+    if field == "age_sex":
+        m = re.search(r"\b(M|F|Male|Female)\b", value, re.IGNORECASE)
+        return [Candidate("sex", m.group(1), at + m.start(1), kind)] if m else []
+    if field in ("name", "author"):
+        value = re.split(r"\s{2,}", value)[0]
+    return [Candidate(field, value, at, kind)]
+
+
+def bare_pairs(lines: list[Line]) -> list[Candidate]:
+    """Colon-less "Label value" cells and "Label" / "value" cell pairs in the form head.
+
+    Cells with a colon are left to ``fields.inline_pairs``; a label cell followed by a
+    cell that is itself a label takes nothing. "ignore" labels (account, encounter
+    numbers) consume their value so that it is never read as anything else.
+    """
+    out: list[Candidate] = []
+    head = lines[:HEAD_LINES]
+    for i, (off, line) in enumerate(head):
+        if not line.strip() or len(line) > 220 or not any(ch.isalpha() for ch in line):
+            continue
+        row = cells(line)
+        if len(row) == 1 and i + 1 < len(head):
+            out += _label_over_value(row[0][1], head[i + 1])
+        pairing = len(row) > 1 and label_row(line) is None  # a header row pairs nothing
+        j = 0
+        while j < len(row):
+            at, cell = row[j]
+            j += 1
+            if ":" in cell or len(cell) > 90:
+                continue
+            hit = leading_label(cell)
+            if hit is None:
+                continue
+            field, vpos = hit
+            value, vat = cell[vpos:].strip(), off + at + vpos
+            if value and field in ("family", "given") and " " not in cell[:vpos].strip() \
+                    and not any(ch in cell[:vpos] for ch in "-=#"):
+                continue  # "Family Medicine": a one-word label needs its own cell
+            if not value and pairing and j < len(row) and ":" not in row[j][1] \
+                    and leading_label(row[j][1]) is None:
+                vat, value = off + row[j][0], row[j][1]
+                j += 1
+            if value and field != "ignore" and typed(field, value):
+                out += emit(field, value, vat)
+    return out
+
+
+def _label_over_value(label: str, below: Line) -> list[Candidate]:
+    """A lone label line ("DATE SIGNED", "DOB:") over a value of its type on the next line."""
+    text = label.rstrip(" :#")
+    if len(text) > 40 or any(ch.isdigit() for ch in text):
+        return []
+    field = label_field(text, fuzzy=True)
+    if field is None or field == "ignore":
+        return []
+    nrow = cells(below[1])
+    if not nrow or ":" in nrow[0][1] or leading_label(nrow[0][1]) is not None:
+        return []
+    value = nrow[0][1]
+    if not typed(field, value):
+        return []
+    return [dataclasses.replace(c, kind="below") for c in emit(field, value, below[0] + nrow[0][0])]
+
+
+def _identity_line(line: str) -> bool:
+    """A line that carries a birth-date, record-number or sex label (colon or not)."""
+    if any(f in _IDENTITY for _, _, f in _labels_in(line, fuzzy=True)):
+        return True
+    return any((hit := leading_label(c)) is not None and hit[0] in _IDENTITY
+               for _, c in cells(line))
+
+
+def _lone_person(line: str) -> str | None:
+    """A line that is only a person's name (no label, no credentials)."""
+    text = line.strip().lstrip(_LEAD_SPECKS)
+    if not text or len(text) > 50 or ":" in text or len(cells(line)) != 1:
+        return None
+    if leading_label(text) is not None:
+        return None
+    if any(w.lower().strip(".,") in CREDENTIALS for w in text.replace(",", " ").split()[1:]):
+        return None  # "John Smith, MD": a clinician's line, not the patient's
+    return text if _is_person(text, unlabelled=True) else None
+
+
+def lone_names(lines: list[Line]) -> list[Candidate]:
+    """A name alone on a head line right above or below an identity line (a sticker)."""
+    out: list[Candidate] = []
+    head = lines[:HEAD_LINES]
+    for i, (off, line) in enumerate(head):
+        name = _lone_person(line)
+        if name is None:
+            continue
+        near = [head[k][1] for k in (i + 1, i + 2, i - 1) if 0 <= k < len(head)]
+        if any(_identity_line(x) for x in near[:2]) or (near[2:] and _identity_line(near[2])):
+            out.append(Candidate("name", name, off + line.find(name), "band"))
+    return out
+
+
+def head_band_names(lines: list[Line]) -> list[Candidate]:
+    """An unlabelled name in the first cell of a colon-less identity row."""
+    out: list[Candidate] = []
+    for off, line in lines[:HEAD_LINES]:
+        if ":" in line:
+            continue  # rows with colons are read by ``bands.name_bands``
+        row = cells(line)
+        if len(row) < 2 or leading_label(row[0][1]) is not None:
+            continue
+        if not any((hit := leading_label(c)) is not None and hit[0] in _IDENTITY
+                   for _, c in row[1:]):
+            continue
+        if _lone_person(row[0][1]) is not None:
+            out.append(Candidate("name", row[0][1], off + row[0][0], "band"))
+    return out
+
+
+def candidates(lines: list[Line]) -> list[Candidate]:
+    """Every candidate of this module's layouts."""
+    return bare_pairs(lines) + lone_names(lines) + head_band_names(lines)
