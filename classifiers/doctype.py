@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 
 MODEL_DIR = Path(__file__).with_name("models") / "doctype"
 NAME = "doctype-textcat"
-VERSION = "1.2.0"  # bump when the features or the decision rule change
+VERSION = "1.3.0"  # bump when the features or the decision rule change
 MAX_CHARS = 6000  # the head of a document carries its type; keeps speed flat
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z&'-]+")

@@ -71,6 +71,9 @@ SECTION_CUES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
                               r"(?:referral|consultation|consult|allowing me|asking me)"),
         ("consultation_note", r"\b(?:asked|requested)\b[^.\n]{0,40}\bto (?:see|evaluate)\b"),
         ("consultation_note", r"\b(?:referring|requesting) (?:physician|provider|doctor)\b"),
+        ("consultation_note", r"\b(?:this|a|an) (?:[a-z]+ )?consultation (?:for|regarding|"
+                              r"to evaluate)\b|\bseen in consultation\b"),
+        ("consultation_note", r"\b(?:i|we) (?:was|were|have been) (?:asked|consulted)\b"),
         ("emergency_department_note", r"\b(?:ed|er|emergency department|emergency room) "
                                       r"course\b"),
         ("emergency_department_note", r"\b(?:presents?|presented|presenting|brought|came|"
@@ -78,6 +81,9 @@ SECTION_CUES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
                                       r"(?:emergency|er\b|ed\b)"),
         ("emergency_department_note", _H + r"(?:ed |final )?disposition\s*:"),
         ("emergency_department_note", r"\btriage\b"),
+        ("emergency_department_note", _H + r"(?:medical decision making|mdm)\b"),
+        ("emergency_department_note", r"\bdischarged? (?:home )?from the "
+                                      r"(?:emergency|er\b|ed\b)"),
         ("progress_note", _H + r"subjective\s*:"),
         ("progress_note", _H + r"(?:chart|clinic|office|progress|follow-?up) note\s*:"),
         ("progress_note", r"\b(?:returns?|is here|seen today|presents today|comes in) "
@@ -98,12 +104,14 @@ SECTION_CUES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("discharge_summary", _H + r"discharge (?:diagnos[ie]s|medications|instructions|"
                               r"condition|disposition)\b"),
         ("discharge_summary", _H + r"condition (?:on|at) discharge\b"),
+        ("discharge_summary", _H + r"(?:date of )?discharge(?: date)?\s*:"),
+        ("discharge_summary", _H + r"admi(?:ssion|tting) diagnos[ie]s\b"),
         ("correspondence", r"\b(?:this|the following) letter\b|\bwriting (?:to|this)\b"),
         ("correspondence", _H + r"(?:sincerely|yours (?:truly|sincerely)|best regards|"
                            r"kind regards|respectfully)\b"),
         ("lab_report", r"\breference (?:range|interval)s?\b"),
     ))
-CUE_WEIGHT = 0.2
+CUE_WEIGHT = 0.5  # content cues must outweigh a model trained on generated text
 MAX_CUES = 3
 
 # A letter greets its reader or signs off; without either it is not correspondence.
@@ -164,46 +172,52 @@ def ccd_sections(text: str) -> int:
     return len(seen)
 
 
-_TITLE_SEP = re.compile(r"\s{2,}|:\s|\s[-|]\s")  # "Facility  TITLE", "Title - Facility"
-_OPENING_SEP = re.compile(r"\s{2,}|\s*:\s|\s[-|]\s")
+# Cells of a header line: wide gaps, "Label: value", " - " and " | " separate them.
+_CELL_SEP = re.compile(r"\s{2,}|:\s|\s[-|/]\s|\t")
+_SMALL = frozenset({"of", "and", "for", "the", "&", "to", "in", "on", "at", "with"})
+TITLE_MAX_WORDS = 6  # a title cell is short: "Good Health Discharge Summary"
+
+
+def _phrase(cell: str) -> str:
+    """A cell lower case, punctuation and digits dropped, single spaces."""
+    return re.sub(r" +", " ", re.sub(r"[^a-z& ]+", " ", cell.lower())).strip()
+
+
+def _title_like(cell: str) -> bool:
+    """Printed as a title (upper case, or every word capitalised), not as a sentence."""
+    words = [w for w in re.findall(r"[A-Za-z&]+", cell) if w.lower() not in _SMALL]
+    return bool(words) and len(words) <= TITLE_MAX_WORDS and all(w[0].isupper() for w in words)
 
 
 def title_type(text: str) -> str | None:
-    """Type named by a title line near the top, if any.
+    """Type named by a title near the top, if any.
 
-    A title stands alone on its line, ends a letterhead line ("Mercy Hospital  OPERATIVE
-    REPORT") or opens one ("Full Chart - Mercy Hospital"); the longest matching phrase
-    wins, so "Referral Summary" is a summary of care and not a referral.
+    A title is a cell of a header line: alone on its line, beside the letterhead or a
+    date ("Mercy Hospital  OPERATIVE REPORT", "INPATIENT CONSULTATION  Signed 2/7/2011"),
+    or before a separator ("Full Chart - Mercy Hospital"). A cell matches a phrase it
+    equals, or one it ends with when printed as a title, so a facility's qualifier
+    ("Inpatient", "Community Health") does not hide the type. The longest matching
+    phrase wins, so "Referral Summary" is a summary of care and not a referral.
     """
     best: tuple[int, str] | None = None
-    for raw in text[:1200].lower().splitlines()[:14]:
-        line = re.sub(r"[^a-z& ]+", " ", raw).strip()
-        line = re.sub(r" +", " ", line)
-        if not line or len(line) > 70:
-            continue
-        stripped = raw.strip()
-        framed = bool(_TITLE_SEP.search(stripped))
-        head = re.sub(r"[^a-z& ]", " ", stripped)  # same length as the line
-        for key, titles in TITLE_EVIDENCE.items():
-            for t in titles:
-                if line == t or (len(t) > 6 and framed and (
-                        line.endswith(" " + t) or _opens(head, stripped, t))):
-                    if best is None or len(t) > best[0]:
-                        best = (len(t), key)
+    for raw in text[:1200].splitlines()[:14]:
+        line = raw.strip()
+        cuts = [(m.start(), m.end()) for m in _CELL_SEP.finditer(line)]
+        starts = [0, *(e for _, e in cuts)]
+        ends = [*(b for b, _ in cuts), len(line)]
+        for start, end in zip(starts, ends, strict=True):
+            cell, phrase = line[start:end], _phrase(line[start:end])
+            if not phrase or len(phrase) > 70 or line.startswith(":", end):
+                continue  # empty, prose, or a label ("Reason for consultation: ...")
+            titled = _title_like(cell)
+            for key, titles in TITLE_EVIDENCE.items():
+                for t in titles:
+                    if phrase == t or (titled and len(t) > 6 and phrase.endswith(" " + t)):
+                        if best is None or len(t) > best[0]:
+                            best = (len(t), key)
         if best:
             return best[1]
     return None
-
-
-def _opens(head: str, line: str, title: str) -> bool:
-    """The line starts with ``title`` followed directly by a separator.
-
-    ``head`` is the lower-cased ``line`` with every other character blanked, computed once
-    per line by the caller (this runs for every title on every framed line).
-    """
-    if not head.startswith(title):
-        return False
-    return bool(_OPENING_SEP.match(line, len(title)))
 
 
 def rule_scores(text: str, cats: dict[str, float]) -> dict[str, float]:

@@ -7,7 +7,14 @@ from pathlib import Path
 import pytest
 
 from classifiers.doctype import VERSION, DocTypeClassifier, train
-from classifiers.evidence import cue_evidence, genre_evidence, section_cues, title_type
+from classifiers.evidence import (
+    CUE_WEIGHT,
+    MAX_CUES,
+    cue_evidence,
+    genre_evidence,
+    section_cues,
+    title_type,
+)
 
 
 def test_tiny_model_learns_and_reports_scores(tmp_path: Path) -> None:
@@ -82,13 +89,37 @@ def test_cues_are_bounded_and_absent_from_plain_prose() -> None:
     many = "\n".join(["GROSS DESCRIPTION: a", "MICROSCOPIC DESCRIPTION: b", "SPECIMEN: c",
                       "frozen section", "FINAL DIAGNOSIS: d"])
     raised = cue_evidence(many, {"pathology_report": 0.0, "imaging_report": 1.0})
-    assert raised["pathology_report"] == pytest.approx(0.6 / 1.6)  # capped at three cues
+    capped = CUE_WEIGHT * MAX_CUES  # five cues found, three count
+    assert raised["pathology_report"] == pytest.approx(capped / (1 + capped))
 
 
 def test_titles_open_or_close_a_letterhead_line() -> None:
     assert title_type("Full Chart - Mercy Clinic\nPatient: X") == "summary_of_care"
     assert title_type("Mercy Clinic\nED Physician Note\n") == "emergency_department_note"
     assert title_type("Consultation requested by Dr. A for chest pain today\n") is None
+
+
+def test_a_title_is_a_header_cell_even_beside_a_date_or_a_qualifier() -> None:
+    assert title_type("Mercy Clinic\nINPATIENT CONSULTATION  Signed 2/7/2011\n"
+                      ) == "consultation_note"
+    assert title_type("Mercy Clinic\nRiver Valley Discharge Summary\n") == "discharge_summary"
+    assert title_type("Mercy Clinic\nMRN 123  |  Operative Report  |  Page 1\n"
+                      ) == "operative_note"
+    # a section label naming a type is not a title, nor is a sentence ending in one
+    assert title_type("Mercy Clinic\nREASON FOR CONSULTATION: chest pain\n") is None
+    assert title_type("He was sent for a consultation\n") is None
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("This is a consultation for evaluation of anemia.", "consultation_note"),
+    ("We were asked to see this man by Dr. A.", "consultation_note"),
+    ("MEDICAL DECISION MAKING: low risk.\nDischarged home from the ER.",
+     "emergency_department_note"),
+    ("ADMISSION DIAGNOSIS: pneumonia.\nDISCHARGE DATE: 2/3/2020", "discharge_summary"),
+])
+def test_content_cues_without_any_title(text: str, expected: str) -> None:
+    cues = section_cues(text)
+    assert max(cues, key=lambda k: cues[k]) == expected
 
 
 def test_letter_without_greeting_but_with_closing_is_still_a_letter() -> None:
