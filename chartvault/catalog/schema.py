@@ -256,6 +256,8 @@ hold_release_requests = Table(
     Column("hold_id", String(40), primary_key=True),
     Column("requested_by", String(100), nullable=False),
     Column("requested_at", DateTime(timezone=True), nullable=False),
+)
+
 # Steps that must follow a document's catalog commit (patient holds, retention
 # extensions of the patient's earlier records): written in the commit's transaction and
 # run until done, so a crash right after the commit cannot skip them.
