@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import RowMapping
@@ -22,7 +23,7 @@ from chartvault.auth.roles import Action, Role
 from chartvault.auth.signin import ANONYMOUS, SignedIn
 from chartvault.catalog import Catalog
 from chartvault.catalog import accounts as aq
-from chartvault.catalog.rebuild import rebuild
+from chartvault.catalog.rebuild import RebuildReport, rebuild
 from chartvault.errors import ChartvaultError
 from chartvault.service.guard import Guard
 
@@ -288,17 +289,16 @@ class PeopleActions(Guard):
         self.catalog.create()
         self.catalog.audit(svc.username, "migrate")
 
-    def catalog_rebuild(self, into_url: str) -> dict[str, int]:
-        """Recreate a catalog from storage into an empty database."""
+    def catalog_rebuild(self, into_url: str, data_dir: Path | None = None) -> RebuildReport:
+        """Recreate a catalog from storage into an empty database (refused if not empty)."""
         svc = self.maintenance("catalog_rebuild")
         target = Catalog(into_url)
         try:
             target.create()
-            if target.search_count():
-                raise ChartvaultError("the target catalog is not empty", code="not_empty")
-            counts = rebuild(target, self.store)
-            target.audit(svc.username, "catalog_rebuild", detail=counts)
+            report = rebuild(target, self.store, data_dir)
+            detail = {"counts": report.counts, "lost": len(report.lost)}
+            target.audit(svc.username, "catalog_rebuild", detail=detail)
         finally:
             target.close()
-        self.catalog.audit(svc.username, "catalog_rebuild", detail=counts)
-        return counts
+        self.catalog.audit(svc.username, "catalog_rebuild", detail=detail)
+        return report
