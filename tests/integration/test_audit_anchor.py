@@ -21,6 +21,7 @@ from chartvault.errors import IntegrityError, ObjectExists, ObjectLocked
 from chartvault.events import anchor_key
 from chartvault.settings import AuditSettings
 from storage.local import LocalObjectStore
+from tests.contract.conftest import moto_endpoint  # noqa: F401 - the moto S3 server fixture
 
 _TRIGGERS = {
     "sqlite": ["DROP TRIGGER audit_no_update", "DROP TRIGGER audit_no_delete",
@@ -189,4 +190,33 @@ def test_anchor_is_due_by_count_or_age_and_never_twice(catalog_url: str, tmp_pat
     assert anchors.anchor_if_due(catalog, store, aged) is None  # nothing new
     again = anchors.anchor_now(catalog, store, "certificate")  # same head: the same anchor
     assert again is not None and again.key == first.key
+    catalog.close()
+
+
+def test_s3_anchor_is_locked_in_compliance_mode(
+    catalog_url: str, moto_endpoint: str  # noqa: F811 - the fixture imported above
+) -> None:
+    """Even a store configured for GOVERNANCE locks anchors in COMPLIANCE (no bypass)."""
+    import uuid
+
+    from botocore.exceptions import ClientError
+
+    from storage.s3 import S3ObjectStore
+
+    store = S3ObjectStore(f"cv-anchor-{uuid.uuid4().hex[:8]}", endpoint_url=moto_endpoint,
+                          access_key="test", secret_key="test", lock_mode="GOVERNANCE")
+    catalog = Catalog(catalog_url)
+    catalog.create()
+    for _ in range(3):
+        catalog.audit("a", "search")
+    anchor = anchors.anchor_now(catalog, store, "certificate")
+    assert anchor is not None and anchor.seq == 3
+    head = store.client.head_object(Bucket=store.bucket, Key=anchor.key)
+    assert head["ObjectLockMode"] == "COMPLIANCE"
+    assert store.lock_mode == "GOVERNANCE"  # the records' mode is untouched
+    version = head["VersionId"]
+    with pytest.raises(ClientError, match=r"AccessDenied|ObjectLocked|InvalidRequest"):
+        store.client.delete_object(Bucket=store.bucket, Key=anchor.key, VersionId=version,
+                                   BypassGovernanceRetention=True)
+    assert anchors.verify(catalog, store).ok
     catalog.close()
