@@ -220,3 +220,31 @@ def test_s3_anchor_is_locked_in_compliance_mode(
                                    BypassGovernanceRetention=True)
     assert anchors.verify(catalog, store).ok
     catalog.close()
+
+
+def test_cli_audit_anchor_and_verify_name_the_altered_event(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "CHARTVAULT_DATA_DIR": str(tmp_path), "CHARTVAULT_USER": "alice"}
+    exe = [str(Path(sys.executable).parent / "chartvault"), "audit"]
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*exe, *args], env=env, capture_output=True, text=True,
+                              timeout=120)
+
+    assert "nothing to anchor" in cli("anchor").stdout
+    catalog = Catalog(f"sqlite:///{tmp_path / 'catalog.db'}")
+    for i in range(12):
+        catalog.audit("alice", "search", [f"d{i}"])
+    done = cli("anchor")
+    assert done.returncode == 0 and "anchored event 12" in done.stdout
+    ok = cli("verify")
+    assert ok.returncode == 0 and "chain intact" in ok.stdout and "1..12" in ok.stdout
+    with _privileged(catalog) as conn:
+        _rechain(conn, 5, {"actor": "mallory"})
+    bad = cli("verify")
+    assert bad.returncode == 1 and "BROKEN at event 5" in bad.stdout
+    assert "mallory" not in bad.stdout + bad.stderr
+    catalog.close()
