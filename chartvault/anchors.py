@@ -146,12 +146,25 @@ def anchor_if_due(catalog: Catalog, store: ObjectStore, settings: AuditSettings)
 def attach(catalog: Catalog, store: ObjectStore, settings: AuditSettings) -> None:
     """Anchor when due after every commit that audited something.
 
-    A failed anchor never fails the audited action (its event is committed): it is
-    logged, and the next commit tries again.
+    The check is in memory (the sequence just committed against the last anchor this
+    process knows of); only when that looks due is the database asked. A failed anchor
+    never fails the audited action (its event is committed): it is logged, and the next
+    commit tries again.
     """
-    def after() -> None:
+    known: list[tuple[int, datetime]] = []  # (seq, at) of the last anchor seen
+
+    def after(seq: int) -> None:
+        if known:
+            last_seq, last_at = known[0]
+            if (seq - last_seq < settings.anchor_every_events
+                    and datetime.now(UTC) - last_at
+                    < timedelta(minutes=settings.anchor_every_minutes)):
+                return
         try:
             anchor_if_due(catalog, store, settings)
+            with catalog.engine.connect() as conn:
+                last = audit.last_anchor(conn)
+            known[:] = [(last[0], last[2])] if last is not None else []
         except (ChartvaultError, ValueError) as err:
             log.warning("audit anchor not written (%s); retried after the next event",
                         getattr(err, "code", type(err).__name__))
