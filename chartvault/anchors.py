@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, runtime_checkable
@@ -24,7 +25,7 @@ from chartvault.catalog import Catalog, audit
 from chartvault.catalog.audit import ChainReport
 from chartvault.errors import ChartvaultError, IntegrityError, ObjectExists
 from chartvault.events import ANCHOR_PREFIX, anchor_key
-from chartvault.settings import AuditSettings
+from chartvault.settings import AuditSettings, Settings
 from storage.base import ObjectStore
 
 log = logging.getLogger(__name__)
@@ -143,7 +144,8 @@ def anchor_if_due(catalog: Catalog, store: ObjectStore, settings: AuditSettings)
     return anchor_now(catalog, store, "interval", retain_days=settings.anchor_retain_days)
 
 
-def attach(catalog: Catalog, store: ObjectStore, settings: AuditSettings) -> None:
+def attach(catalog: Catalog, store: ObjectStore | Callable[[], ObjectStore],
+           settings: AuditSettings) -> None:
     """Anchor when due after every commit that audited something.
 
     The check is in memory (the sequence just committed against the last anchor this
@@ -152,6 +154,12 @@ def attach(catalog: Catalog, store: ObjectStore, settings: AuditSettings) -> Non
     commit tries again.
     """
     known: list[tuple[int, datetime]] = []  # (seq, at) of the last anchor seen
+    opened: list[ObjectStore] = []
+
+    def target() -> ObjectStore:  # opened at the first anchor, not at every process start
+        if not opened:
+            opened.append(store if isinstance(store, ObjectStore) else store())
+        return opened[0]
 
     def after(seq: int) -> None:
         if known:
@@ -161,7 +169,7 @@ def attach(catalog: Catalog, store: ObjectStore, settings: AuditSettings) -> Non
                     < timedelta(minutes=settings.anchor_every_minutes)):
                 return
         try:
-            anchor_if_due(catalog, store, settings)
+            anchor_if_due(catalog, target(), settings)
             with catalog.engine.connect() as conn:
                 last = audit.last_anchor(conn)
             known[:] = [(last[0], last[2])] if last is not None else []
@@ -170,6 +178,13 @@ def attach(catalog: Catalog, store: ObjectStore, settings: AuditSettings) -> Non
                         getattr(err, "code", type(err).__name__))
 
     catalog.after_audit = after
+
+
+def attach_settings(catalog: Catalog, settings: Settings) -> None:
+    """``attach`` with the configured store and intervals: entry points call this once."""
+    from storage.factory import open_store
+
+    attach(catalog, lambda: open_store(settings), settings.audit)
 
 
 def load(store: ObjectStore) -> list[Anchor]:

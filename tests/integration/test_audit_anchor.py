@@ -248,3 +248,18 @@ def test_cli_audit_anchor_and_verify_name_the_altered_event(tmp_path: Path) -> N
     assert bad.returncode == 1 and "BROKEN at event 5" in bad.stdout
     assert "mallory" not in bad.stdout + bad.stderr
     catalog.close()
+
+
+def test_attach_settings_anchors_into_the_configured_store(tmp_path: Path) -> None:
+    from chartvault.settings import Settings
+
+    settings = Settings(data_dir=tmp_path, audit=AuditSettings(anchor_every_events=5))
+    catalog = Catalog(settings.sqlalchemy_url)
+    catalog.create()
+    anchors.attach_settings(catalog, settings)
+    for _ in range(7):
+        catalog.audit("a", "search")
+    store = LocalObjectStore(settings.objects_dir)
+    assert list(store.list("audit/anchors/")) == [anchor_key(1), anchor_key(6)]
+    assert anchors.verify(catalog, store).anchored_seq == 6
+    catalog.close()
