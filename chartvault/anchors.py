@@ -32,6 +32,10 @@ log = logging.getLogger(__name__)
 
 SCHEMA = "chartvault.audit-anchor.v1"
 CONFLICT = "!conflicting-anchors"  # two anchors disagree: no database row can match
+# At most this many hashes per anchor (~650 KB): the first anchor of a long trail written
+# before anchors existed lists its newest events only. An edit before an anchor's first
+# listed event still changes that event's hash (the chain), so it is named there.
+MAX_HASHES = 10_000
 
 
 @dataclass(frozen=True)
@@ -101,6 +105,7 @@ def anchor_now(catalog: Catalog, store: ObjectStore, reason: str, *,
         if last is not None and last[:2] == (seq, digest) and store.head(anchor_key(seq)):
             return Anchor.parse(anchor_key(seq), store.get(anchor_key(seq)))  # done already
         from_seq = last[0] + 1 if last is not None and last[0] < seq else 1
+        from_seq = max(from_seq, seq - MAX_HASHES + 1)
         hashes = audit.chained_hashes(conn, from_seq, seq)
     if hashes[-1] != digest:
         raise IntegrityError(f"audit chain head differs from event {seq}", code="audit_broken")

@@ -263,3 +263,21 @@ def test_attach_settings_anchors_into_the_configured_store(tmp_path: Path) -> No
     assert list(store.list("audit/anchors/")) == [anchor_key(1), anchor_key(6)]
     assert anchors.verify(catalog, store).anchored_seq == 6
     catalog.close()
+
+
+def test_first_anchor_of_a_long_trail_lists_its_newest_events(
+    catalog_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A trail older than its anchors: an edit before the first listed event is caught at it."""
+    monkeypatch.setattr(anchors, "MAX_HASHES", 5)
+    catalog = Catalog(catalog_url)
+    catalog.create()
+    store = LocalObjectStore(tmp_path / "objects")
+    for _ in range(12):
+        catalog.audit("a", "search")
+    anchor = anchors.anchor_now(catalog, store, "manual")
+    assert anchor is not None and (anchor.from_seq, anchor.seq) == (8, 12)
+    with _privileged(catalog) as conn:
+        _rechain(conn, 3, {"actor": "mallory"})
+    assert anchors.verify(catalog, store).first_bad_seq == 8
+    catalog.close()
