@@ -134,7 +134,11 @@ def verify(
         return ChainReport(events=count, ok=False, first_bad_seq=seq, problem=problem,
                            anchors=anchors, anchored_seq=top)
 
-    for row in conn.execute(select(audit_events).order_by(audit_events.c.seq)):
+    # Walk up to the head read first: events after it are committed by writers running
+    # meanwhile (the walk is not one snapshot on SQLite), not part of what is checked.
+    start_seq, start_hash = head(conn)
+    query = select(audit_events).where(audit_events.c.seq <= start_seq)
+    for row in conn.execute(query.order_by(audit_events.c.seq)):
         expected_seq = count + 1
         if row.seq != expected_seq:
             return bad(expected_seq, "event missing")
@@ -146,9 +150,13 @@ def verify(
         count += 1
     if top > count:
         return bad(count + 1, "anchored events missing (dropped or truncated)")
-    head = conn.execute(select(audit_head).where(audit_head.c.id == 1)).first()
-    if head is not None and (head.seq != count or head.hash != prev):
-        return bad(count, "chain head does not match the last event")
+    if count != start_seq or prev != start_hash:
+        return bad(count + 1 if count < start_seq else count,
+                   "chain head does not match the last event")
+    beyond = conn.execute(select(audit_events.c.seq).where(
+        audit_events.c.seq > start_seq).limit(1)).first()
+    if beyond is not None and head(conn)[0] == start_seq:  # not a writer meanwhile
+        return bad(start_seq + 1, "events beyond the chain head")
     return ChainReport(events=count, ok=True, anchors=anchors, anchored_seq=top)
 
 
