@@ -284,3 +284,12 @@ def test_first_anchor_of_a_long_trail_lists_its_newest_events(
         _rechain(conn, 3, {"actor": "mallory"})
     assert anchors.verify(catalog, store).first_bad_seq == 8
     catalog.close()
+
+
+def test_head_moved_back_over_newer_events_is_caught(trail: Trail) -> None:
+    with _privileged(trail.catalog) as conn:
+        h = conn.execute(select(audit_events.c.hash).where(audit_events.c.seq == 33)).scalar()
+        conn.execute(update(audit_head).values(seq=33, hash=h))
+        conn.commit()
+    ok, first_bad, problem = trail.verify()
+    assert (ok, first_bad) == (False, 34) and problem == "events beyond the chain head"
