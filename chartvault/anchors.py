@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, runtime_checkable
@@ -24,13 +25,17 @@ from chartvault.catalog import Catalog, audit
 from chartvault.catalog.audit import ChainReport
 from chartvault.errors import ChartvaultError, IntegrityError, ObjectExists
 from chartvault.events import ANCHOR_PREFIX, anchor_key
-from chartvault.settings import AuditSettings
+from chartvault.settings import AuditSettings, Settings
 from storage.base import ObjectStore
 
 log = logging.getLogger(__name__)
 
 SCHEMA = "chartvault.audit-anchor.v1"
 CONFLICT = "!conflicting-anchors"  # two anchors disagree: no database row can match
+# At most this many hashes per anchor (~650 KB): the first anchor of a long trail written
+# before anchors existed lists its newest events only. An edit before an anchor's first
+# listed event still changes that event's hash (the chain), so it is named there.
+MAX_HASHES = 10_000
 
 
 @dataclass(frozen=True)
@@ -100,6 +105,7 @@ def anchor_now(catalog: Catalog, store: ObjectStore, reason: str, *,
         if last is not None and last[:2] == (seq, digest) and store.head(anchor_key(seq)):
             return Anchor.parse(anchor_key(seq), store.get(anchor_key(seq)))  # done already
         from_seq = last[0] + 1 if last is not None and last[0] < seq else 1
+        from_seq = max(from_seq, seq - MAX_HASHES + 1)
         hashes = audit.chained_hashes(conn, from_seq, seq)
     if hashes[-1] != digest:
         raise IntegrityError(f"audit chain head differs from event {seq}", code="audit_broken")
@@ -143,20 +149,47 @@ def anchor_if_due(catalog: Catalog, store: ObjectStore, settings: AuditSettings)
     return anchor_now(catalog, store, "interval", retain_days=settings.anchor_retain_days)
 
 
-def attach(catalog: Catalog, store: ObjectStore, settings: AuditSettings) -> None:
+def attach(catalog: Catalog, store: ObjectStore | Callable[[], ObjectStore],
+           settings: AuditSettings) -> None:
     """Anchor when due after every commit that audited something.
 
-    A failed anchor never fails the audited action (its event is committed): it is
-    logged, and the next commit tries again.
+    The check is in memory (the sequence just committed against the last anchor this
+    process knows of); only when that looks due is the database asked. A failed anchor
+    never fails the audited action (its event is committed): it is logged, and the next
+    commit tries again.
     """
-    def after() -> None:
+    known: list[tuple[int, datetime]] = []  # (seq, at) of the last anchor seen
+    opened: list[ObjectStore] = []
+
+    def target() -> ObjectStore:  # opened at the first anchor, not at every process start
+        if not opened:
+            opened.append(store if isinstance(store, ObjectStore) else store())
+        return opened[0]
+
+    def after(seq: int) -> None:
+        if known:
+            last_seq, last_at = known[0]
+            if (seq - last_seq < settings.anchor_every_events
+                    and datetime.now(UTC) - last_at
+                    < timedelta(minutes=settings.anchor_every_minutes)):
+                return
         try:
-            anchor_if_due(catalog, store, settings)
+            anchor_if_due(catalog, target(), settings)
+            with catalog.engine.connect() as conn:
+                last = audit.last_anchor(conn)
+            known[:] = [(last[0], last[2])] if last is not None else []
         except (ChartvaultError, ValueError) as err:
             log.warning("audit anchor not written (%s); retried after the next event",
                         getattr(err, "code", type(err).__name__))
 
     catalog.after_audit = after
+
+
+def attach_settings(catalog: Catalog, settings: Settings) -> None:
+    """``attach`` with the configured store and intervals: entry points call this once."""
+    from storage.factory import open_store
+
+    attach(catalog, lambda: open_store(settings), settings.audit)
 
 
 def load(store: ObjectStore) -> list[Anchor]:

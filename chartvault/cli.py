@@ -354,9 +354,14 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_audit_verify(args: argparse.Namespace) -> int:
     settings = _settings(args)
     from chartvault import anchors
+    from chartvault.errors import ChartvaultError
     from storage.factory import open_store
 
-    report = anchors.verify(_catalog(settings), open_store(settings))
+    try:
+        report = anchors.verify(_catalog(settings), open_store(settings))
+    except ChartvaultError as err:  # an unreadable anchor, an unreachable store
+        print(f"audit verify: {err} ({err.code})", file=sys.stderr)
+        return 1
     state = ("intact" if report.ok
              else f"BROKEN at event {report.first_bad_seq}: {report.problem}")
     print(f"audit trail: {report.events} events, chain {state}; {report.anchors} anchors "

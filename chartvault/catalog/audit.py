@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Insert, insert, select, update
+from sqlalchemy import Connection, Insert, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from chartvault.catalog.schema import audit_anchors, audit_events, audit_head
@@ -54,11 +54,9 @@ def append(
     """Append one event inside the caller's transaction; returns its sequence number."""
     # Write before reading: the upsert takes the write lock (SQLite) or creates and locks
     # the head row (PostgreSQL: a second first-writer waits on it instead of failing).
-    conn.execute(_head_upsert(conn))
-    head = conn.execute(
-        select(audit_head).where(audit_head.c.id == 1).with_for_update()).one()
-    prev_seq, prev_hash = int(head.seq), str(head.hash)
-    seq = prev_seq + 1
+    conn.execute(_HEAD_UPSERT[conn.dialect.name])
+    prev_seq, prev_hash = conn.execute(_HEAD_FOR_UPDATE).one()
+    seq = int(prev_seq) + 1
     when = (at or datetime.now(UTC)).astimezone(UTC)
     event = {
         "seq": seq,
@@ -70,31 +68,26 @@ def append(
         "detail": dict(detail or {}),
     }
     digest = event_hash(prev_hash, event)
-    conn.execute(
-        insert(audit_events).values(
-            seq=seq,
-            at=when,
-            actor=actor,
-            action=action,
-            doc_ids=event["doc_ids"],
-            outcome=outcome,
-            detail=event["detail"],
-            prev_hash=prev_hash,
-            hash=digest,
-        )
-    )
-    conn.execute(update(audit_head).where(audit_head.c.id == 1).values(seq=seq, hash=digest))
-    conn.info["audit_appended"] = True  # the catalog anchors after commit when due
+    conn.execute(_INSERT_EVENT, {**event, "at": when, "prev_hash": prev_hash, "hash": digest})
+    conn.execute(_MOVE_HEAD, {"new_seq": seq, "new_hash": digest})
+    # the catalog anchors after commit when due (``Catalog.after_audit``)
+    conn.info["audit_appended"] = max(seq, conn.info.get("audit_appended", 0))
     return seq
 
 
-def _head_upsert(conn: Connection) -> Insert:
-    values = {"id": 1, "seq": 0, "hash": GENESIS}
-    if conn.dialect.name == "sqlite":
-        return sqlite.insert(audit_head).values(values).on_conflict_do_nothing(
-            index_elements=["id"])
-    return postgresql.insert(audit_head).values(values).on_conflict_do_nothing(
-        index_elements=["id"])
+# Built once: constructing these per append cost more than executing them.
+_HEAD_ROW = {"id": 1, "seq": 0, "hash": GENESIS}
+_HEAD_UPSERT: dict[str, Insert] = {
+    "sqlite": sqlite.insert(audit_head).values(_HEAD_ROW).on_conflict_do_nothing(
+        index_elements=["id"]),
+    "postgresql": postgresql.insert(audit_head).values(_HEAD_ROW).on_conflict_do_nothing(
+        index_elements=["id"]),
+}
+_HEAD_FOR_UPDATE = select(audit_head.c.seq, audit_head.c.hash).where(
+    audit_head.c.id == 1).with_for_update()
+_INSERT_EVENT = insert(audit_events)
+_MOVE_HEAD = update(audit_head).where(audit_head.c.id == 1).values(
+    seq=bindparam("new_seq"), hash=bindparam("new_hash"))
 
 
 @dataclass(frozen=True)
@@ -141,7 +134,11 @@ def verify(
         return ChainReport(events=count, ok=False, first_bad_seq=seq, problem=problem,
                            anchors=anchors, anchored_seq=top)
 
-    for row in conn.execute(select(audit_events).order_by(audit_events.c.seq)):
+    # Walk up to the head read first: events after it are committed by writers running
+    # meanwhile (the walk is not one snapshot on SQLite), not part of what is checked.
+    start_seq, start_hash = head(conn)
+    query = select(audit_events).where(audit_events.c.seq <= start_seq)
+    for row in conn.execute(query.order_by(audit_events.c.seq)):
         expected_seq = count + 1
         if row.seq != expected_seq:
             return bad(expected_seq, "event missing")
@@ -153,9 +150,13 @@ def verify(
         count += 1
     if top > count:
         return bad(count + 1, "anchored events missing (dropped or truncated)")
-    head = conn.execute(select(audit_head).where(audit_head.c.id == 1)).first()
-    if head is not None and (head.seq != count or head.hash != prev):
-        return bad(count, "chain head does not match the last event")
+    if count != start_seq or prev != start_hash:
+        return bad(count + 1 if count < start_seq else count,
+                   "chain head does not match the last event")
+    beyond = conn.execute(select(audit_events.c.seq).where(
+        audit_events.c.seq > start_seq).limit(1)).first()
+    if beyond is not None and head(conn)[0] == start_seq:  # not a writer meanwhile
+        return bad(start_seq + 1, "events beyond the chain head")
     return ChainReport(events=count, ok=True, anchors=anchors, anchored_seq=top)
 
 

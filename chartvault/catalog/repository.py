@@ -115,7 +115,8 @@ class Catalog:
             event.listen(self.engine, "connect", _sqlite_pragmas)
         # Called after a commit that appended audit events (``chartvault.anchors.attach``
         # sets it): anchors go to storage only once the events they vouch for are durable.
-        self.after_audit: Callable[[], object] | None = None
+        # It gets the highest sequence the transaction appended.
+        self.after_audit: Callable[[int], object] | None = None
 
     def create(self) -> None:
         """Bring the schema to the newest Alembic revision (idempotent)."""
@@ -131,13 +132,9 @@ class Catalog:
             try:
                 yield conn
             finally:
-                appended = conn.info.pop("audit_appended", False)
-        if appended:
-            self._audited()
-
-    def _audited(self) -> None:
-        if self.after_audit is not None:
-            self.after_audit()
+                appended = int(conn.info.pop("audit_appended", 0))
+        if appended and self.after_audit is not None:
+            self.after_audit(appended)
 
     def close(self) -> None:
         """Release pooled connections."""

@@ -21,6 +21,7 @@ from chartvault.errors import IntegrityError, ObjectExists, ObjectLocked
 from chartvault.events import anchor_key
 from chartvault.settings import AuditSettings
 from storage.local import LocalObjectStore
+from tests.contract.conftest import moto_endpoint  # noqa: F401 - the moto S3 server fixture
 
 _TRIGGERS = {
     "sqlite": ["DROP TRIGGER audit_no_update", "DROP TRIGGER audit_no_delete",
@@ -123,10 +124,13 @@ def test_rewrite_between_anchors_names_the_exact_event(trail: Trail) -> None:
 
 def test_truncated_trail_is_caught_from_event_one(trail: Trail) -> None:
     dialect = trail.catalog.engine.dialect.name
-    if dialect == "postgresql":  # even the owner's TRUNCATE meets the trigger first
-        with pytest.raises(DBAPIError, match="TRUNCATE on audit_events refused"):
+    wipe = (["DELETE FROM audit_events", "DELETE FROM audit_head"] if dialect == "sqlite"
+            else ["TRUNCATE audit_events, audit_head"])
+    for sql in wipe:  # with the triggers in place, even the owner is refused
+        with pytest.raises(DBAPIError, match="append-only"):
             with trail.catalog.transaction() as conn:
-                conn.execute(text("TRUNCATE audit_events, audit_head"))
+                conn.execute(text(sql))
+    assert anchors.verify(trail.catalog, trail.store).ok
     with _privileged(trail.catalog) as conn:
         if dialect == "sqlite":
             conn.execute(delete(audit_events))
@@ -190,3 +194,102 @@ def test_anchor_is_due_by_count_or_age_and_never_twice(catalog_url: str, tmp_pat
     again = anchors.anchor_now(catalog, store, "certificate")  # same head: the same anchor
     assert again is not None and again.key == first.key
     catalog.close()
+
+
+def test_s3_anchor_is_locked_in_compliance_mode(
+    catalog_url: str, moto_endpoint: str  # noqa: F811 - the fixture imported above
+) -> None:
+    """Even a store configured for GOVERNANCE locks anchors in COMPLIANCE (no bypass)."""
+    import uuid
+
+    from botocore.exceptions import ClientError
+
+    from storage.s3 import S3ObjectStore
+
+    store = S3ObjectStore(f"cv-anchor-{uuid.uuid4().hex[:8]}", endpoint_url=moto_endpoint,
+                          access_key="test", secret_key="test", lock_mode="GOVERNANCE")
+    catalog = Catalog(catalog_url)
+    catalog.create()
+    for _ in range(3):
+        catalog.audit("a", "search")
+    anchor = anchors.anchor_now(catalog, store, "certificate")
+    assert anchor is not None and anchor.seq == 3
+    head = store.client.head_object(Bucket=store.bucket, Key=anchor.key)
+    assert head["ObjectLockMode"] == "COMPLIANCE"
+    assert store.lock_mode == "GOVERNANCE"  # the records' mode is untouched
+    version = head["VersionId"]
+    with pytest.raises(ClientError, match=r"AccessDenied|ObjectLocked|InvalidRequest"):
+        store.client.delete_object(Bucket=store.bucket, Key=anchor.key, VersionId=version,
+                                   BypassGovernanceRetention=True)
+    assert anchors.verify(catalog, store).ok
+    catalog.close()
+
+
+def test_cli_audit_anchor_and_verify_name_the_altered_event(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "CHARTVAULT_DATA_DIR": str(tmp_path), "CHARTVAULT_USER": "alice"}
+    exe = [str(Path(sys.executable).parent / "chartvault"), "audit"]
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*exe, *args], env=env, capture_output=True, text=True,
+                              timeout=120)
+
+    assert "nothing to anchor" in cli("anchor").stdout
+    catalog = Catalog(f"sqlite:///{tmp_path / 'catalog.db'}")
+    for i in range(12):
+        catalog.audit("alice", "search", [f"d{i}"])
+    done = cli("anchor")
+    assert done.returncode == 0 and "anchored event 12" in done.stdout
+    ok = cli("verify")
+    assert ok.returncode == 0 and "chain intact" in ok.stdout and "1..12" in ok.stdout
+    with _privileged(catalog) as conn:
+        _rechain(conn, 5, {"actor": "mallory"})
+    bad = cli("verify")
+    assert bad.returncode == 1 and "BROKEN at event 5" in bad.stdout
+    assert "mallory" not in bad.stdout + bad.stderr
+    catalog.close()
+
+
+def test_attach_settings_anchors_into_the_configured_store(tmp_path: Path) -> None:
+    from chartvault.settings import Settings
+
+    settings = Settings(data_dir=tmp_path, audit=AuditSettings(anchor_every_events=5))
+    catalog = Catalog(settings.sqlalchemy_url)
+    catalog.create()
+    anchors.attach_settings(catalog, settings)
+    for _ in range(7):
+        catalog.audit("a", "search")
+    store = LocalObjectStore(settings.objects_dir)
+    assert list(store.list("audit/anchors/")) == [anchor_key(1), anchor_key(6)]
+    assert anchors.verify(catalog, store).anchored_seq == 6
+    catalog.close()
+
+
+def test_first_anchor_of_a_long_trail_lists_its_newest_events(
+    catalog_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A trail older than its anchors: an edit before the first listed event is caught at it."""
+    monkeypatch.setattr(anchors, "MAX_HASHES", 5)
+    catalog = Catalog(catalog_url)
+    catalog.create()
+    store = LocalObjectStore(tmp_path / "objects")
+    for _ in range(12):
+        catalog.audit("a", "search")
+    anchor = anchors.anchor_now(catalog, store, "manual")
+    assert anchor is not None and (anchor.from_seq, anchor.seq) == (8, 12)
+    with _privileged(catalog) as conn:
+        _rechain(conn, 3, {"actor": "mallory"})
+    assert anchors.verify(catalog, store).first_bad_seq == 8
+    catalog.close()
+
+
+def test_head_moved_back_over_newer_events_is_caught(trail: Trail) -> None:
+    with _privileged(trail.catalog) as conn:
+        h = conn.execute(select(audit_events.c.hash).where(audit_events.c.seq == 33)).scalar()
+        conn.execute(update(audit_head).values(seq=33, hash=h))
+        conn.commit()
+    ok, first_bad, problem = trail.verify()
+    assert (ok, first_bad) == (False, 34) and problem == "events beyond the chain head"

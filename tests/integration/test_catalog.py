@@ -110,3 +110,41 @@ def test_migrations_build_exactly_the_model_and_are_idempotent(catalog_url: str)
         diff = [d for d in compare_metadata(ctx, metadata)
                 if not any(t in str(d) for t in ("document_fts", "document_text"))]  # dialect FTS
     assert diff == []
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("catalog_url", ["postgresql"], indirect=True)
+def test_postgres_app_role_writes_the_trail_but_cannot_rewrite_it(catalog_url: str) -> None:
+    """The services' login (a member of chartvault_app): DML only; no DDL, no TRUNCATE."""
+    owner = _catalog(catalog_url)
+    login = "cv_app_" + catalog_url.rsplit("/", 1)[1]
+    with owner.transaction() as conn:
+        conn.execute(text(f"CREATE ROLE {login} LOGIN IN ROLE chartvault_app"))
+    app = Catalog(catalog_url.replace("//chartvault@", f"//{login}@", 1))
+    app.create()  # at head already: nothing to do, and nothing it may not do
+    with app.transaction() as conn:
+        app.record_document(conn, _manifest("c" * 24, "Roe", "77", date(2022, 1, 1)), "k", "x")
+        app.audit("svc", "ingest", ["c" * 24], conn=conn)
+    app.audit("alice", "search")
+    assert app.verify_audit().ok and app.verify_audit().events == 2
+    refused = [
+        "TRUNCATE audit_events", "TRUNCATE audit_head", "DELETE FROM audit_events",
+        "UPDATE audit_events SET actor = 'mallory'", "DELETE FROM audit_head",
+        "DROP TRIGGER audit_no_truncate ON audit_events",
+        "ALTER TABLE audit_events DISABLE TRIGGER ALL", "DROP TABLE audit_events",
+        "CREATE TABLE scratch (x int)", "ALTER TABLE documents ADD COLUMN x int",
+        "UPDATE alembic_version SET version_num = '0001'",
+    ]
+    for sql in refused:
+        with pytest.raises(DBAPIError, match=r"permission denied|must be owner"):
+            with app.transaction() as conn:
+                conn.execute(text(sql))
+    # the owner holds the privileges, but the triggers refuse it too
+    for sql in ("TRUNCATE audit_events", "TRUNCATE audit_head", "DELETE FROM audit_head",
+                "UPDATE audit_head SET seq = 1"):
+        with pytest.raises(DBAPIError, match=r"refused|append-only|only moves forward"):
+            with owner.transaction() as conn:
+                conn.execute(text(sql))
+    assert app.verify_audit().ok and app.verify_audit().events == 2
+    app.close()
+    owner.close()

@@ -4,8 +4,8 @@
 and waits until the file GATE exists (so that every writer starts at once), then appends
 N events in the three shapes the application uses: an event in its own transaction, one
 after a read in the same transaction (disposition, holds), and one after another write
-(filing a document). Prints one JSON line: events written, errors (class and message,
-which carry no data here) and seconds.
+(filing a document); with a fourth argument ``plain``, only the first. Prints one JSON
+line: events written, errors (class and message, which carry no data here) and seconds.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from chartvault.catalog import Catalog
 from chartvault.catalog.schema import batches, documents
 
 
-def main(url: str, n: int, gate: Path) -> dict[str, object]:
-    """Write ``n`` events once ``gate`` exists."""
+def main(url: str, n: int, gate: Path, mixed: bool = True) -> dict[str, object]:
+    """Write ``n`` events once ``gate`` exists (all in their own transaction unless mixed)."""
     catalog = Catalog(url)
     actor = f"writer-{os.getpid()}"
     (gate.parent / f"ready-{os.getpid()}").touch()
@@ -37,7 +37,7 @@ def main(url: str, n: int, gate: Path) -> dict[str, object]:
     start = time.perf_counter()
     for i in range(n):
         try:
-            if i % 3 == 0:
+            if not mixed or i % 3 == 0:
                 catalog.audit(actor, "search", [f"d{i}"], detail={"criteria": ["mrn"]})
             elif i % 3 == 1:
                 with catalog.transaction() as conn:
@@ -57,4 +57,5 @@ def main(url: str, n: int, gate: Path) -> dict[str, object]:
 
 
 if __name__ == "__main__":
-    print(json.dumps(main(sys.argv[1], int(sys.argv[2]), Path(sys.argv[3]))))
+    mode = sys.argv[4] if len(sys.argv) > 4 else "mixed"
+    print(json.dumps(main(sys.argv[1], int(sys.argv[2]), Path(sys.argv[3]), mode == "mixed")))

@@ -13,12 +13,14 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def run_writers(url: str, writers: int, events: int, timeout: float = 300) -> list[dict[str, Any]]:
+def run_writers(url: str, writers: int, events: int, timeout: float = 300,
+                mode: str = "mixed") -> list[dict[str, Any]]:
     """Start ``writers`` processes appending ``events`` each; wait for all; their reports."""
     with tempfile.TemporaryDirectory(prefix="cv-audit-gate-") as tmp:
         gate = Path(tmp) / "go"
         procs = [subprocess.Popen(
-            [sys.executable, "-m", "tests.support.audit_writer", url, str(events), str(gate)],
+            [sys.executable, "-m", "tests.support.audit_writer", url, str(events), str(gate),
+             mode],
             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             for _ in range(writers)]
         deadline = time.monotonic() + timeout

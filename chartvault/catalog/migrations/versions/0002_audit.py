@@ -51,7 +51,9 @@ _PG = (
       IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{APP_ROLE}') THEN
         CREATE ROLE {APP_ROLE} NOLOGIN;
       END IF;
-    EXCEPTION WHEN insufficient_privilege THEN
+    EXCEPTION WHEN duplicate_object OR unique_violation THEN
+      NULL;  -- another database's migration created it just now (roles are cluster-wide)
+    WHEN insufficient_privilege THEN
       RAISE NOTICE 'role {APP_ROLE} not created: the migrating role lacks CREATEROLE';
     END $$""",
     f"""DO $$ BEGIN
