@@ -43,10 +43,12 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _catalog(settings: Settings) -> Any:
+    from chartvault import anchors
     from chartvault.catalog import Catalog
 
     catalog = Catalog(settings.sqlalchemy_url)
     catalog.create()
+    anchors.attach_settings(catalog, settings)
     return catalog
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from chartvault import anchors
 from chartvault.catalog import Catalog
 from chartvault.fixity import verify
 from chartvault.settings import Settings
@@ -17,6 +18,7 @@ def fixity() -> dict[str, Any]:
     settings = Settings()
     catalog = Catalog(settings.sqlalchemy_url)
     catalog.create()
+    anchors.attach_settings(catalog, settings)
     try:
         r = verify(catalog, open_store(settings), settings.user)
     finally:

@@ -29,6 +29,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.futures import PrefectFuture
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
+from chartvault import anchors
 from chartvault.catalog import Catalog
 from chartvault.errors import ChartvaultError, phi_safe
 from chartvault.pipeline.archive import Filed
@@ -173,6 +174,7 @@ def ingest(intake: str | None = None) -> list[dict[str, Any]]:
     settings = Settings()
     catalog = Catalog(settings.sqlalchemy_url)
     catalog.create()
+    anchors.attach_settings(catalog, settings)
     try:
         names = [intake] if intake else [i.name for i in settings.intakes]
         return [run_intake(settings, name, catalog) for name in names]

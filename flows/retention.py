@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
+from chartvault import anchors
 from chartvault.catalog import Catalog
 from chartvault.catalog.schema import disposition_plans, documents
 from chartvault.certificate import certificate, to_pdf
@@ -34,6 +35,7 @@ from storage.factory import open_store
 def _catalog(settings: Settings) -> Catalog:
     catalog = Catalog(settings.sqlalchemy_url)
     catalog.create()
+    anchors.attach_settings(catalog, settings)
     return catalog
 
 
@@ -114,6 +116,9 @@ def retention_execute(plan_id: str) -> dict[str, Any]:
             return {**_summary(report), "status": "executing", "certificate": None}
         key = certify(catalog, store, settings, plan_id, report)
         finish(catalog, plan_id, key, report)
+        # the destruction's closing event is vouched for outside the database at once
+        anchors.anchor_now(catalog, store, "certificate",
+                           retain_days=settings.audit.anchor_retain_days)
         return {**_summary(report), "status": "done", "certificate": key}
     finally:
         catalog.close()
