@@ -333,7 +333,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     from classifiers.doctype import train_from_labeled
 
     _need_files(("--labeled", args.labeled))
-    report = train_from_labeled(args.labeled, args.out)
+    try:
+        report = train_from_labeled(args.labeled, args.out)
+    except ValueError as err:  # only the label check's message: it names labels, no text
+        if not str(err).startswith("unknown document types"):
+            raise
+        raise UserError(f"--labeled: {err}") from None
     print(json.dumps(report, indent=2, default=str))
     return 0
 
