@@ -268,8 +268,8 @@ def cmd_retrieve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _archived_row(catalog: Any, doc_id: str) -> None:
-    """Refuse an unknown or destroyed document with a message that says which."""
+def _archived_row(catalog: Any, doc_id: str) -> Any:
+    """The document's row; an unknown or destroyed one is refused, saying which."""
     row = catalog.get(doc_id)
     if row is None:
         raise NotFound(f"document {doc_id} is not in the archive")
@@ -278,6 +278,7 @@ def _archived_row(catalog: Any, doc_id: str) -> None:
         where = f" under plan {plans[-1]} (chartvault retention certificate {plans[-1]} " \
                 "--out FILE)" if plans else ""
         raise NotFound(f"document {doc_id} was destroyed{where}; only its tombstone is kept")
+    return row
 
 
 def cmd_show(args: argparse.Namespace) -> int:
@@ -285,9 +286,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     from storage.factory import open_store
 
     catalog = _catalog(settings)
-    _archived_row(catalog, args.doc_id)
-    row = catalog.get(args.doc_id)
-    assert row is not None
+    row = _archived_row(catalog, args.doc_id)
     manifest = open_store(settings).get(row["manifest_key"])
     catalog.audit(settings.user, "view_manifest", [args.doc_id])
     print(manifest.decode())
@@ -348,7 +347,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     from classifiers.doctype import train_from_labeled
 
     _need_files(("--labeled", args.labeled))
-    report = train_from_labeled(args.labeled, args.out)
+    try:
+        report = train_from_labeled(args.labeled, args.out)
+    except ValueError as err:  # only the label check's message: it names labels, no text
+        if not str(err).startswith("unknown document types"):
+            raise
+        raise UserError(f"--labeled: {err}") from None
     print(json.dumps(report, indent=2, default=str))
     return 0
 
@@ -435,8 +439,7 @@ def cmd_rendition(args: argparse.Namespace) -> int:
 
     store = open_store(settings)
     catalog = _catalog(settings)
-    _archived_row(catalog, args.doc_id)
-    if catalog.get(args.doc_id)["status"] != "archived":
+    if _archived_row(catalog, args.doc_id)["status"] != "archived":
         raise UserError(f"document {args.doc_id} was purged: its OCR words are gone, so no "
                         "rendition can be built")
     key = build(catalog, store, args.doc_id, settings.user)
@@ -753,7 +756,7 @@ def build_parser() -> argparse.ArgumentParser:
     ra = r.add_parser("approve", help="approve a plan (two-person rule) and execute it")
     ra.add_argument("plan_id")
     ra.set_defaults(func=cmd_retention_approve)
-    rx = r.add_parser("execute", help="resume the execution of an approved plan")
+    rx = r.add_parser("execute", help="execute an approved plan (again: resumes it)")
     rx.add_argument("plan_id")
     rx.set_defaults(func=cmd_retention_execute)
     rl = r.add_parser("list", help="list disposition plans, newest first")

@@ -214,10 +214,23 @@ def _already_done(store: ObjectStore, row: RowMapping | None, action: str,
     return bool(json.loads(store.get(tomb)).get("data", {}).get("plan_id") == plan_id)
 
 
-def _count(report: ExecutionReport, row: RowMapping | None, action: str) -> None:
+def _served(store: ObjectStore, row: RowMapping) -> date | None:
+    """Service date of a record, from its tombstone once destroyed (the row has none)."""
+    if row["status"] != "destroyed":
+        served: date | None = row["service_date"] or row["document_date"]
+        return served
+    key = RecordEvent(doc_id=row["doc_id"], kind="tombstone", actor="count").key()
+    if store.head(key) is None:
+        return None
+    text = json.loads(store.get(key)).get("data", {}).get("service_date")
+    return date.fromisoformat(text) if text else None
+
+
+def _count(report: ExecutionReport, store: ObjectStore, row: RowMapping | None,
+           action: str) -> None:
     if row is None or action != "destroy":
         return
-    d = row["service_date"] or row["document_date"]
+    d = _served(store, row)
     if d:
         report.first_date = min(report.first_date or d, d)
         report.last_date = max(report.last_date or d, d)
@@ -264,7 +277,7 @@ def execute(catalog: Catalog, store: ObjectStore, plan_id: str, actor: str,
         doc_id, action = item["doc_id"], item["action"]
         row = catalog.get(doc_id)
         if item["status"] == "done":
-            _count(report, row, action)
+            _count(report, store, row, action)
             (report.purged if action == "purge" else report.done).append(doc_id)
             continue
         if item["status"] not in OPEN_ITEM:
@@ -280,7 +293,7 @@ def execute(catalog: Catalog, store: ObjectStore, plan_id: str, actor: str,
             report.review.append(doc_id)
             continue
         if _already_done(store, row, action, plan_id):
-            _count(report, row, action)
+            _count(report, store, row, action)
             _close_item(catalog, plan_id, doc_id, "done", actor)
             (report.purged if action == "purge" else report.done).append(doc_id)
             continue
@@ -292,7 +305,6 @@ def execute(catalog: Catalog, store: ObjectStore, plan_id: str, actor: str,
             else:
                 report.skipped.setdefault(why, []).append(doc_id)
             continue
-        _count(report, row, action)
         try:
             if action == "purge":
                 purge_record(catalog, store, doc_id, plan_id, actor)
@@ -305,18 +317,19 @@ def execute(catalog: Catalog, store: ObjectStore, plan_id: str, actor: str,
             _close_item(catalog, plan_id, doc_id, "failed", actor, code)
             report.failed.append(doc_id)
             continue
+        _count(report, store, row, action)  # the row as it was before destruction
         _close_item(catalog, plan_id, doc_id, "done", actor)
         (report.purged if action == "purge" else report.done).append(doc_id)
     return report
 
 
-def done_report(catalog: Catalog, plan_id: str) -> ExecutionReport:
+def done_report(catalog: Catalog, store: ObjectStore, plan_id: str) -> ExecutionReport:
     """What a stopped execution had already destroyed (for an abandoned plan's certificate)."""
     report = ExecutionReport(plan_id)
     for item in catalog.plan_items(plan_id):
         if item["status"] == "done":
             if item["action"] == "destroy":
-                _count(report, catalog.get(item["doc_id"]), "destroy")
+                _count(report, store, catalog.get(item["doc_id"]), "destroy")
             (report.purged if item["action"] == "purge" else report.done).append(item["doc_id"])
     return report
 

@@ -131,7 +131,7 @@ def abandon_execution(plan_id: str, actor: str) -> dict[str, Any]:
     store = open_store(settings)
     try:
         abandon(catalog, plan_id, actor)
-        report = done_report(catalog, plan_id)
+        report = done_report(catalog, store, plan_id)
         key = certify(catalog, store, settings, plan_id, report) if report.done else None
         with catalog.transaction() as conn:
             conn.execute(update(disposition_plans).where(disposition_plans.c.plan_id == plan_id)

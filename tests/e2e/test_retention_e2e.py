@@ -363,6 +363,8 @@ def test_failed_execution_is_resumed(old: Cli) -> None:
     assert store.head(f"compliance/certificates/{plan}.pdf") is not None
     cert = json.loads(store.get(f"compliance/certificates/{plan}.json"))
     assert sorted(cert["records"]["doc_ids"]) == sorted([first, second])
+    dates = cert["records"]["inclusive_dates"]  # the first run's record counts too
+    assert dates["from"] and dates["to"] and "2008" <= dates["from"] < dates["to"] < "2011"
     assert [e["outcome"] for e in _audit(catalog, "retention_resume")] == ["resumed"]
     code, _, err = old("records.manager", "retention", "resume", plan)
     assert code == 2 and "done" in _one_line(err)
@@ -386,6 +388,8 @@ def test_failed_execution_is_abandoned(old: Cli) -> None:
     assert row is not None and row["status"] == "archived"  # untouched, still archived
     cert = json.loads(store.get(f"compliance/certificates/{plan}.json"))
     assert cert["records"]["doc_ids"] == [second]  # what was destroyed is certified
+    dates = cert["records"]["inclusive_dates"]
+    assert dates["from"] and dates["from"] == dates["to"] and "2008" <= dates["from"] < "2011"
     audits = _audit(catalog, "retention_abandon")
     assert [e["outcome"] for e in audits] == ["refused", "abandoned"]
     for verb in ("resume", "abandon", "execute"):
