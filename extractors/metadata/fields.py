@@ -254,8 +254,6 @@ def label_row(line: str) -> list[str | None] | None:
     if len(line) > 160 or not _ROW_GAP.search(line):
         return None
     raw = _cells(line)
-    if any(len(_DIGITS.findall(c)) >= 4 for c in raw):
-        return None  # "Hospital Number:  833065021": a row that holds values holds no labels
     cells = [c for c in raw if _LETTER.search(c)]
     if len(cells) < 2:
         return None
@@ -278,6 +276,8 @@ def label_row(line: str) -> list[str | None] | None:
     known = sum(f not in (None, "ignore") for f in fields)
     if known < (2 if unknown else 1):
         return None
+    if len(raw) > len(cells) and any(len(_DIGITS.findall(c)) >= 4 for c in raw):
+        return None  # "Hospital Number:  833065021": a row that holds values holds no labels
     return fields
 
 

@@ -247,12 +247,13 @@ def _combo(cell: str, fuzzy: bool) -> str | None:
 
 
 @lru_cache(maxsize=32768)
-def label_field(cell: str, fuzzy: bool = False) -> str | None:
+def label_field(cell: str, fuzzy: bool = False, slips: bool = True) -> str | None:
     """Field of a label cell ('Patient Name:', 'DATEOF SURGERY.'), or None.
 
-    ``fuzzy`` also accepts one OCR slip in a label of seven letters or more ("pate of
-    Visit", "PANIENT"), two in one of twelve or more; callers use it only where a label
-    is expected (header rows, the form head), never across the narrative.
+    ``fuzzy`` (the form head) accepts the short head-only labels ("Last", "First") and,
+    with ``slips``, one OCR slip in a label of seven letters or more ("pate of Visit",
+    "PANIENT"), two in one of twelve or more; callers use it only where a label is
+    expected (header rows, the form head), never across the narrative.
     """
     key = _STRIP.sub("", cell.lower())
     if not 0 < len(key) <= 40:
@@ -261,23 +262,23 @@ def label_field(cell: str, fuzzy: bool = False) -> str | None:
     if found is None and "(" in cell:  # "Date of Birth (mm/dd/yyyy)", "Name (Last, First)"
         bare = _PAREN.sub(" ", cell).strip()
         if bare and bare != cell:
-            return label_field(bare, fuzzy)
+            return label_field(bare, fuzzy, slips)
     if found is None and _JOINER.search(cell):
-        found = _combo(cell, fuzzy)
+        found = _combo(cell, fuzzy and slips)
     if found is None:
         words = _WORDS_OF.findall(cell.lower())
         spelled = [_ABBREV.get(w, w) for w in words]
         if spelled != words:  # "Dt of Birth", "Svc Dt", "Adm. Date": abbreviations spelled out
-            return label_field(" ".join(spelled), fuzzy)
+            return label_field(" ".join(spelled), fuzzy, slips)
         if 0 < len(words) <= 4 and _BIRTH_WORD.search(cell) and not _NOT_BIRTH.search(cell) \
                 and all(w in _BIRTH_LABEL_WORDS or _BIRTH_WORD.search(w) for w in words):
             return "dob"  # "Date Birth", "Birthdt", "Day of Birth": label words only
     if found is None:
         whose = _WHOSE.match(cell)
         if whose and cell[whose.end():].strip():  # "Patient DOB", "Pt. Birth Date"
-            inner = label_field(cell[whose.end():], fuzzy)
+            inner = label_field(cell[whose.end():], fuzzy, slips)
             return inner if inner in _WHOSE_FIELDS or (inner or "").startswith("combo:") else None
-    if found is None and fuzzy:
+    if found is None and fuzzy and slips:
         found = _fuzzy_field(key)
     elif found is not None and not fuzzy and key in _HEAD_ONLY_KEYS:
         return None
