@@ -301,6 +301,8 @@ def header_tables(lines: list[Line], rows: dict[int, list[str | None]] | None = 
             pos = at + len(v) if at >= 0 else pos
             if f and f != "ignore":
                 out += _labelled(f, v, voff + max(at, 0), "table")
+            elif f is None and "sex" not in fields and _SEX_ONLY.fullmatch(v):
+                out.append(Candidate("sex", v, voff + max(at, 0), "table"))  # "F - Female"
     return out
 
 
@@ -319,6 +321,9 @@ def label_rows(lines: list[Line]) -> dict[int, list[str | None]]:
 _DATE_TOKEN = re.compile(r"\b(?:\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}|\d{4}-\d{2}-\d{2}|"
                          r"[A-Z][a-z]{2,8}\.? \d{1,2},? \d{4}|\d{1,2}-[A-Z][a-z]{2}-\d{4})\b")
 _SEX_TOKEN = re.compile(r"(?<!\S)[‘’'`.,]?(M|F|Male|Female|Femdle|Maie|U|Unknown)(?![^\s.,;:])")
+# A cell that can only be a sex, whatever its column's label: "F", "Female", "F - Female".
+_SEX_ONLY = re.compile(r"(?:[MF]|Male|Female|MALE|FEMALE)(?:\s*[-/(]\s*(?:Male|Female|MALE|FEMALE)\)?)?")
+_AGE_SLASH_SEX = re.compile(r"(?:(?<=\d/)|(?<!\S))(M|F)(?=/\d|[^A-Za-z/]|$)")
 _DATE_FIELDS = ("dob", "service", "admission", "discharge", "document", "document_generic")
 
 
@@ -337,7 +342,7 @@ def _typed_alignment(fields: list[str | None], voff: int, vline: str) -> list[Ca
                 out.append(Candidate(f, m.group(0), voff + m.start(), "table"))
     rest = _DATE_TOKEN.sub(" ", vline)
     if "sex" in fields:
-        sm = list(_SEX_TOKEN.finditer(rest))
+        sm = list(_SEX_TOKEN.finditer(rest)) or list(_AGE_SLASH_SEX.finditer(rest))
         if len(sm) == 1:
             out.append(Candidate("sex", sm[0].group(1), voff + sm[0].start(), "table"))
     if "mrn" in fields:
