@@ -322,7 +322,8 @@ _DATE_TOKEN = re.compile(r"\b(?:\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}|\d{4}-\d{2}-\d{2
                          r"[A-Z][a-z]{2,8}\.? \d{1,2},? \d{4}|\d{1,2}-[A-Z][a-z]{2}-\d{4})\b")
 _SEX_TOKEN = re.compile(r"(?<!\S)[‘’'`.,]?(M|F|Male|Female|Femdle|Maie|U|Unknown)(?![^\s.,;:])")
 # A cell that can only be a sex, whatever its column's label: "F", "Female", "F - Female".
-_SEX_ONLY = re.compile(r"(?:[MF]|Male|Female|MALE|FEMALE)(?:\s*[-/(]\s*(?:Male|Female|MALE|FEMALE)\)?)?")
+_SEX_ONLY = re.compile(r"(?:[MF]|Male|Female|MALE|FEMALE)"
+                       r"(?:\s*[-/(]\s*(?:Male|Female|MALE|FEMALE)\)?)?")
 _AGE_SLASH_SEX = re.compile(r"(?:(?<=\d/)|(?<!\S))(M|F)(?=/\d|[^A-Za-z/]|$)")
 _DATE_FIELDS = ("dob", "service", "admission", "discharge", "document", "document_generic")
 

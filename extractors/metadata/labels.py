@@ -218,6 +218,22 @@ _ABBREV = {"dt": "date", "dte": "date", "svc": "service", "serv": "service", "ad
            "dob": "dob", "phys": "physician", "prov": "provider", "fac": "facility"}
 _BIRTH_WORD = re.compile(r"birth|\bborn\b|\bd\.?o\.?b\b", re.IGNORECASE)
 # Birth words that are some other field: the baby's weight, the mother's, the place.
+# When the encounter happened, by what happened: the words of service-date labels.
+_EVENT_WORDS = {"visit", "encounter", "service", "exam", "examination", "study", "surgery",
+                "operation", "op", "procedure", "collected", "collection", "seen", "consult",
+                "consultation", "appointment", "appt", "performed", "arrival", "arrived",
+                "triage", "scan", "imaging", "treatment", "evaluation", "evaluated", "ed",
+                "er", "clinic", "office", "specimen", "biopsy", "accessioned", "received",
+                "test", "testing", "session", "episode", "surgical", "operative", "acquired",
+                "presentation", "presented"}
+_EVENT_LABEL_WORDS = {"date", "dt", "dte", "of", "the", "on", "time", "and", "day", "patient",
+                      "was", "when", "start", "dos", "first", "initial"}
+# An event word names a date only with a word of time ("Exam Date", "Surgery Performed"),
+# or alone when it is itself a moment ("Arrived", "Seen", "Visit").
+_WHEN_WORDS = {"date", "dt", "dte", "on", "time", "day", "performed", "collected", "received",
+               "seen", "arrived", "accessioned", "acquired", "dos"}
+_WHEN_EVENTS = {"visit", "encounter", "arrival", "arrived", "seen", "appointment", "appt",
+                "collected", "performed", "dos", "accessioned"}
 _BIRTH_LABEL_WORDS = {"date", "dt", "dte", "of", "patient", "pt", "patients", "the", "day", "on",
                       "d", "b", "o", "mm", "dd", "yyyy", "yy", "age", "his", "her", "client"}
 _NOT_BIRTH = re.compile(r"weight|history|control|place|country|city|state|order|sex|gender|"
@@ -277,6 +293,11 @@ def label_field(cell: str, fuzzy: bool = False, slips: bool = True) -> str | Non
         if 0 < len(words) <= 4 and _BIRTH_WORD.search(cell) and not _NOT_BIRTH.search(cell) \
                 and all(w in _BIRTH_LABEL_WORDS or _BIRTH_WORD.search(w) for w in words):
             return "dob"  # "Date Birth", "Birthdt", "Day of Birth": label words only
+        if 0 < len(words) <= 4 and any(w in _EVENT_WORDS for w in words) \
+                and all(w in _EVENT_WORDS or w in _EVENT_LABEL_WORDS for w in words) \
+                and ((len(words) > 1 and any(w in _WHEN_WORDS for w in words))
+                     or words[0] in _WHEN_EVENTS):
+            return "service"  # "Exam Performed", "Arrival Date/Time", "Date of Op"
     if found is None:
         whose = _WHOSE.match(cell)
         if whose and cell[whose.end():].strip():  # "Patient DOB", "Pt. Birth Date"
