@@ -26,7 +26,7 @@ class MetadataExtractor:
     """Text -> Extraction, with calibrated per-field confidence and validation flags."""
 
     name: str = "chart-metadata"
-    version: str = "1.3.0"
+    version: str = "1.4.0"
 
     def __init__(self) -> None:
         self.nlp = build()

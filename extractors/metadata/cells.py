@@ -191,7 +191,22 @@ def bare_pairs(lines: list[Line], rows: list[Row] | None = None) -> list[Candida
                 j += 1
             if value and field != "ignore" and typed(field, value):
                 out += emit(field, value, vat)
+        out += _lone_sex(off, row)
     return out
+
+
+_LONE_SEX = re.compile(r"(?:M|F|Male|Female|MALE|FEMALE)")
+
+
+def _lone_sex(off: int, row: Row) -> list[Candidate]:
+    """A cell that is only "F" / "Male" on a row with an identity label but no sex label."""
+    sexes = [(at, c) for at, c in row if _LONE_SEX.fullmatch(c)]
+    if len(sexes) != 1 or len(row) < 2:
+        return []
+    fields = {hit[0] for _, c in row if (hit := leading_label(c)) is not None}
+    if fields & {"sex", "age_sex"} or not fields & _IDENTITY:
+        return []
+    return [Candidate("sex", sexes[0][1], off + sexes[0][0], "band")]
 
 
 def _label_over_value(label: str, below: Line, nrow: Row) -> list[Candidate]:

@@ -296,7 +296,7 @@ def label_field(cell: str, fuzzy: bool = False, slips: bool = True) -> str | Non
         if 0 < len(words) <= 4 and any(w in _EVENT_WORDS for w in words) \
                 and all(w in _EVENT_WORDS or w in _EVENT_LABEL_WORDS for w in words) \
                 and ((len(words) > 1 and any(w in _WHEN_WORDS for w in words))
-                     or words[0] in _WHEN_EVENTS):
+                     or any(w in _WHEN_EVENTS for w in words)):
             return "service"  # "Exam Performed", "Arrival Date/Time", "Date of Op"
     if found is None:
         whose = _WHOSE.match(cell)
