@@ -266,6 +266,16 @@ def _combo(cell: str, fuzzy: bool) -> str | None:
     return "combo:" + "+".join(sorted(set(fields)))
 
 
+def _label_words_only(cell: str) -> bool:
+    """Whether every word of ``cell`` is a word labels are made of (the fallbacks' gate).
+
+    Spelling out abbreviations, joined and qualified labels, birth and event words all
+    build labels from label words; a phrase with any other word ("Doe, Jane DOB") is a
+    value running into a label and is not worth those tries.
+    """
+    return all(w in _VOCAB_WORDS or "birth" in w for w in _WORDS_OF.findall(cell.lower()))
+
+
 @lru_cache(maxsize=32768)
 def label_field(cell: str, fuzzy: bool = False, slips: bool = True) -> str | None:
     """Field of a label cell ('Patient Name:', 'DATEOF SURGERY.'), or None.
@@ -279,6 +289,8 @@ def label_field(cell: str, fuzzy: bool = False, slips: bool = True) -> str | Non
     if not 0 < len(key) <= 40:
         return None
     found = LABELS.get(key)
+    if found is None and not _label_words_only(cell):
+        return _fuzzy_field(key) if fuzzy and slips else None  # a value, not a label
     if found is None and "(" in cell:  # "Date of Birth (mm/dd/yyyy)", "Name (Last, First)"
         bare = _PAREN.sub(" ", cell).strip()
         if bare and bare != cell:
@@ -308,3 +320,11 @@ def label_field(cell: str, fuzzy: bool = False, slips: bool = True) -> str | Non
     elif found is not None and not fuzzy and key in _HEAD_ONLY_KEYS:
         return None
     return found
+
+
+# Every word that labels are made of, for ``_label_words_only``.
+_VOCAB_WORDS = {w for labels in FIELD_LABELS.values() for lab in labels
+                for w in _WORDS_OF.findall(lab.lower())} | set(_ABBREV) | set(_ABBREV.values()) \
+    | _EVENT_WORDS | _EVENT_LABEL_WORDS | _WHEN_WORDS | _BIRTH_LABEL_WORDS \
+    | {"patient", "patients", "pt", "pts", "client", "clients", "member", "members", "resident",
+       "residents", "s", "mm", "dd", "yyyy", "yy", "mi", "code", "number", "no"}
