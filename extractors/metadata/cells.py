@@ -20,7 +20,6 @@ from extractors.metadata.fields import (
     _ORG_WORDS,
     _TITLE_WORDS,
     CELL_SPLIT,
-    HEAD_LINES,
     Candidate,
     Line,
     _labels_in,
@@ -32,6 +31,7 @@ from extractors.metadata.labels import label_field
 from extractors.metadata.normalise import CREDENTIALS, clean_mrn, parse_date, parse_person, sex_from
 
 _WORDS = re.compile(r"[^\s]+")
+CELL_LINES = 30  # identity blocks sit in the first lines; prose lines (over 160) hold none
 _SEPS = " \t-=#:.>|"
 _DATE_FIELDS = {"dob", "service", "admission", "discharge", "document", "document_generic"}
 _IDENTITY = {"dob", "mrn", "sex", "age_sex", "combo:age+dob", "combo:dob+sex", "combo:age+dob+sex",
@@ -158,11 +158,11 @@ def bare_pairs(lines: list[Line], rows: list[Row] | None = None) -> list[Candida
     numbers) consume their value so that it is never read as anything else.
     """
     out: list[Candidate] = []
-    head = lines[:HEAD_LINES]
+    head = lines[:CELL_LINES]
     rows = rows if rows is not None else [cells(line) for _, line in head]
     for i, (off, line) in enumerate(head):
         row = rows[i]
-        if not row or len(line) > 220:
+        if not row:
             continue
         if len(row) == 1 and i + 1 < len(head):
             out += _label_over_value(row[0][1], head[i + 1], rows[i + 1])
@@ -250,7 +250,7 @@ def _lone_person(line: str, row: Row) -> str | None:
 def lone_names(lines: list[Line], rows: list[Row]) -> list[Candidate]:
     """A name alone on a head line right above or below an identity line (a sticker)."""
     out: list[Candidate] = []
-    head = lines[:HEAD_LINES]
+    head = lines[:CELL_LINES]
     for i, (off, line) in enumerate(head):
         name = _lone_person(line, rows[i])
         if name is None:
@@ -264,7 +264,7 @@ def lone_names(lines: list[Line], rows: list[Row]) -> list[Candidate]:
 def head_band_names(lines: list[Line], rows: list[Row]) -> list[Candidate]:
     """An unlabelled name in the first cell of a colon-less identity row."""
     out: list[Candidate] = []
-    for i, (off, line) in enumerate(lines[:HEAD_LINES]):
+    for i, (off, line) in enumerate(lines[:CELL_LINES]):
         row = rows[i]
         if len(row) < 2 or ":" in line:
             continue  # rows with colons are read by ``bands.name_bands``
@@ -280,6 +280,6 @@ def head_band_names(lines: list[Line], rows: list[Row]) -> list[Candidate]:
 
 def candidates(lines: list[Line]) -> list[Candidate]:
     """Every candidate of this module's layouts (the head's cells are split once)."""
-    rows = [cells(line) if line.strip() and len(line) <= 220 else []
-            for _, line in lines[:HEAD_LINES]]
+    rows = [cells(line) if line.strip() and len(line) <= 160 else []
+            for _, line in lines[:CELL_LINES]]
     return bare_pairs(lines, rows) + lone_names(lines, rows) + head_band_names(lines, rows)
