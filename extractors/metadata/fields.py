@@ -17,6 +17,7 @@ from bisect import bisect_right
 from dataclasses import dataclass
 
 from extractors.metadata.labels import label_field
+from extractors.metadata.normalise import parse_person
 
 
 @dataclass(frozen=True)
@@ -328,13 +329,35 @@ _AGE_SLASH_SEX = re.compile(r"(?:(?<=\d/)|(?<!\S))(M|F)(?=/\d|[^A-Za-z/]|$)")
 _DATE_FIELDS = ("dob", "service", "admission", "discharge", "document", "document_generic")
 
 
+_PERSON_FIELDS = ("name", "author")
+
+
+def _people_by_type(fields: list[str | None], voff: int, vline: str) -> list[Candidate]:
+    """Person-shaped cells of a value row given to its person labels, in order."""
+    wanted = [f for f in fields if f in _PERSON_FIELDS]
+    if not wanted:
+        return []
+    people = []
+    pos = 0
+    for cell in _cells(vline):
+        at = vline.find(cell, pos)
+        pos = at + len(cell)
+        if not any(ch.isdigit() for ch in cell) and all(parse_person(cell)):
+            people.append((at, cell))
+    if len(people) != len(wanted):
+        return []
+    return [Candidate(f, cell, voff + at, "table") for f, (at, cell) in zip(wanted, people,
+                                                                               strict=True)]
+
+
 def _typed_alignment(fields: list[str | None], voff: int, vline: str) -> list[Candidate]:
     """Cells merged or lost by OCR: give each label the value of its type, in order.
 
     Dates go to the date labels left to right when their counts agree; a lone sex token
-    to SEX; a lone record-number-like token to MRN.
+    to SEX; a lone record-number-like token to MRN; cells that read as people to the
+    person labels (patient, then clinician) left to right when their counts agree.
     """
-    out: list[Candidate] = []
+    out: list[Candidate] = _people_by_type(fields, voff, vline)
     dates = list(_DATE_TOKEN.finditer(vline))
     date_fields = [f for f in fields if f in _DATE_FIELDS]
     if dates and len(dates) == len(date_fields):

@@ -177,3 +177,16 @@ def test_contradicting_identity_evidence_abstains(ex: MetadataExtractor) -> None
 ])
 def test_letterheads(ex: MetadataExtractor, top: str, want: str) -> None:
     assert ex.extract(top + "\nPatient: Okafor, Chidi\n" + BODY).facility == want
+
+
+def test_letter_patient_line_wordings(ex: MetadataExtractor) -> None:
+    e = ex.extract("Lakeview Community Hospital\n\nMarch 3, 2021\n\nRegarding: Chidi Okafor\n"
+                   "DOB: 02/14/1979\n\nDear Dr. Lund,\nI saw your patient today.\n")
+    assert (e.patient.given, e.patient.family) == ("Chidi", "Okafor")
+
+
+def test_people_by_type_when_a_table_row_lost_a_cell(ex: MetadataExtractor) -> None:
+    e = run(ex, "MRN  DOB  AGE  SEX  PATIENT  SEEN BY\n20077431  12/01/1990  F  "
+                "Hannah Wexler  Ravi Lund, MD")
+    assert (e.patient.given, e.patient.family) == ("Hannah", "Wexler")
+    assert e.author == "Ravi Lund"
