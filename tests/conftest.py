@@ -69,3 +69,12 @@ def catalog_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         conn.execute(text(f"CREATE DATABASE {name}"))
     engine.dispose()
     return admin_url.rsplit("/", 1)[0] + "/" + name
+
+
+@pytest.fixture(scope="session")
+def eval_dev2() -> Path:
+    """The out-of-family check split: dev's documents in other layouts (never copied)."""
+    dev2 = SHARED / "eval" / "dev2"
+    if not (dev2 / "truth.jsonl").exists():
+        pytest.skip("../shared/eval/dev2 is not beside the checkout")
+    return dev2

@@ -309,6 +309,9 @@ def make_document(
         blocks = [Block("title", title, bold=True), *letterhead(c, None)]
     else:
         blocks = letterhead(c, title or None)
+    if house and house.letterhead == "logo":
+        first = blocks[0]
+        blocks[0] = Block(first.kind, f"{L.logo(c.facility)} {first.text}", first.bold, first.align)
     if letter:
         blocks += L.letter_header(c, show, house) if house else letter_header(c, show)
         show["service"] = True  # the letter names the visit date

@@ -72,7 +72,7 @@ class Family:
     sex_formats: tuple[str, ...]
     per_line: tuple[int, ...]
     other_ids: float  # probability of an encounter/account number beside the MRN
-    letterheads: tuple[str, ...]  # top | title_first | labelled | footer
+    letterheads: tuple[str, ...]  # top | title_first | labelled | footer | logo
     vocab_slice: int  # which share of each vocabulary the family prints
 
 
@@ -80,7 +80,7 @@ FAMILIES: dict[str, Family] = {f.name: f for f in (
     Family("colon_rows", (": ", ":  ", ": "), ("beside",), ("title", "as_is"),
            ("labelled", "labelled", "band"), ("LF_UPPER", "LF", "FL"),
            ("us", "us2", "long", "iso"), ("word", "letter"), (2, 3), 0.3,
-           ("top", "top", "title_first"), 0),
+           ("top", "top", "title_first", "logo"), 0),
     Family("bare_labels", ("  ", " ", "   "), ("beside",), ("upper", "title"),
            ("labelled", "band"), ("FAMILY_Given", "LF_UPPER", "FL_UPPER"),
            ("short_month", "d_mon_y", "us"), ("letter", "word_upper"), (1, 2, 3), 0.5,
@@ -101,10 +101,10 @@ FAMILIES: dict[str, Family] = {f.name: f for f in (
            ("split", "split", "labelled"), ("FAMILY_Given", "LF", "FL_SUFFIX"),
            ("dmy_slash", "dmy_dot", "d_month_y"), ("word", "word_upper"), (2, 3), 0.4,
            ("top", "title_first"), 5),
-    Family("band_row", ("  ", ": ", "# "), ("beside", "above"), ("upper", "title"),
+    Family("band_row", ("  ", ": ", " : "), ("beside", "above"), ("upper", "title"),
            ("band", "corner", "labelled"), ("LF_UPPER", "FL_SUFFIX", "LF_MIDDLE"),
            ("mon_dot", "mon_d_y_upper", "us2"), ("age_sex", "letter"), (2, 3, 4), 0.6,
-           ("top", "footer", "labelled"), 6),
+           ("top", "footer", "labelled", "logo"), 6),
     Family("dashes", (" - ", " -- ", " = "), ("beside", "stacked"), ("title", "upper"),
            ("labelled", "corner"), ("FL", "LF", "FAMILY_Given"),
            ("ymd_slash", "iso", "d_mon_y", "long"), ("word", "letter", "age_sex"), (1, 2), 0.4,
@@ -211,7 +211,10 @@ def _fields(c: Ctx, s: Style, show: dict[str, bool], name_inline: bool) -> tuple
     lab = s.labels
     ident: list[tuple[str, str]] = []
     if name_inline and s.name_mode == "labelled":
-        ident.append((lab["name"], person(c, s.name_format)))
+        label = lab["name"]
+        if "Last, First" in label and not s.name_format.startswith("LF"):
+            label = label.split(" (")[0]  # the label says the order: keep it true
+        ident.append((label, person(c, s.name_format)))
     elif name_inline and s.name_mode == "split":
         ident += [(lab["family"], c.family.upper() if c.sometimes(0.4) else c.family),
                   (lab["given"], c.given)]
@@ -324,6 +327,11 @@ def footer_facility(c: Ctx, s: Style) -> list[Block]:
     if s.letterhead != "footer":
         return []
     return [Block("paragraph", f"{c.facility} - {c.pick(['Confidential', 'Medical Records'])}")]
+
+
+def logo(facility: str) -> str:
+    """The facility's initials, as a logo prints them before its name ("SMH")."""
+    return "".join(w[0] for w in facility.split() if w[:1].isupper())
 
 
 def dates_in(c: Ctx, s: Style) -> None:

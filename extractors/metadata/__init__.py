@@ -1,9 +1,12 @@
 """Metadata extraction: patient identity, dates, author, facility, codes (spaCy rules).
 
 ``MetadataExtractor`` is the seam implementation used by ingest and ``analyze``. Modules:
-``labels`` (form labels), ``fields`` (candidates by layout), ``normalise`` (dates, names,
-MRN, NPI and code validators), ``resolve`` (choice, validation, flags), ``calibration``
-(confidence table built from generated documents), ``pipeline`` (the spaCy components).
+``labels`` (form labels), ``fields`` (candidates by layout), ``cells`` (colon-less labels
+and unlabelled identity blocks in the form head), ``bands`` (unlabelled names in labelled
+rows), ``given_names`` (the lexicon that tells a name from a title), ``normalise``
+(dates, names, MRN, NPI and code validators), ``resolve`` (choice, validation, flags),
+``calibration`` (confidence table built from generated documents of every layout family),
+``pipeline`` (the spaCy components).
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ class MetadataExtractor:
     """Text -> Extraction, with calibrated per-field confidence and validation flags."""
 
     name: str = "chart-metadata"
-    version: str = "1.3.0"
+    version: str = "1.4.0"
 
     def __init__(self) -> None:
         self.nlp = build()

@@ -20,7 +20,6 @@ from extractors.metadata.fields import (
     _ORG_WORDS,
     _TITLE_WORDS,
     CELL_SPLIT,
-    HEAD_LINES,
     Candidate,
     Line,
     _labels_in,
@@ -32,6 +31,7 @@ from extractors.metadata.labels import label_field
 from extractors.metadata.normalise import CREDENTIALS, clean_mrn, parse_date, parse_person, sex_from
 
 _WORDS = re.compile(r"[^\s]+")
+CELL_LINES = 30  # identity blocks sit in the first lines; prose lines (over 160) hold none
 _SEPS = " \t-=#:.>|"
 _DATE_FIELDS = {"dob", "service", "admission", "discharge", "document", "document_generic"}
 _IDENTITY = {"dob", "mrn", "sex", "age_sex", "combo:age+dob", "combo:dob+sex", "combo:age+dob+sex",
@@ -73,20 +73,16 @@ def leading_label(cell: str) -> tuple[str, int] | None:
         phrase = cell[:end]
         if not any(ch.isdigit() for ch in phrase):
             phrases.append((end, phrase.rstrip(_SEPS)))
-    for fuzzy in (False, True):
+    short = len(words) <= 4 and len(cell) <= 30  # a label-only cell: worth the slip search
+    for slips in (False, True) if short else (False,):
         for end, phrase in phrases:
-            if fuzzy and (len(phrase) > 26 or phrase.count(" ") > 3):
+            if slips and (len(phrase) > 26 or phrase.count(" ") > 3):
                 continue
-            field = label_field(phrase, fuzzy=fuzzy) if not fuzzy else _head_label(phrase)
+            field = label_field(phrase, fuzzy=True, slips=slips)
             if field:
                 rest = cell[end:]
                 return field, end + len(rest) - len(rest.lstrip(_SEPS))
     return None
-
-
-def _head_label(phrase: str) -> str | None:
-    """A head label with one OCR slip, or a short head-only label ("Last", "First")."""
-    return label_field(phrase, fuzzy=True)
 
 
 # Words of form and document titles that take a person's shape ("FINANCIAL AGREEMENT").
@@ -117,8 +113,9 @@ def typed(field: str, value: str) -> bool:
         return _is_person(value)
     if field in ("family", "given"):
         words = value.split()
-        return 1 <= len(words) <= 2 and len(words[0].strip(".")) > 1 and bool(_NAME_CHARS.fullmatch(value)) \
-            and not _ORG_WORDS.search(value) and all(w[:1].isupper() for w in words)
+        return 1 <= len(words) <= 2 and len(words[0].strip(".")) > 1 \
+            and bool(_NAME_CHARS.fullmatch(value)) and not _ORG_WORDS.search(value) \
+            and all(w[:1].isupper() for w in words)
     if field in _DATE_FIELDS:
         return bool(_DATE_START.match(value)) and parse_date(value) is not None
     if field == "mrn":
@@ -150,7 +147,10 @@ def emit(field: str, value: str, at: int, kind: str = "bare") -> list[Candidate]
     return [Candidate(field, value, at, kind)]
 
 
-def bare_pairs(lines: list[Line]) -> list[Candidate]:
+Row = list[tuple[int, str]]
+
+
+def bare_pairs(lines: list[Line], rows: list[Row] | None = None) -> list[Candidate]:
     """Colon-less "Label value" cells and "Label" / "value" cell pairs in the form head.
 
     Cells with a colon are left to ``fields.inline_pairs``; a label cell followed by a
@@ -158,19 +158,20 @@ def bare_pairs(lines: list[Line]) -> list[Candidate]:
     numbers) consume their value so that it is never read as anything else.
     """
     out: list[Candidate] = []
-    head = lines[:HEAD_LINES]
+    head = lines[:CELL_LINES]
+    rows = rows if rows is not None else [cells(line) for _, line in head]
     for i, (off, line) in enumerate(head):
-        if not line.strip() or len(line) > 220 or not any(ch.isalpha() for ch in line):
+        row = rows[i]
+        if not row:
             continue
-        row = cells(line)
         if len(row) == 1 and i + 1 < len(head):
-            out += _label_over_value(row[0][1], head[i + 1])
-        pairing = len(row) > 1 and label_row(line) is None  # a header row pairs nothing
+            out += _label_over_value(row[0][1], head[i + 1], rows[i + 1])
+        pairing: bool | None = None  # a header row pairs nothing; decided when it matters
         j = 0
         while j < len(row):
             at, cell = row[j]
             j += 1
-            if ":" in cell or len(cell) > 90:
+            if not cell[:1].isalpha() or len(cell) > 90 or ":" in cell:
                 continue
             hit = leading_label(cell)
             if hit is None:
@@ -180,24 +181,41 @@ def bare_pairs(lines: list[Line]) -> list[Candidate]:
             if value and field in ("family", "given") and " " not in cell[:vpos].strip() \
                     and not any(ch in cell[:vpos] for ch in "-=#"):
                 continue  # "Family Medicine": a one-word label needs its own cell
-            if not value and pairing and j < len(row) and ":" not in row[j][1] \
+            if not value and j < len(row) and ":" not in row[j][1] \
                     and leading_label(row[j][1]) is None:
+                if pairing is None:
+                    pairing = label_row(line) is None
+                if not pairing:
+                    continue
                 vat, value = off + row[j][0], row[j][1]
                 j += 1
             if value and field != "ignore" and typed(field, value):
                 out += emit(field, value, vat)
+        out += _lone_sex(off, row)
     return out
 
 
-def _label_over_value(label: str, below: Line) -> list[Candidate]:
-    """A lone label line ("DATE SIGNED", "DOB:") over a value of its type on the next line."""
-    text = label.rstrip(" :#")
-    if len(text) > 40 or any(ch.isdigit() for ch in text):
+_LONE_SEX = re.compile(r"(?:M|F|Male|Female|MALE|FEMALE)")
+
+
+def _lone_sex(off: int, row: Row) -> list[Candidate]:
+    """A cell that is only "F" / "Male" on a row with an identity label but no sex label."""
+    sexes = [(at, c) for at, c in row if _LONE_SEX.fullmatch(c)]
+    if len(sexes) != 1 or len(row) < 2:
         return []
-    field = label_field(text, fuzzy=True)
+    fields = {hit[0] for _, c in row if (hit := leading_label(c)) is not None}
+    if fields & {"sex", "age_sex"} or not fields & _IDENTITY:
+        return []
+    return [Candidate("sex", sexes[0][1], off + sexes[0][0], "band")]
+
+
+def _label_over_value(label: str, below: Line, nrow: Row) -> list[Candidate]:
+    """A lone label line ("DATE SIGNED", "DOB:") over a value of its type on the next line."""
+    if len(label) > 40 or not label[:1].isalpha():
+        return []
+    field = label_field(label.rstrip(" :#"), fuzzy=True)
     if field is None or field == "ignore":
         return []
-    nrow = cells(below[1])
     if not nrow or ":" in nrow[0][1] or leading_label(nrow[0][1]) is not None:
         return []
     value = nrow[0][1]
@@ -206,18 +224,21 @@ def _label_over_value(label: str, below: Line) -> list[Candidate]:
     return [dataclasses.replace(c, kind="below") for c in emit(field, value, below[0] + nrow[0][0])]
 
 
-def _identity_line(line: str) -> bool:
+def _identity_line(line: str, row: Row) -> bool:
     """A line that carries a birth-date, record-number or sex label (colon or not)."""
-    if any(f in _IDENTITY for _, _, f in _labels_in(line, fuzzy=True)):
+    if (":" in line or "#" in line) and any(
+            f in _IDENTITY for _, _, f in _labels_in(line, fuzzy=True)):
         return True
-    return any((hit := leading_label(c)) is not None and hit[0] in _IDENTITY
-               for _, c in cells(line))
+    return any((hit := leading_label(c)) is not None and hit[0] in _IDENTITY for _, c in row)
 
 
-def _lone_person(line: str) -> str | None:
+def _lone_person(line: str, row: Row) -> str | None:
     """A line that is only a person's name (no label, no credentials)."""
-    text = line.strip().lstrip(_LEAD_SPECKS)
-    if not text or len(text) > 50 or ":" in text or len(cells(line)) != 1:
+    if len(row) != 1:
+        return None
+    text = row[0][1]
+    if len(text) > 50 or not text[:1].isupper() or " " not in text \
+            or not _NAME_CHARS.fullmatch(text):
         return None
     if leading_label(text) is not None:
         return None
@@ -226,37 +247,39 @@ def _lone_person(line: str) -> str | None:
     return text if _is_person(text, unlabelled=True) else None
 
 
-def lone_names(lines: list[Line]) -> list[Candidate]:
+def lone_names(lines: list[Line], rows: list[Row]) -> list[Candidate]:
     """A name alone on a head line right above or below an identity line (a sticker)."""
     out: list[Candidate] = []
-    head = lines[:HEAD_LINES]
+    head = lines[:CELL_LINES]
     for i, (off, line) in enumerate(head):
-        name = _lone_person(line)
+        name = _lone_person(line, rows[i])
         if name is None:
             continue
-        near = [head[k][1] for k in (i + 1, i + 2, i - 1) if 0 <= k < len(head)]
-        if any(_identity_line(x) for x in near[:2]) or (near[2:] and _identity_line(near[2])):
+        near = [k for k in (i + 1, i + 2, i - 1) if 0 <= k < len(head)]
+        if any(_identity_line(head[k][1], rows[k]) for k in near):
             out.append(Candidate("name", name, off + line.find(name), "band"))
     return out
 
 
-def head_band_names(lines: list[Line]) -> list[Candidate]:
+def head_band_names(lines: list[Line], rows: list[Row]) -> list[Candidate]:
     """An unlabelled name in the first cell of a colon-less identity row."""
     out: list[Candidate] = []
-    for off, line in lines[:HEAD_LINES]:
-        if ":" in line:
+    for i, (off, line) in enumerate(lines[:CELL_LINES]):
+        row = rows[i]
+        if len(row) < 2 or ":" in line:
             continue  # rows with colons are read by ``bands.name_bands``
-        row = cells(line)
-        if len(row) < 2 or leading_label(row[0][1]) is not None:
+        if leading_label(row[0][1]) is not None:
             continue
         if not any((hit := leading_label(c)) is not None and hit[0] in _IDENTITY
                    for _, c in row[1:]):
             continue
-        if _lone_person(row[0][1]) is not None:
+        if _lone_person(row[0][1], row[:1]) is not None:
             out.append(Candidate("name", row[0][1], off + row[0][0], "band"))
     return out
 
 
 def candidates(lines: list[Line]) -> list[Candidate]:
-    """Every candidate of this module's layouts."""
-    return bare_pairs(lines) + lone_names(lines) + head_band_names(lines)
+    """Every candidate of this module's layouts (the head's cells are split once)."""
+    rows = [cells(line) if line.strip() and len(line) <= 160 else []
+            for _, line in lines[:CELL_LINES]]
+    return bare_pairs(lines, rows) + lone_names(lines, rows) + head_band_names(lines, rows)

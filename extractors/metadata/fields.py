@@ -17,6 +17,7 @@ from bisect import bisect_right
 from dataclasses import dataclass
 
 from extractors.metadata.labels import label_field
+from extractors.metadata.normalise import parse_person
 
 
 @dataclass(frozen=True)
@@ -254,8 +255,6 @@ def label_row(line: str) -> list[str | None] | None:
     if len(line) > 160 or not _ROW_GAP.search(line):
         return None
     raw = _cells(line)
-    if any(len(_DIGITS.findall(c)) >= 4 for c in raw):
-        return None  # "Hospital Number:  833065021": a row that holds values holds no labels
     cells = [c for c in raw if _LETTER.search(c)]
     if len(cells) < 2:
         return None
@@ -278,6 +277,8 @@ def label_row(line: str) -> list[str | None] | None:
     known = sum(f not in (None, "ignore") for f in fields)
     if known < (2 if unknown else 1):
         return None
+    if len(raw) > len(cells) and any(len(_DIGITS.findall(c)) >= 4 for c in raw):
+        return None  # "Hospital Number:  833065021": a row that holds values holds no labels
     return fields
 
 
@@ -301,6 +302,8 @@ def header_tables(lines: list[Line], rows: dict[int, list[str | None]] | None = 
             pos = at + len(v) if at >= 0 else pos
             if f and f != "ignore":
                 out += _labelled(f, v, voff + max(at, 0), "table")
+            elif f is None and "sex" not in fields and _SEX_ONLY.fullmatch(v):
+                out.append(Candidate("sex", v, voff + max(at, 0), "table"))  # "F - Female"
     return out
 
 
@@ -319,16 +322,42 @@ def label_rows(lines: list[Line]) -> dict[int, list[str | None]]:
 _DATE_TOKEN = re.compile(r"\b(?:\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}|\d{4}-\d{2}-\d{2}|"
                          r"[A-Z][a-z]{2,8}\.? \d{1,2},? \d{4}|\d{1,2}-[A-Z][a-z]{2}-\d{4})\b")
 _SEX_TOKEN = re.compile(r"(?<!\S)[‘’'`.,]?(M|F|Male|Female|Femdle|Maie|U|Unknown)(?![^\s.,;:])")
+# A cell that can only be a sex, whatever its column's label: "F", "Female", "F - Female".
+_SEX_ONLY = re.compile(r"(?:[MF]|Male|Female|MALE|FEMALE)"
+                       r"(?:\s*[-/(]\s*(?:Male|Female|MALE|FEMALE)\)?)?")
+_AGE_SLASH_SEX = re.compile(r"(?:(?<=\d/)|(?<!\S))(M|F)(?=/\d|[^A-Za-z/]|$)")
 _DATE_FIELDS = ("dob", "service", "admission", "discharge", "document", "document_generic")
+
+
+_PERSON_FIELDS = ("name", "author")
+
+
+def _people_by_type(fields: list[str | None], voff: int, vline: str) -> list[Candidate]:
+    """Person-shaped cells of a value row given to its person labels, in order."""
+    wanted = [f for f in fields if f in _PERSON_FIELDS]
+    if not wanted:
+        return []
+    people = []
+    pos = 0
+    for cell in _cells(vline):
+        at = vline.find(cell, pos)
+        pos = at + len(cell)
+        if not any(ch.isdigit() for ch in cell) and all(parse_person(cell)):
+            people.append((at, cell))
+    if len(people) != len(wanted):
+        return []
+    return [Candidate(f, cell, voff + at, "table") for f, (at, cell) in zip(wanted, people,
+                                                                               strict=True)]
 
 
 def _typed_alignment(fields: list[str | None], voff: int, vline: str) -> list[Candidate]:
     """Cells merged or lost by OCR: give each label the value of its type, in order.
 
     Dates go to the date labels left to right when their counts agree; a lone sex token
-    to SEX; a lone record-number-like token to MRN.
+    to SEX; a lone record-number-like token to MRN; cells that read as people to the
+    person labels (patient, then clinician) left to right when their counts agree.
     """
-    out: list[Candidate] = []
+    out: list[Candidate] = _people_by_type(fields, voff, vline)
     dates = list(_DATE_TOKEN.finditer(vline))
     date_fields = [f for f in fields if f in _DATE_FIELDS]
     if dates and len(dates) == len(date_fields):
@@ -337,7 +366,7 @@ def _typed_alignment(fields: list[str | None], voff: int, vline: str) -> list[Ca
                 out.append(Candidate(f, m.group(0), voff + m.start(), "table"))
     rest = _DATE_TOKEN.sub(" ", vline)
     if "sex" in fields:
-        sm = list(_SEX_TOKEN.finditer(rest))
+        sm = list(_SEX_TOKEN.finditer(rest)) or list(_AGE_SLASH_SEX.finditer(rest))
         if len(sm) == 1:
             out.append(Candidate("sex", sm[0].group(1), voff + sm[0].start(), "table"))
     if "mrn" in fields:

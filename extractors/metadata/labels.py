@@ -93,7 +93,8 @@ MORE_LABELS: dict[str, tuple[str, ...]] = {
     "name": ("patient (last, first)", "name (last, first)", "patient name (last, first)",
              "name (last, first, mi)", "patient (last, first, mi)", "pt. name", "client",
              "resident", "member", "patient's full name", "name of client", "patient legal name",
-             "name of resident", "full patient name"),
+             "name of resident", "full patient name", "regarding", "subject", "in re",
+             "re:", "patient re"),
     "family": ("family", "last", "surname/family name", "patient surname", "family/last name",
                "last name/surname", "surname (family name)"),
     "given": ("given", "first", "forename", "forenames", "given names", "given name(s)",
@@ -109,7 +110,11 @@ MORE_LABELS: dict[str, tuple[str, ...]] = {
             "medical rec. no.", "medical record no.", "med. rec. #", "health record no.",
             "hrn", "emrn", "mrn/id", "id #", "patient id #", "pt. id", "record", "mr id",
             "local patient id", "patient mrn", "medical record num", "mrn (local)"),
-    "sex": ("gender identity", "gender (sex)", "sex (gender)", "sex/gender identity"),
+    "sex": ("gender identity", "gender (sex)", "sex (gender)", "sex/gender identity",
+            "administrative gender", "admin gender", "admin sex", "birth gender",
+            "legal gender", "sex assigned at birth", "assigned sex", "assigned sex at birth",
+            "physiological sex", "biological sex", "patient gender", "gender/sex at birth",
+            "sex code", "gender code"),
     "age_sex": ("age, sex", "age and sex", "sex & age", "gender/age", "age / gender",
                 "age/sex/race", "sex / age", "age - sex", "age & gender", "age/gender/race"),
     "service": ("seen on", "clinic date", "visit", "date of encounter", "appt date",
@@ -214,6 +219,22 @@ _ABBREV = {"dt": "date", "dte": "date", "svc": "service", "serv": "service", "ad
            "dob": "dob", "phys": "physician", "prov": "provider", "fac": "facility"}
 _BIRTH_WORD = re.compile(r"birth|\bborn\b|\bd\.?o\.?b\b", re.IGNORECASE)
 # Birth words that are some other field: the baby's weight, the mother's, the place.
+# When the encounter happened, by what happened: the words of service-date labels.
+_EVENT_WORDS = {"visit", "encounter", "service", "exam", "examination", "study", "surgery",
+                "operation", "op", "procedure", "collected", "collection", "seen", "consult",
+                "consultation", "appointment", "appt", "performed", "arrival", "arrived",
+                "triage", "scan", "imaging", "treatment", "evaluation", "evaluated", "ed",
+                "er", "clinic", "office", "specimen", "biopsy", "accessioned", "received",
+                "test", "testing", "session", "episode", "surgical", "operative", "acquired",
+                "presentation", "presented"}
+_EVENT_LABEL_WORDS = {"date", "dt", "dte", "of", "the", "on", "time", "and", "day", "patient",
+                      "was", "when", "start", "dos", "first", "initial"}
+# An event word names a date only with a word of time ("Exam Date", "Surgery Performed"),
+# or alone when it is itself a moment ("Arrived", "Seen", "Visit").
+_WHEN_WORDS = {"date", "dt", "dte", "on", "time", "day", "performed", "collected", "received",
+               "seen", "arrived", "accessioned", "acquired", "dos"}
+_WHEN_EVENTS = {"visit", "encounter", "arrival", "arrived", "seen", "appointment", "appt",
+                "collected", "performed", "dos", "accessioned"}
 _BIRTH_LABEL_WORDS = {"date", "dt", "dte", "of", "patient", "pt", "patients", "the", "day", "on",
                       "d", "b", "o", "mm", "dd", "yyyy", "yy", "age", "his", "her", "client"}
 _NOT_BIRTH = re.compile(r"weight|history|control|place|country|city|state|order|sex|gender|"
@@ -246,39 +267,65 @@ def _combo(cell: str, fuzzy: bool) -> str | None:
     return "combo:" + "+".join(sorted(set(fields)))
 
 
+def _label_words_only(cell: str) -> bool:
+    """Whether every word of ``cell`` is a word labels are made of (the fallbacks' gate).
+
+    Spelling out abbreviations, joined and qualified labels, birth and event words all
+    build labels from label words; a phrase with any other word ("Doe, Jane DOB") is a
+    value running into a label and is not worth those tries.
+    """
+    return all(w in _VOCAB_WORDS or "birth" in w for w in _WORDS_OF.findall(cell.lower()))
+
+
 @lru_cache(maxsize=32768)
-def label_field(cell: str, fuzzy: bool = False) -> str | None:
+def label_field(cell: str, fuzzy: bool = False, slips: bool = True) -> str | None:
     """Field of a label cell ('Patient Name:', 'DATEOF SURGERY.'), or None.
 
-    ``fuzzy`` also accepts one OCR slip in a label of seven letters or more ("pate of
-    Visit", "PANIENT"), two in one of twelve or more; callers use it only where a label
-    is expected (header rows, the form head), never across the narrative.
+    ``fuzzy`` (the form head) accepts the short head-only labels ("Last", "First") and,
+    with ``slips``, one OCR slip in a label of seven letters or more ("pate of Visit",
+    "PANIENT"), two in one of twelve or more; callers use it only where a label is
+    expected (header rows, the form head), never across the narrative.
     """
     key = _STRIP.sub("", cell.lower())
     if not 0 < len(key) <= 40:
         return None
     found = LABELS.get(key)
+    if found is None and not _label_words_only(cell):
+        return _fuzzy_field(key) if fuzzy and slips else None  # a value, not a label
     if found is None and "(" in cell:  # "Date of Birth (mm/dd/yyyy)", "Name (Last, First)"
         bare = _PAREN.sub(" ", cell).strip()
         if bare and bare != cell:
-            return label_field(bare, fuzzy)
+            return label_field(bare, fuzzy, slips)
     if found is None and _JOINER.search(cell):
-        found = _combo(cell, fuzzy)
+        found = _combo(cell, fuzzy and slips)
     if found is None:
         words = _WORDS_OF.findall(cell.lower())
         spelled = [_ABBREV.get(w, w) for w in words]
         if spelled != words:  # "Dt of Birth", "Svc Dt", "Adm. Date": abbreviations spelled out
-            return label_field(" ".join(spelled), fuzzy)
+            return label_field(" ".join(spelled), fuzzy, slips)
         if 0 < len(words) <= 4 and _BIRTH_WORD.search(cell) and not _NOT_BIRTH.search(cell) \
                 and all(w in _BIRTH_LABEL_WORDS or _BIRTH_WORD.search(w) for w in words):
             return "dob"  # "Date Birth", "Birthdt", "Day of Birth": label words only
+        if 0 < len(words) <= 4 and any(w in _EVENT_WORDS for w in words) \
+                and all(w in _EVENT_WORDS or w in _EVENT_LABEL_WORDS for w in words) \
+                and ((len(words) > 1 and any(w in _WHEN_WORDS for w in words))
+                     or any(w in _WHEN_EVENTS for w in words)):
+            return "service"  # "Exam Performed", "Arrival Date/Time", "Date of Op"
     if found is None:
         whose = _WHOSE.match(cell)
         if whose and cell[whose.end():].strip():  # "Patient DOB", "Pt. Birth Date"
-            inner = label_field(cell[whose.end():], fuzzy)
+            inner = label_field(cell[whose.end():], fuzzy, slips)
             return inner if inner in _WHOSE_FIELDS or (inner or "").startswith("combo:") else None
-    if found is None and fuzzy:
+    if found is None and fuzzy and slips:
         found = _fuzzy_field(key)
     elif found is not None and not fuzzy and key in _HEAD_ONLY_KEYS:
         return None
     return found
+
+
+# Every word that labels are made of, for ``_label_words_only``.
+_VOCAB_WORDS = {w for labels in FIELD_LABELS.values() for lab in labels
+                for w in _WORDS_OF.findall(lab.lower())} | set(_ABBREV) | set(_ABBREV.values()) \
+    | _EVENT_WORDS | _EVENT_LABEL_WORDS | _WHEN_WORDS | _BIRTH_LABEL_WORDS \
+    | {"patient", "patients", "pt", "pts", "client", "clients", "member", "members", "resident",
+       "residents", "s", "mm", "dd", "yyyy", "yy", "mi", "code", "number", "no"}

@@ -150,7 +150,7 @@ def date_order(text: str) -> DateOrder | None:
     (the caller falls back on the default reading).
     """
     dmy = mdy = 0
-    for m in _NUMERIC_PLAIN.finditer(text):
+    for m in _NUMERIC_PLAIN.finditer(text, 0, 12000):
         a, b = int(m.group(1)), int(m.group(3))
         if a > 12 >= b >= 1:
             dmy += 1

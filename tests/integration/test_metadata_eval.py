@@ -1,6 +1,9 @@
-"""Metadata extraction alone on the dev truth texts (no OCR), scored with the shared
-scorer's own normalisation; floors sit just under the scores reached (1.2.0: family,
-given and facility 0.992, all others 1.000; misfiles 0)."""
+"""Metadata extraction alone on the dev and dev2 truth texts (no OCR), scored with the
+shared scorer's own normalisation; floors sit just under the scores reached (1.2.0 on
+dev: family, given and facility 0.992, all others 1.000; 1.4.0 on dev2, the same
+documents in layouts no rule was written for: family/given 0.919, DOB 0.959, sex 1.000,
+MRN 0.984, service 0.870, document date 0.927, author 0.951, facility 0.967; misfiles 0
+on both)."""
 
 from __future__ import annotations
 
@@ -21,6 +24,14 @@ FLOORS = {
 }
 
 
+# dev2 is a check of generalisation, never tuned on: a drop here is fitting to dev.
+FLOORS_DEV2 = {
+    "patient.family": 0.91, "patient.given": 0.91, "patient.birth_date": 0.95,
+    "patient.sex": 0.99, "patient.mrn": 0.975, "service_date": 0.86, "document_date": 0.92,
+    "author": 0.94, "facility": 0.96,
+}
+
+
 def _scorer(dev: Path) -> ModuleType:
     spec = importlib.util.spec_from_file_location("shared_score_md", dev.parent / "score.py")
     assert spec and spec.loader
@@ -29,30 +40,39 @@ def _scorer(dev: Path) -> ModuleType:
     return mod
 
 
+Run = tuple[ModuleType, list[dict[str, Any]], list[Any]]
+
+
+def _run(split: Path) -> Run:
+    rows = [json.loads(x) for x in (split / "truth.jsonl").read_text().splitlines() if x]
+    return _scorer(split), rows, MetadataExtractor().extract_many([r["text"] for r in rows])
+
+
 @pytest.fixture(scope="module")
-def run(eval_dev: Path) -> tuple[ModuleType, list[dict[str, Any]], list[Any]]:
-    rows = [json.loads(x) for x in (eval_dev / "truth.jsonl").read_text().splitlines() if x]
-    return _scorer(eval_dev), rows, MetadataExtractor().extract_many([r["text"] for r in rows])
+def run(eval_dev: Path) -> Run:
+    return _run(eval_dev)
+
+
+@pytest.fixture(scope="module")
+def run2(eval_dev2: Path) -> Run:
+    return _run(eval_dev2)
 
 
 def _iso(d: Any) -> str | None:
     return d.isoformat() if d else None
 
 
-def test_field_floors(run: tuple[ModuleType, list[dict[str, Any]], list[Any]]) -> None:
+def _exact(run: Run) -> dict[str, float]:
     score, rows, results = run
     preds = [{"file": r["file"], "patient": {
         "family": e.patient.family, "given": e.patient.given,
         "birth_date": _iso(e.patient.birth_date), "sex": e.patient.sex, "mrn": e.patient.mrn},
         "service_date": _iso(e.service_date), "document_date": _iso(e.document_date),
         "author": e.author, "facility": e.facility} for r, e in zip(rows, results, strict=True)]
-    got = {k: v["exact"] for k, v in score.score(rows, preds)["fields"].items()}
-    for name, floor in FLOORS.items():
-        assert got[name] >= floor, f"{name}: {got[name]:.3f} < floor {floor}"
+    return {k: v["exact"] for k, v in score.score(rows, preds)["fields"].items()}
 
 
-def test_no_misfiles(run: tuple[ModuleType, list[dict[str, Any]], list[Any]]) -> None:
-    """No document gets an established identity whose name, MRN or birth date is wrong."""
+def _misfiled(run: Run) -> list[str]:
     score, rows, results = run
     bad = []
     for r, e in zip(rows, results, strict=True):
@@ -66,4 +86,28 @@ def test_no_misfiles(run: tuple[ModuleType, list[dict[str, Any]], list[Any]]) ->
                      != score.norm_date(t["birth_date"])))
         if wrong:
             bad.append(r["file"])  # a file id, never the patient data
+    return bad
+
+
+def test_field_floors(run: Run) -> None:
+    got = _exact(run)
+    for name, floor in FLOORS.items():
+        assert got[name] >= floor, f"{name}: {got[name]:.3f} < floor {floor}"
+
+
+def test_dev2_field_floors(run2: Run) -> None:
+    """Other layouts of the same documents: what does not depend on dev's labels."""
+    got = _exact(run2)
+    for name, floor in FLOORS_DEV2.items():
+        assert got[name] >= floor, f"dev2 {name}: {got[name]:.3f} < floor {floor}"
+
+
+def test_dev2_no_misfiles(run2: Run) -> None:
+    """On unseen layouts too, abstaining is the answer to doubt, never a wrong patient."""
+    assert not _misfiled(run2), f"misfiled: {_misfiled(run2)}"
+
+
+def test_no_misfiles(run: Run) -> None:
+    """No document gets an established identity whose name, MRN or birth date is wrong."""
+    bad = _misfiled(run)
     assert not bad, f"misfiled: {bad}"
