@@ -132,6 +132,9 @@ def destroy_record(catalog: Catalog, store: ObjectStore, doc_id: str, plan_id: s
     row = catalog.get(doc_id)
     if row is None:
         return
+    from extractors.scratch import sweep as sweep_scratch
+
+    sweep_scratch()  # page images that a killed ingest run left in its scratch folder
     for copy in _local_copies(data_dir, doc_id, row["sha256"]):
         shutil.rmtree(copy) if copy.is_dir() else copy.unlink()
     if row["status"] != "destroyed":
