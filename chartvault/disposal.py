@@ -106,6 +106,9 @@ def destroy_record(catalog: Catalog, store: ObjectStore, doc_id: str, plan_id: s
     if store.head(tomb.key()) is None:
         store.put(tomb.key(), tomb.model_dump_json().encode(),
                   content_type="application/json")
+    from extractors.scratch import sweep as sweep_scratch
+
+    sweep_scratch()  # page images that a killed ingest run left in its scratch folder
     for copy in _local_copies(data_dir, doc_id, row["sha256"]):
         shutil.rmtree(copy) if copy.is_dir() else copy.unlink()
     for key in record_keys(store, doc_id):

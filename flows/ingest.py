@@ -31,7 +31,7 @@ from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
 from chartvault import anchors
 from chartvault.catalog import Catalog
-from chartvault.errors import ChartvaultError, phi_safe
+from chartvault.errors import ChartvaultError, StepFailed, StorageError, phi_safe
 from chartvault.pipeline.archive import Filed
 from chartvault.pipeline.batch import IngestRun
 from chartvault.pipeline.intake import Claim, exclusive_run
@@ -63,6 +63,7 @@ def file_one(run: IngestRun, claim: Claim, info: SourceInfo, attempts: int = FIL
     Filing is idempotent per document id (the same bytes give the same id and
     write-once storage returns the existing copy), so a retry never makes a second copy.
     """
+    outage = False
     for attempt in range(1, attempts + 1):
         try:
             with phi_safe("file-document", claim.claim_id):
@@ -74,11 +75,24 @@ def file_one(run: IngestRun, claim: Claim, info: SourceInfo, attempts: int = FIL
                          filed.status)
             return filed
         except Exception as err:  # phi_safe: the message carries ids and a type only
+            outage = _outage(err)
             log.warning("claim %s: attempt %d/%d failed: %s", claim.claim_id, attempt,
                         attempts, err)
             if attempt < attempts:
                 time.sleep(delay_s)
+    if outage and hasattr(claim, "count_attempt"):
+        # storage or catalog unavailable: not the file's fault, so the run does not count
+        # towards quarantining it; it stays in custody until they are back
+        claim.count_attempt(-1)
     return None
+
+
+def _outage(err: BaseException) -> bool:
+    """Whether a filing failure was the storage's or the catalog's, not the document's."""
+    from sqlalchemy.exc import DBAPIError
+
+    cause = err.__context__ if isinstance(err, StepFailed) and err.__context__ else err
+    return isinstance(cause, StorageError | DBAPIError | ConnectionError | TimeoutError)
 
 
 @task(name="file-documents", cache_policy=NO_CACHE, persist_result=False)

@@ -22,7 +22,7 @@ from typing import Literal
 
 from chartvault.catalog import Catalog
 from chartvault.catalog.custody import add_steps
-from chartvault.errors import QuarantineError, QuarantineReason, StorageError
+from chartvault.errors import IntegrityError, QuarantineError, QuarantineReason
 from chartvault.model import (
     Manifest,
     ObjectRef,
@@ -182,12 +182,12 @@ def _check_archived_copy(store: ObjectStore, manifest_key: str, doc_id: str,
     """Before a duplicate's intake copy may go: the catalogued record's original is there."""
     info = store.head(manifest_key)
     if info is None:
-        raise StorageError(f"document {doc_id}: catalogued but its manifest is missing")
+        raise IntegrityError(f"document {doc_id}: catalogued but its manifest is missing")
     manifest = Manifest.model_validate_json(store.get(manifest_key))
     ref = manifest.objects.get("original")
     head = store.head(ref.key) if ref is not None else None
     if ref is None or head is None or ref.sha256 != sha256:
-        raise StorageError(f"document {doc_id}: catalogued but its original is missing")
+        raise IntegrityError(f"document {doc_id}: catalogued but its original is missing")
 
 
 def _new_manifest(

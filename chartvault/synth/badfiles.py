@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import os
+import time
 import zipfile
 from pathlib import Path
 
@@ -41,6 +43,8 @@ def make_bad_inputs(out_dir: Path) -> dict[str, str]:
     with pikepdf.open(io.BytesIO(good)) as pdf:
         pdf.save(enc, encryption=pikepdf.Encryption(user="secret", owner="owner"))
     files["bad_encrypted.pdf"] = (enc.getvalue(), R.ENCRYPTED)
+    dropped = time.time() - 3600  # an hour ago: a half-written file this old is given up on
     for name, (data, _) in files.items():
         (out_dir / name).write_bytes(data)
+        os.utime(out_dir / name, (dropped, dropped))
     return {name: reason.value for name, (_, reason) in files.items()}

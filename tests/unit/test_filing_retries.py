@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from chartvault.errors import StorageError
 from flows.ingest import file_one
 
 
@@ -50,3 +51,29 @@ def test_a_lasting_failure_gives_up_and_leaves_the_claim(caplog: pytest.LogCaptu
     assert run.calls == 3
     assert "attempt 3/3 failed" in caplog.text and "ValueError" in caplog.text
     assert "DOE" not in caplog.text and "1050080" not in caplog.text
+
+
+class FailingRun:
+    """Fails every time with ``exc``."""
+
+    def __init__(self, exc: Exception) -> None:
+        self.exc = exc
+
+    def file(self, claim: Any, info: Any) -> Any:
+        raise self.exc
+
+
+@pytest.mark.parametrize(("exc", "counted"), [
+    (ValueError("bad content DOE, JANE"), 1),  # the document's own failure: counts
+    (StorageError("store down"), 0),  # an outage: does not count
+    (ConnectionError("catalog unreachable"), 0),
+])
+def test_only_the_documents_own_failures_count_towards_quarantine(
+        tmp_path: Path, exc: Exception, counted: int) -> None:
+    from chartvault.pipeline.intake import claim
+
+    (tmp_path / "DOE_JANE.pdf").write_bytes(b"%PDF-1.4")
+    c = claim(tmp_path / "DOE_JANE.pdf", tmp_path, "default")
+    c.count_attempt()
+    assert file_one(FailingRun(exc), c, None, attempts=2, delay_s=0) is None  # type: ignore[arg-type]
+    assert c.attempts() == counted

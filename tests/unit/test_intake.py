@@ -89,3 +89,120 @@ def test_the_watcher_backs_off_when_waiting_files_are_not_handled(
     monkeypatch.setattr(flows.ingest, "ingest",
                         lambda intake=None: [dict(counts, archived=2, quarantined=1)])
     assert watcher.run_once(["default"]) == 3 and watcher.delay() == 0.25
+
+
+def test_links_and_fifos_are_listed_and_claimed_as_entries_never_followed(
+        tmp_path: Path) -> None:
+    intake = tmp_path / "intake"
+    intake.mkdir()
+    outside = tmp_path / "outside.pdf"
+    outside.write_bytes(b"%PDF-1.4 another patient's chart")
+    (intake / "link.pdf").symlink_to(outside)
+    (intake / "linkdir").symlink_to(tmp_path)
+    os.mkfifo(intake / "fifo.pdf")
+    (intake / "sub.pdf").mkdir()  # a folder named like a file is walked, not claimed
+    names = sorted(p.name for p in ready_files(intake, 0, now=time.time() + 10))
+    assert names == ["fifo.pdf", "link.pdf", "linkdir"]
+    c = claim(intake / "link.pdf", intake, "default")
+    assert c.source.is_symlink() and outside.read_bytes().startswith(b"%PDF")
+
+    from chartvault.errors import QuarantineError
+    from chartvault.errors import QuarantineReason as R
+    from extractors.pages import inspect_source
+
+    for entry in (c.source, intake / "fifo.pdf"):
+        with pytest.raises(QuarantineError) as err:
+            inspect_source(entry)
+        assert err.value.reason == R.NOT_REGULAR_FILE
+
+
+def test_a_file_that_cannot_be_moved_leaves_no_claim_and_no_name(tmp_path: Path) -> None:
+    from chartvault.pipeline.intake import ClaimFailed, claims_root
+
+    intake = tmp_path / "intake"
+    intake.mkdir()
+    elsewhere = Path("/dev/shm") if Path("/dev/shm").is_dir() else None
+    if elsewhere is None or os.stat(elsewhere).st_dev == os.stat(tmp_path).st_dev:
+        pytest.skip("needs a second file system for a rename that fails")
+    src = elsewhere / f"DOE_JANE_1960-01-02-{os.getpid()}.pdf"
+    src.write_bytes(b"%PDF-1.4")
+    try:
+        with pytest.raises(ClaimFailed) as err:
+            claim(src, intake, "default")  # custody on another file system: EXDEV
+        assert "DOE" not in str(err.value) and "1960" not in repr(err.value)
+        assert not any(claims_root(intake).iterdir())  # no folder, no claim.json
+        assert src.exists()  # left where it was
+    finally:
+        src.unlink()
+
+
+def test_orphan_claims_are_cleaned_and_attempts_counted(tmp_path: Path) -> None:
+    from chartvault.pipeline.intake import claims_root, clean_orphans
+
+    (tmp_path / "a.pdf").write_bytes(b"%PDF-1.4")
+    c = claim(tmp_path / "a.pdf", tmp_path, "default")
+    (claims_root(tmp_path) / "deadbeef").mkdir()  # a crash between mkdir and rename
+    assert clean_orphans(tmp_path) == 1 and [p.name for p in claims_root(tmp_path).iterdir()
+                                             ] == [c.claim_id]
+    assert c.count_attempt() == 1 and c.count_attempt() == 2 and c.count_attempt(-1) == 1
+    assert c.source.name == "source"  # nothing from the file's name
+    (c.folder / "claim.json").unlink()  # a crash between the rename and the record
+    assert c.info()["original_name"] is None
+
+
+def test_limits_are_checked_before_decoding() -> None:
+    import io
+
+    import pikepdf
+
+    from chartvault.errors import QuarantineError
+    from chartvault.errors import QuarantineReason as R
+    from extractors.pages import check_pixels, inspect_source, upscaled_pixels
+
+    assert upscaled_pixels(8000, 8000, 72) == 27778 * 27778
+    assert upscaled_pixels(2550, 3300, 300) == 2550 * 3300
+    with pytest.raises(QuarantineError) as err:
+        check_pixels(8000, 8000, 72, 50_000, 0)
+    assert err.value.reason == R.IMAGE_TOO_LARGE and "after upscaling" in err.value.detail
+    with pytest.raises(QuarantineError) as err:
+        check_pixels(9000, 9000, 300, 1000, 0)
+    assert err.value.reason == R.DECOMPRESSION_BOMB
+    check_pixels(2550, 3300, 300, 100_000, 0)  # a letter page at 300 dpi passes
+
+    pdf = pikepdf.new()
+    for _ in range(5000):
+        pdf.add_blank_page()
+    buf = io.BytesIO()
+    pdf.save(buf)
+    path = Path(f"/tmp/cv-5000-{os.getpid()}.pdf")
+    path.write_bytes(buf.getvalue())
+    try:
+        started = time.perf_counter()
+        with pytest.raises(QuarantineError) as err:
+            inspect_source(path, max_pages=2000)
+        took = time.perf_counter() - started
+    finally:
+        path.unlink()
+    assert err.value.reason == R.TOO_MANY_PAGES and err.value.detail.startswith("5000 pages")
+    assert took < 2.0, took  # the page tree's count, not 5,000 parsed pages
+
+
+def test_scratch_folders_are_private_and_swept_after_their_run_died(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import stat
+    import subprocess
+    import sys
+
+    from extractors import scratch
+
+    monkeypatch.setenv(scratch.ROOT_ENV, str(tmp_path))
+    monkeypatch.delenv(scratch.ENV, raising=False)
+    mine = scratch.run_dir()
+    assert stat.S_IMODE(mine.stat().st_mode) == 0o700
+    assert stat.S_IMODE(scratch.root().stat().st_mode) == 0o700
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    stale = scratch.root() / f"run-{dead}-abcdef12"
+    stale.mkdir()
+    (stale / "cv-ocr-page.tif").write_bytes(b"II*\x00 a page showing a name")
+    assert scratch.sweep() == 1 and not stale.exists() and mine.exists()
