@@ -165,11 +165,20 @@ def default_models(classifier_model: Path | None = None
     return DocTypeClassifier.load(classifier_model), ChartMetadata()
 
 
-@lru_cache(maxsize=2)
 def default_registry(path: Path | None) -> Registry | None:
-    """The patient registry named in settings, read once per process (None: no registry)."""
+    """The patient registry named in settings (None: no registry).
+
+    Read once per process and again when the file changes (a new export), so the intake
+    watcher links against the current index without a restart.
+    """
     if path is None:
         return None
+    stat = path.stat()
+    return _registry(path, stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=2)
+def _registry(path: Path, mtime_ns: int, size: int) -> Registry:
     from extractors.registry import load
 
     return load(path)

@@ -335,3 +335,14 @@ def test_registry_flag_beats_settings_for_analyze_and_ingest(
         assert chosen == path.resolve()
         loaded = default_registry(chosen)
         assert loaded is not None and len(loaded) == len(LOOKALIKES)
+
+
+def test_registry_is_read_again_when_the_export_changes(tmp_path: Path) -> None:
+    from chartvault.pipeline.understand import default_registry
+
+    path = write_ndjson(tmp_path / "mpi.ndjson", LOOKALIKES[:2])
+    first = default_registry(path)
+    assert first is default_registry(path) and first is not None and len(first) == 2
+    write_ndjson(path, LOOKALIKES)
+    again = default_registry(path)
+    assert again is not None and len(again) == len(LOOKALIKES)
