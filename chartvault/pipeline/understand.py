@@ -137,9 +137,10 @@ def apply_link(found: Link, ex: Extraction, reasons: tuple[str, ...]
     for key in _PATIENT_FIELDS:
         confidence[key] = max(confidence.get(key, 0.0), _LINK_CONFIDENCE)
     flags = tuple(f for f in ex.flags if f not in _SETTLED_BY_LINK)
-    # the issuer of the printed MRN, itself printed (or read) on the page, is the facility
-    confirmed_org = found.evidence is not None and found.evidence.facility > 0
-    facility = rec.organization if confirmed_org else ex.facility or rec.organization
+    # The printed MRN's issuer is the facility unless the page names another organisation
+    # of the registry (then that conflict goes to review and the page's reading stays).
+    other_org = found.evidence is not None and found.evidence.facility < 0
+    facility = ex.facility if other_org else rec.organization or ex.facility
     linked = ex.model_copy(update={"patient": patient, "confidence": confidence,
                                    "flags": (*flags, "registry_linked",
                                              *(("registry_mrn_corrected",)
@@ -164,11 +165,20 @@ def default_models(classifier_model: Path | None = None
     return DocTypeClassifier.load(classifier_model), ChartMetadata()
 
 
-@lru_cache(maxsize=2)
 def default_registry(path: Path | None) -> Registry | None:
-    """The patient registry named in settings, read once per process (None: no registry)."""
+    """The patient registry named in settings (None: no registry).
+
+    Read once per process and again when the file changes (a new export), so the intake
+    watcher links against the current index without a restart.
+    """
     if path is None:
         return None
+    stat = path.stat()
+    return _registry(path, stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=2)
+def _registry(path: Path, mtime_ns: int, size: int) -> Registry:
     from extractors.registry import load
 
     return load(path)

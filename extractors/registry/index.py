@@ -9,8 +9,12 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date
 
+from rapidfuzz import fuzz, process
+
 from extractors.registry.model import PatientRecord
 from extractors.registry.normalise import identifier_key, name_key
+
+ORG_MATCH = 90.0  # token_set_ratio at which a read facility name is a known organisation
 
 
 class Registry:
@@ -31,6 +35,9 @@ class Registry:
         self._by_id = {k: tuple(v) for k, v in by_id.items()}
         self._by_family = {k: tuple(v) for k, v in by_family.items()}
         self._by_birth = {k: tuple(v) for k, v in by_birth.items()}
+        self.organizations: tuple[str, ...] = tuple(sorted(
+            {r.organization for r in self.records if r.organization}))
+        self._org_keys = [o.lower() for o in self.organizations]
 
     def __len__(self) -> int:
         return len(self.records)
@@ -54,3 +61,8 @@ class Registry:
     def by_birth_date(self, born: date) -> tuple[PatientRecord, ...]:
         """Records born on this day."""
         return self._by_birth.get(born, ())
+
+    def knows_organization(self, name: str) -> bool:
+        """Whether ``name`` reads as one of the registry's organisations (fuzzy, for OCR)."""
+        return process.extractOne(name.lower(), self._org_keys, scorer=fuzz.token_set_ratio,
+                                  score_cutoff=ORG_MATCH) is not None

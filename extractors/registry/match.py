@@ -152,7 +152,12 @@ def _sex(rec: PatientRecord, ex: Extraction) -> int:
     return 1 if read == rec.sex else -1
 
 
-def _facility(rec: PatientRecord, ex: Extraction, text: _Text) -> int:
+def _facility(rec: PatientRecord, ex: Extraction, text: _Text, registry: Registry) -> int:
+    """How the page's facility agrees with the record's organisation.
+
+    1: read or printed; -1: another organisation of the registry is read; 0: neither
+    (nothing read, or a reading that is no organisation the registry knows).
+    """
     if not rec.organization:
         return 0
     org = re.sub(r"[^a-z0-9]", "", rec.organization.lower())
@@ -162,14 +167,15 @@ def _facility(rec: PatientRecord, ex: Extraction, text: _Text) -> int:
     if len(org) >= 6 and (org in text.compact or fuzz.partial_ratio(
             rec.organization.lower(), text.lower) >= ORG_FUZZ):
         return 1
-    return -1 if ex.facility else 0
+    return -1 if ex.facility and registry.knows_organization(ex.facility) else 0
 
 
 def _given(rec: PatientRecord, ex: Extraction, text: _Text) -> float:
     return max((text.name_score(g, ex.patient.given) for g in rec.given[:2]), default=0.0)
 
 
-def evidence(rec: PatientRecord, ex: Extraction, text: _Text, labelled: str) -> Evidence:
+def evidence(rec: PatientRecord, ex: Extraction, text: _Text, labelled: str,
+             registry: Registry) -> Evidence:
     """Weigh one candidate against the document."""
     family = text.name_score(rec.family, ex.patient.family)
     if family == 0.0:  # most holders of a shared MRN: no need to read further
@@ -180,7 +186,7 @@ def evidence(rec: PatientRecord, ex: Extraction, text: _Text, labelled: str) -> 
         given=_given(rec, ex, text),
         birth=_birth(rec, ex, text),
         sex=_sex(rec, ex),
-        facility=_facility(rec, ex, text),
+        facility=_facility(rec, ex, text, registry),
         labelled=any(identifier_key(i.value) == labelled for i in rec.identifiers),
     )
 
@@ -216,7 +222,7 @@ def link(text: str, ex: Extraction, registry: Registry) -> Link:
     cands = candidates(text, ex, registry)
     view = _Text(text)
     labelled = identifier_key(ex.patient.mrn or "")
-    weighed = [evidence(r, ex, view, labelled) for r in cands]
+    weighed = [evidence(r, ex, view, labelled, registry) for r in cands]
     confirmed = sorted((e for e in weighed if e.confirmed), key=lambda e: -e.score)
     if confirmed:
         best = confirmed[0]
@@ -261,7 +267,8 @@ def _near_identifier(text: str, ex: Extraction, registry: Registry, view: _Text
                     if len(k := identifier_key(i.value)) >= NEAR_ID_MIN]
             if any(_near(k, free) for k in keys):
                 found[rec.id] = Evidence(rec, 1.0, 1.0, 1, _sex(rec, ex),
-                                         _facility(rec, ex, view), False, near_id=True)
+                                         _facility(rec, ex, view, registry), False,
+                                         near_id=True)
             elif any(_near(k, [t for t in owned if t not in keys]) for k in keys):
                 someone_elses = True
     if len(found) == 1 and not someone_elses:

@@ -296,15 +296,22 @@ def test_sex_misread_but_stated_in_the_text_is_corrected(registry: Registry) -> 
     assert linked.patient.sex == "F" and reasons == ()
 
 
-def test_other_facility_on_the_page_goes_to_review(registry: Registry) -> None:
-    text = header("Quillon, Marta", "4471203", "04/09/1961", clinic="Northgate Surgical")
-    ex = read("Quillon", "Marta", date(1961, 4, 9), "F", "4471203",
-              facility="Northgate Surgical")
+def test_other_known_facility_on_the_page_goes_to_review(registry: Registry) -> None:
+    text = header("Quillon, Marta", "4471203", "04/09/1961", clinic="Valley Hospital")
+    ex = read("Quillon", "Marta", date(1961, 4, 9), "F", "4471203", facility="Valley Hospital")
     found = link(text, ex, registry)
     assert found.record is not None and found.record.id == "p-true"
     linked, reasons = apply_link(found, ex, ())
     assert reasons == ("registry_conflict_facility",)
-    assert linked.facility == "Northgate Surgical"  # what the page says is kept
+    assert linked.facility == "Valley Hospital"  # what the page says is kept
+
+
+def test_unknown_facility_reading_gives_way_to_the_mrn_issuer(registry: Registry) -> None:
+    # a garbled letterhead read as a word that is no organisation of the registry
+    text = header("Quillon, Marta", "4471203", "04/09/1961", clinic="Hqrb0r C1in1c")
+    ex = read("Quillon", "Marta", date(1961, 4, 9), "F", "4471203", facility="Hqrb0r")
+    linked, reasons = apply_link(link(text, ex, registry), ex, ())
+    assert reasons == () and linked.facility == "Harbor Clinic"
 
 
 # --- where the registry comes from -------------------------------------------------------
@@ -328,3 +335,14 @@ def test_registry_flag_beats_settings_for_analyze_and_ingest(
         assert chosen == path.resolve()
         loaded = default_registry(chosen)
         assert loaded is not None and len(loaded) == len(LOOKALIKES)
+
+
+def test_registry_is_read_again_when_the_export_changes(tmp_path: Path) -> None:
+    from chartvault.pipeline.understand import default_registry
+
+    path = write_ndjson(tmp_path / "mpi.ndjson", LOOKALIKES[:2])
+    first = default_registry(path)
+    assert first is default_registry(path) and first is not None and len(first) == 2
+    write_ndjson(path, LOOKALIKES)
+    again = default_registry(path)
+    assert again is not None and len(again) == len(LOOKALIKES)
