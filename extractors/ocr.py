@@ -246,14 +246,15 @@ def _right(page: Prepared, first: OcrResult, options: OcrOptions
 
     Tesseract's OSD decides when it is sure; the turn it names is kept unless it reads
     clearly worse. When OSD is unsure (a sparse page: a signature, a footer) and the
-    first pass read badly, the page is read turned over (fax pages come upside down
-    more often than sideways) and kept only if that reads clearly better.
+    first pass read badly (words read upside down come out at low confidence; a sparse
+    upright page costs no second pass), the page is read turned over (fax pages come
+    upside down more often than sideways) and kept only if that reads clearly better.
     """
     turn = orientation(page.gray, min(options.timeout_s, 60))
     blind = not turn
     if blind:
-        if first.mean_conf >= LOW_CONFIDENCE and len(first.words) >= FEW_WORDS:
-            return page.gray, 0, first  # a wide page OSD calls upright
+        if first.mean_conf >= LOW_CONFIDENCE:
+            return page.gray, 0, first  # what was read, was read well: upright
         turn = 180
     turned = cleanup.turn(page.gray, turn)
     second = recognise(turned, options.language, options.timeout_s, dpi=page.dpi)
