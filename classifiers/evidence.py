@@ -113,6 +113,18 @@ SECTION_CUES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
                            r"kind regards|respectfully)\b"),
         ("lab_report", r"\breference (?:range|interval)s?\b"),
     ))
+# One literal each match of the cue at the same place in SECTION_CUES contains: a cue
+# whose literals are all absent is not searched for (most are, in any one document).
+CUE_LITERALS: tuple[tuple[str, ...], ...] = (
+    ('reason for',), ('thank',), ('asked', 'requested'), ('referring', 'requesting'),
+    ('consultation',), ('asked', 'consulted'), ('course',), ('to the e',), ('disposition',),
+    ('triage',), ('medical decision', 'mdm'), ('from the e',), ('subjective',), ('note',),
+    ('follow', 'recheck'), ('interval history',), ('gross',), ('microscopic',), ('specimen',),
+    ('frozen section',), ('final',), ('technique',), ('comparison',), ('exam', 'study'),
+    ('blood loss',), ('performed',), ('diagnos',), ('hospital course',), ('discharge',),
+    ('discharge',), ('discharge',), ('admi',), ('letter', 'writing'),
+    ('sincerely', 'yours', 'regards', 'respectfully'), ('reference',),
+)
 CUE_WEIGHT = 0.5  # content cues must outweigh a model trained on generated text
 MAX_CUES = 3
 
@@ -159,8 +171,8 @@ def section_cues(text: str) -> dict[str, int]:
     """How many distinct genre cues of each type the text carries."""
     found: dict[str, int] = {}
     low = _head_and_tail(text).lower()
-    for key, pattern in SECTION_CUES:
-        if pattern.search(low):
+    for (key, pattern), literals in zip(SECTION_CUES, CUE_LITERALS, strict=True):
+        if any(x in low for x in literals) and pattern.search(low):
             found[key] = found.get(key, 0) + 1
     return found
 
