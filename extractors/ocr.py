@@ -251,6 +251,9 @@ def _right(page: Prepared, first: OcrResult, options: OcrOptions
     upside down more often than sideways) and kept only if that reads clearly better.
     """
     turn = orientation(page.gray, min(options.timeout_s, 60))
+    h, w = page.gray.shape
+    if w > LANDSCAPE * h and turn == 180:
+        turn = 0  # turned over, a wide page stays wide: OSD misread it
     blind = not turn
     if blind:
         if first.mean_conf >= LOW_CONFIDENCE:
