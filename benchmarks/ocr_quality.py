@@ -4,7 +4,7 @@
     python benchmarks/ocr_quality.py [--limit N] [--jobs 2] [--with-ocrmypdf]
 
 CER as score.py computes it (Levenshtein / truth length, whitespace collapsed). Last line:
-``OCR_QUALITY pages=.. chartvault_cer_median=.. tesseract_cer_median=..
+``OCR_QUALITY pages=.. righted=.. chartvault_cer_median=.. tesseract_cer_median=..
 chartvault_pps=.. tesseract_pps=..`` (one line)
 """
 
@@ -65,7 +65,7 @@ def main() -> None:
 
     t0 = time.perf_counter()
     ours: dict[str, str] = {}
-    pages = 0
+    pages = righted = 0
     with PagePool(args.jobs, OcrOptions(cleanup=not args.no_cleanup)) as pool:
         infos = ((str(f), inspect_source(f)) for f in files)
         for key, res in pool.run(infos):
@@ -73,6 +73,7 @@ def main() -> None:
                 ours[key] = ""
                 continue
             pages += len(res)
+            righted += sum(1 for p in res if p.rotation)
             ours[key] = document_text(res)
     cv_s = time.perf_counter() - t0
     tess = raw_tesseract(files, args.jobs)
@@ -90,7 +91,9 @@ def main() -> None:
                     for i in range(len(rows))), reverse=True)[:5]
     print("largest losses vs tesseract:", [(f, round(d, 4)) for d, f in worse if d > 0])
     med = {k: statistics.median(v) for k, v in cers.items()}
-    print(f"OCR_QUALITY pages={pages} chartvault_cer_median={med['chartvault']:.4f} "
+    print(f"pages righted (turned 90/180/270 before the main pass): {righted}")
+    print(f"OCR_QUALITY pages={pages} righted={righted} "
+          f"chartvault_cer_median={med['chartvault']:.4f} "
           f"tesseract_cer_median={med['tesseract']:.4f} "
           f"chartvault_pps={engines['chartvault'][1]:.3f} "
           f"tesseract_pps={engines['tesseract'][1]:.3f}")

@@ -60,12 +60,14 @@ CCD_SECTIONS = ("allergies", "medications", "problems", "problem list", "immuniz
                 "insurance providers", "family history", "medical equipment", "care team",
                 "goals", "health concerns", "reason for referral", "instructions")
 CCD_MIN_SECTIONS = 6
+_CCD_LINE_MAX = 80  # longer lines are prose
 
 _H = r"^[ \t]*"  # a heading starts its line (OCR may indent it)
 _M = re.I | re.M
-# Genre cues: (type, pattern). Each distinct cue found adds CUE_WEIGHT, up to MAX_CUES.
+# Genre cues: (type, pattern), in lower case: they run on the lower-cased text (without
+# re.I, a third of the time). Each distinct cue found adds CUE_WEIGHT, up to MAX_CUES.
 SECTION_CUES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
-    (key, re.compile(pattern, _M)) for key, pattern in (
+    (key, re.compile(pattern, re.M)) for key, pattern in (
         ("consultation_note", r"\breason for (?:the )?consult(?:ation)?\b"),
         ("consultation_note", r"\b(?:thank you|thanks) for (?:the |this |your )?(?:kind )?"
                               r"(?:referral|consultation|consult|allowing me|asking me)"),
@@ -111,6 +113,18 @@ SECTION_CUES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
                            r"kind regards|respectfully)\b"),
         ("lab_report", r"\breference (?:range|interval)s?\b"),
     ))
+# One literal each match of the cue at the same place in SECTION_CUES contains: a cue
+# whose literals are all absent is not searched for (most are, in any one document).
+CUE_LITERALS: tuple[tuple[str, ...], ...] = (
+    ('reason for',), ('thank',), ('asked', 'requested'), ('referring', 'requesting'),
+    ('consultation',), ('asked', 'consulted'), ('course',), ('to the e',), ('disposition',),
+    ('triage',), ('medical decision', 'mdm'), ('from the e',), ('subjective',), ('note',),
+    ('follow', 'recheck'), ('interval history',), ('gross',), ('microscopic',), ('specimen',),
+    ('frozen section',), ('final',), ('technique',), ('comparison',), ('exam', 'study'),
+    ('blood loss',), ('performed',), ('diagnos',), ('hospital course',), ('discharge',),
+    ('discharge',), ('discharge',), ('admi',), ('letter', 'writing'),
+    ('sincerely', 'yours', 'regards', 'respectfully'), ('reference',),
+)
 CUE_WEIGHT = 0.5  # content cues must outweigh a model trained on generated text
 MAX_CUES = 3
 
@@ -143,11 +157,22 @@ def genre_evidence(text: str, scores: dict[str, float]) -> dict[str, float]:
     return _renormalise(out)
 
 
+CUE_HEAD, CUE_TAIL = 6000, 1500  # where the cues are: the opening sections, the sign-off
+
+
+def _head_and_tail(text: str) -> str:
+    """The parts of a long document its genre shows in (its middle is mostly findings)."""
+    if len(text) <= CUE_HEAD + CUE_TAIL:
+        return text
+    return text[:CUE_HEAD] + "\n" + text[-CUE_TAIL:]
+
+
 def section_cues(text: str) -> dict[str, int]:
     """How many distinct genre cues of each type the text carries."""
     found: dict[str, int] = {}
-    for key, pattern in SECTION_CUES:
-        if pattern.search(text):
+    low = _head_and_tail(text).lower()
+    for (key, pattern), literals in zip(SECTION_CUES, CUE_LITERALS, strict=True):
+        if any(x in low for x in literals) and pattern.search(low):
             found[key] = found.get(key, 0) + 1
     return found
 
@@ -165,6 +190,8 @@ def ccd_sections(text: str) -> int:
     """How many distinct CCD section headings stand on lines of their own."""
     seen = set()
     for line in text.lower().splitlines():
+        if len(line) > _CCD_LINE_MAX:
+            continue  # prose, not a heading
         head = re.sub(r"[^a-z ]+", " ", line).strip()
         for name in CCD_SECTIONS:
             if head == name or (head.startswith(name + " ") and len(head) < len(name) + 30):

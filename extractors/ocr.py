@@ -3,8 +3,9 @@
 Runs inside pool workers: takes a PageRef (a path and an index), returns a PageText.
 Image PDFs give up their embedded scan as it is (no re-rendering at a guessed dpi);
 only pages whose image cannot be extracted are rendered. A page that looks upside down
-or sideways after the first pass (low confidence) gets one orientation check and, if
-Tesseract's OSD is sure, a second pass: the cost falls on the hard pages only.
+or sideways after the first pass (low confidence, few words, or a portrait page lying
+wide) gets one orientation check (Tesseract's OSD, or reading it turned over when OSD is
+unsure) and a second pass: the cost falls on the suspect pages only.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ from extractors.tesseract import OcrResult, orientation, recognise, recognise_ma
 log = logging.getLogger(__name__)
 
 LOW_CONFIDENCE = 40.0  # mean word confidence under which orientation is checked
+FEW_WORDS = 10  # ... or fewer words than this
+LANDSCAPE = 1.05  # ... or a page this much wider than high (letter pages are portrait)
 
 
 @dataclass(frozen=True)
@@ -213,17 +216,56 @@ def prepare_page(image: np.ndarray, dpi: int, index: int, options: OcrOptions) -
 def finish_page(page: Prepared, result: OcrResult, options: OcrOptions) -> PageText:
     """The page record from its first pass, after an orientation check if it read badly."""
     gray, rotation = page.gray, 0
-    if options.cleanup and (result.mean_conf < LOW_CONFIDENCE or len(result.words) < 10):
-        turn = orientation(gray, min(options.timeout_s, 60))
-        if turn:
-            turned = cleanup.turn(gray, turn)
-            second = recognise(turned, options.language, options.timeout_s, dpi=page.dpi)
-            if second.mean_conf > result.mean_conf:
-                result, gray, rotation = second, turned, turn
+    if options.cleanup and _suspect_orientation(gray, result):
+        gray, rotation, result = _right(page, result, options)
     h, w = gray.shape
     return PageText(index=page.index, method="ocr", text=result.text, words=result.words,
                     width=w, height=h, dpi=page.dpi, mean_conf=round(result.mean_conf, 2),
                     rotation=rotation, skew=page.skew)
+
+
+def _suspect_orientation(gray: np.ndarray, result: OcrResult) -> bool:
+    """Whether a first pass hints at a turned page: it read badly, or the page lies wide.
+
+    Chart pages are portrait; one that is wider than high was most likely scanned
+    sideways (Tesseract may still read it, but its word boxes lie on their side).
+    """
+    h, w = gray.shape
+    return (result.mean_conf < LOW_CONFIDENCE or len(result.words) < FEW_WORDS
+            or w > LANDSCAPE * h)
+
+
+def _mass(result: OcrResult) -> float:
+    """Confidence carried by plausible words: what a wrongly turned page lacks."""
+    return sum(w.conf for w in result.words if w.conf >= 50 and len(w.text) > 1)
+
+
+def _right(page: Prepared, first: OcrResult, options: OcrOptions
+           ) -> tuple[np.ndarray, int, OcrResult]:
+    """Image, clockwise turn and OCR result of the page set upright.
+
+    Tesseract's OSD decides when it is sure; the turn it names is kept unless it reads
+    clearly worse. When OSD is unsure (a sparse page: a signature, a footer) and the
+    first pass read badly (words read upside down come out at low confidence; a sparse
+    upright page costs no second pass), the page is read turned over (fax pages come
+    upside down more often than sideways) and kept only if that reads clearly better.
+    """
+    turn = orientation(page.gray, min(options.timeout_s, 60))
+    h, w = page.gray.shape
+    if w > LANDSCAPE * h and turn == 180:
+        turn = 0  # turned over, a wide page stays wide: OSD misread it
+    blind = not turn
+    if blind:
+        if first.mean_conf >= LOW_CONFIDENCE:
+            return page.gray, 0, first  # what was read, was read well: upright
+        turn = 180
+    turned = cleanup.turn(page.gray, turn)
+    second = recognise(turned, options.language, options.timeout_s, dpi=page.dpi)
+    before, after = _mass(first), _mass(second)
+    better = after > 1.5 * before + 100 if blind else after >= 0.9 * before and after > 0
+    if better:
+        return turned, turn, second
+    return page.gray, 0, first
 
 
 def ocr_image(image: np.ndarray, dpi: int, index: int, options: OcrOptions) -> PageText:

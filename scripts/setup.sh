@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 export DEBIAN_FRONTEND=noninteractive
 
-pkgs=(tesseract-ocr tesseract-ocr-eng poppler-utils fonts-dejavu-core python3-venv python3-dev)
+pkgs=(tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd poppler-utils fonts-dejavu-core python3-venv python3-dev)
 if [ "${1:-}" = "--with-servers" ]; then
   pkgs+=(ocrmypdf postgresql radosgw ceph-mon ceph-osd docker-compose curl time)
 fi

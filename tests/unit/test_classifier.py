@@ -126,3 +126,21 @@ def test_letter_without_greeting_but_with_closing_is_still_a_letter() -> None:
     flat = {"correspondence": 0.5, "progress_note": 0.5}
     assert genre_evidence("Your test was normal.\nSincerely,\nDr. B", flat)["correspondence"] \
         == pytest.approx(0.5)
+
+
+def test_cue_literals_skip_only_cues_that_cannot_match() -> None:
+    from chartvault.synth.content import make_document
+    from chartvault.taxonomy import DOC_TYPE_KEYS
+    from classifiers.evidence import CUE_LITERALS, SECTION_CUES, _head_and_tail
+
+    assert len(CUE_LITERALS) == len(SECTION_CUES) and all(CUE_LITERALS)
+    texts = [make_document(700000 + i, t).plain_text()
+             for i, t in enumerate(DOC_TYPE_KEYS * 3)]
+    hits = 0
+    for text in texts:
+        low = _head_and_tail(text).lower()
+        for (_, pattern), literals in zip(SECTION_CUES, CUE_LITERALS, strict=True):
+            if pattern.search(low):
+                hits += 1
+                assert any(x in low for x in literals), pattern.pattern
+    assert hits > len(texts)  # the documents do carry cues
