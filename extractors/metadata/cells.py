@@ -117,8 +117,9 @@ def typed(field: str, value: str) -> bool:
         return _is_person(value)
     if field in ("family", "given"):
         words = value.split()
-        return 1 <= len(words) <= 2 and len(words[0].strip(".")) > 1 and bool(_NAME_CHARS.fullmatch(value)) \
-            and not _ORG_WORDS.search(value) and all(w[:1].isupper() for w in words)
+        return 1 <= len(words) <= 2 and len(words[0].strip(".")) > 1 \
+            and bool(_NAME_CHARS.fullmatch(value)) and not _ORG_WORDS.search(value) \
+            and all(w[:1].isupper() for w in words)
     if field in _DATE_FIELDS:
         return bool(_DATE_START.match(value)) and parse_date(value) is not None
     if field == "mrn":

@@ -169,7 +169,7 @@ def test_purge_then_verify_passes_and_rebuild_restores_holds_and_quarantine(
     imaging = _doc(catalog, "imaging_report")
     assert catalog.get(imaging)["disposition"] == "purge"  # type: ignore[index]
     assert old("clerk", "rendition", imaging)[0] == 0
-    code, out, _ = old("auditor", "verify")
+    code, out, _ = old("clerk", "verify")
     assert code == 0 and "1 rendition(s) checked" in out, out
     # a patient hold (the patient's two notes) and a document hold set, then released
     code, out, _ = old("counsel", "hold", "add", "--patient", PATIENT["mrn"], "--case", "Case 9",
@@ -200,7 +200,7 @@ def test_purge_then_verify_passes_and_rebuild_restores_holds_and_quarantine(
     data = original.read_bytes()
     original.chmod(0o644)
     original.write_bytes(bytes([data[0] ^ 0xFF]) + data[1:])
-    code, out, _ = old("auditor", "verify")
+    code, out, _ = old("clerk", "verify")
     assert code == 1 and f"changed: records/{imaging}/original" in out
     original.write_bytes(data)
 
