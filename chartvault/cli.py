@@ -645,7 +645,7 @@ def cmd_login(args: argparse.Namespace) -> int:
         service.catalog.close()
     roles = ", ".join(sorted(got.principal.roles)) or "none"
     print(f"signed in as {got.principal.username} (roles: {roles}); session kept in {path}; "
-          f"it ends after {settings.auth.session_idle_minutes} min idle or with chartvault "
+          f"it ends after {settings.auth.session_idle_minutes:g} min idle or with chartvault "
           "logout")
     return EXIT_OK
 
