@@ -189,7 +189,7 @@ def test_purge_then_verify_passes_and_rebuild_restores_holds_and_quarantine(
     assert '"purged": 1' in out and '"destroyed": 0' in out
     assert catalog.get(imaging)["status"] == "purged"  # type: ignore[index]
     # verify knows what the purge removed, renditions included
-    code, out, _ = old("auditor", "verify", "--list-purged")
+    code, out, _ = old("clerk", "verify", "--list-purged")
     assert code == 0, out
     purged = {line.split("purged: ", 1)[1] for line in out.splitlines() if "  purged: " in line}
     assert {f"records/{imaging}/text.txt", f"records/{imaging}/ocr.json",
