@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from chartvault import cli_accounts, cli_session, runtime
-from chartvault.errors import ChartvaultError, NotFound
+from chartvault.errors import ChartvaultError, NotFound, UserError
 from chartvault.exitcodes import (
     EXIT_CHECK_FAILED,
     EXIT_FAILED,
@@ -379,7 +379,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     from classifiers.doctype import train_from_labeled
 
     _need_files(("--labeled", args.labeled))
-    report = train_from_labeled(args.labeled, args.out)
+    try:
+        report = train_from_labeled(args.labeled, args.out)
+    except ValueError as err:  # labels outside the taxonomy: the user's file, not a crash
+        raise UserError(str(err)) from None
     print(json.dumps(report, indent=2, default=str))
     return 0
 
