@@ -1,4 +1,10 @@
-"""Command line: ``chartvault COMMAND``. Acts as the user named in settings.
+"""Command line: ``chartvault COMMAND``, a thin adapter over ``chartvault.service.Service``.
+
+A person's command acts as the account signed in with ``chartvault login`` (or the API
+token in ``CHARTVAULT_TOKEN``): the service verifies it, checks the role matrix, does the
+work and audits it. Maintenance verbs (ingest, watch, serve, demo, migrate, catalog
+rebuild, audit anchor) run as the service account, the OS user owning the data
+directory. Files are created owner-only (umask 077).
 
 The CLI prints patient data only where the user asked for it (search results,
 ``analyze``); logs stay free of it. A user error ends with one line on stderr and a
@@ -22,18 +28,22 @@ from datetime import date
 from pathlib import Path
 from typing import Any, NoReturn
 
-from chartvault import runtime
+from chartvault import cli_accounts, cli_session, runtime
 from chartvault.errors import ChartvaultError, NotFound, UserError
+from chartvault.exitcodes import (
+    EXIT_CHECK_FAILED,
+    EXIT_FAILED,
+    EXIT_INCOMPLETE,
+    EXIT_INTERRUPTED,
+    EXIT_NOT_FOUND,
+    EXIT_OK,
+    EXIT_USER,
+)
+from chartvault.exitcodes import status as _status
 from chartvault.settings import Settings
 
-# Exit statuses of every command (README "Exit codes" lists the same).
-EXIT_OK = 0
-EXIT_CHECK_FAILED = 1  # verify / audit verify found a problem
-EXIT_USER = 2  # usage error or a request refused as asked (audited where it is a decision)
-EXIT_NOT_FOUND = 3  # no such document, plan, hold, patient, intake or file
-EXIT_INCOMPLETE = 4  # catalog rebuild finished but could not recover everything stored
-EXIT_FAILED = 5  # storage, database or internal failure; a stopped execution to resume
-EXIT_INTERRUPTED = 130
+__all__ = ["EXIT_CHECK_FAILED", "EXIT_FAILED", "EXIT_INCOMPLETE", "EXIT_INTERRUPTED",
+           "EXIT_NOT_FOUND", "EXIT_OK", "EXIT_USER", "build_parser", "main", "run"]
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -50,6 +60,35 @@ def _catalog(settings: Settings) -> Any:
     catalog.create()
     anchors.attach_settings(catalog, settings)
     return catalog
+
+
+def _service(settings: Settings) -> Any:
+    from chartvault.service import Service
+    from storage.factory import open_store
+
+    return Service(_catalog(settings), open_store(settings), settings)
+
+
+def _person(args: argparse.Namespace) -> tuple[Any, str]:
+    """The service and the bearer this person presents (checked by every service call)."""
+    settings = _settings(args)
+    bearer = cli_session.bearer()  # no credential: refused before the archive is opened
+    return _service(settings), bearer
+
+
+def _maintenance(args: argparse.Namespace, verb: str) -> tuple[Settings, Any]:
+    """Settings and service of a maintenance verb, run as the data directory's owner.
+
+    Refused (and audited) for any other OS user. The flows this process runs build their
+    own settings, so the service account's name reaches them through the environment.
+    """
+    settings = _settings(args)
+    settings.ensure_data_dir()
+    service = _service(settings)
+    svc = service.maintenance(verb)
+    os.environ["CHARTVAULT_USER"] = svc.username
+    settings.user = svc.username
+    return settings, service
 
 
 # --- ingest ------------------------------------------------------------------------------
@@ -105,7 +144,8 @@ def _with_registry(args: argparse.Namespace) -> None:
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     _with_registry(args)
-    settings = _settings(args)
+    settings, service = _maintenance(args, "ingest")
+    service.catalog.close()
     _check_intake(settings, args.intake)
     _warm_start(settings, args.intake)
     from flows.ingest import ingest
@@ -145,7 +185,8 @@ def _report(batches: list[dict[str, Any]], seconds: float, settings: Settings) -
 
 
 def cmd_watch(args: argparse.Namespace) -> int:
-    settings = _settings(args)
+    settings, service = _maintenance(args, "watch")
+    service.catalog.close()
     from chartvault.watch import IntakeWatcher, handled
 
     def report(batch: dict[str, Any], seconds: float) -> None:
@@ -180,7 +221,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    settings = _settings(args)
+    settings, service = _maintenance(args, "demo")
     from chartvault.synth.badfiles import make_bad_inputs
     from chartvault.synth.batch import generate_batch, write_truth
 
@@ -206,8 +247,23 @@ def cmd_demo(args: argparse.Namespace) -> int:
         batches = ingest(intake=intake.name)
     _report(batches, time.perf_counter() - t1, settings)
     os.environ["CHARTVAULT_SETTLE_SECONDS"] = str(old)
-    print("try: .venv/bin/chartvault search --type discharge_summary")
+    _first_admin(service)
+    service.catalog.close()
     return 0
+
+
+def _first_admin(service: Any) -> None:
+    """End of the demo: the first admin (shown once) and how to sign in."""
+    if service.has_admin():
+        print("sign in: .venv/bin/chartvault login --username NAME (an admin exists already)")
+        return
+    got = service.bootstrap("admin")
+    cli_accounts.print_enrolment(got)
+    print("sign in: .venv/bin/chartvault login --username admin  (the one-time password, "
+          "then a TOTP code; you choose a new password)")
+    print("then give people accounts, e.g.: .venv/bin/chartvault account create alice "
+          "--role auditor; alice signs in and runs: .venv/bin/chartvault search --type "
+          "discharge_summary")
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
@@ -225,8 +281,6 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    settings = _settings(args)
-    from chartvault.access import search
     from chartvault.catalog import SearchCriteria
 
     criteria = SearchCriteria(
@@ -237,7 +291,8 @@ def cmd_search(args: argparse.Namespace) -> int:
     if not criteria.fields_used():
         print("give at least one criterion (see --help)", file=sys.stderr)
         return 2
-    hits = search(_catalog(settings), criteria, settings.user)
+    service, bearer = _person(args)
+    hits = service.search(bearer, criteria)
     for h in hits:
         r = h.row
         if args.json:
@@ -254,13 +309,11 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 
 def cmd_retrieve(args: argparse.Namespace) -> int:
-    settings = _settings(args)
-    from chartvault.access import NotFound, retrieve
-    from storage.factory import open_store
+    from chartvault.access import NotFound
 
+    service, bearer = _person(args)
     try:
-        got = retrieve(_catalog(settings), open_store(settings), args.doc_id, args.out,
-                       settings.user)
+        got = service.retrieve(bearer, args.doc_id, args.out)
     except NotFound as err:
         print(f"chartvault: {err}", file=sys.stderr)
         return EXIT_NOT_FOUND
@@ -268,28 +321,9 @@ def cmd_retrieve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _archived_row(catalog: Any, doc_id: str) -> Any:
-    """The document's row; an unknown or destroyed one is refused, saying which."""
-    row = catalog.get(doc_id)
-    if row is None:
-        raise NotFound(f"document {doc_id} is not in the archive")
-    if row["status"] == "destroyed":
-        plans = catalog.plans_of_document(doc_id)
-        where = f" under plan {plans[-1]} (chartvault retention certificate {plans[-1]} " \
-                "--out FILE)" if plans else ""
-        raise NotFound(f"document {doc_id} was destroyed{where}; only its tombstone is kept")
-    return row
-
-
 def cmd_show(args: argparse.Namespace) -> int:
-    settings = _settings(args)
-    from storage.factory import open_store
-
-    catalog = _catalog(settings)
-    row = _archived_row(catalog, args.doc_id)
-    manifest = open_store(settings).get(row["manifest_key"])
-    catalog.audit(settings.user, "view_manifest", [args.doc_id])
-    print(manifest.decode())
+    service, bearer = _person(args)
+    print(service.show(bearer, args.doc_id).decode())
     return 0
 
 
@@ -358,16 +392,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_audit_verify(args: argparse.Namespace) -> int:
-    settings = _settings(args)
-    from chartvault import anchors
-    from chartvault.errors import ChartvaultError
-    from storage.factory import open_store
-
-    try:
-        report = anchors.verify(_catalog(settings), open_store(settings))
-    except ChartvaultError as err:  # an unreadable anchor, an unreachable store
-        print(f"audit verify: {err} ({err.code})", file=sys.stderr)
-        return 1
+    service, bearer = _person(args)
+    report = service.audit_verify(bearer)
     state = ("intact" if report.ok
              else f"BROKEN at event {report.first_bad_seq}: {report.problem}")
     print(f"audit trail: {report.events} events, chain {state}; {report.anchors} anchors "
@@ -376,23 +402,16 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_audit_anchor(args: argparse.Namespace) -> int:
-    settings = _settings(args)
-    from chartvault import anchors
-    from storage.factory import open_store
-
-    anchor = anchors.anchor_now(_catalog(settings), open_store(settings), "manual",
-                                retain_days=settings.audit.anchor_retain_days)
+    _, service = _maintenance(args, "audit_anchor")
+    anchor = service.anchor()
     print("audit trail is empty: nothing to anchor" if anchor is None
           else f"anchored event {anchor.seq} ({anchor.hash[:16]}...) at {anchor.key}")
     return EXIT_OK
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    settings = _settings(args)
-    from chartvault.fixity import verify
-    from storage.factory import open_store
-
-    r = verify(_catalog(settings), open_store(settings), settings.user)
+    service, bearer = _person(args)
+    r = service.fixity(bearer)
     print(f"fixity: {r.documents} documents, {r.objects} objects, {r.bytes / 1e6:.1f} MB read")
     print(f"  {r.renditions} rendition(s) checked, {r.tombstones} tombstone(s) present, "
           f"{len(r.purged)} object(s) removed by recorded purges (expected absent)")
@@ -408,18 +427,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_catalog_rebuild(args: argparse.Namespace) -> int:
-    settings = _settings(args)
-    from chartvault.catalog import Catalog
-    from chartvault.catalog.rebuild import ensure_empty, rebuild
-    from storage.factory import open_store
-
-    catalog = Catalog(args.into or settings.sqlalchemy_url)
-    catalog.create()
-    ensure_empty(catalog)
-    report = rebuild(catalog, open_store(settings), settings.data_dir)
-    catalog.audit(settings.user, "catalog_rebuild",
-                  outcome="complete" if report.complete else "incomplete",
-                  detail={**report.counts, "not_recovered": len(report.lost)})
+    settings, service = _maintenance(args, "catalog_rebuild")
+    report = service.catalog_rebuild(args.into or settings.sqlalchemy_url, settings.data_dir)
     print("rebuilt: " + ", ".join(f"{n} {k}" for k, n in report.counts.items()))
     for line in report.not_stored:
         print(f"  not in storage, not recovered: {line}")
@@ -433,18 +442,10 @@ def cmd_catalog_rebuild(args: argparse.Namespace) -> int:
 
 
 def cmd_rendition(args: argparse.Namespace) -> int:
-    settings = _settings(args)
-    from chartvault.renditions import build
-    from storage.factory import open_store
-
-    store = open_store(settings)
-    catalog = _catalog(settings)
-    if _archived_row(catalog, args.doc_id)["status"] != "archived":
-        raise UserError(f"document {args.doc_id} was purged: its OCR words are gone, so no "
-                        "rendition can be built")
-    key = build(catalog, store, args.doc_id, settings.user)
+    service, bearer = _person(args)
+    key = service.rendition(bearer, args.doc_id)
     if args.out:
-        digest = store.download(key, args.out)
+        digest = service.store.download(key, args.out)  # a read of what the service allowed
         print(f"{args.out}  sha256 {digest}")
     else:
         print(f"rendition stored as {key}")
@@ -452,7 +453,8 @@ def cmd_rendition(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    settings = _settings(args)
+    settings, service = _maintenance(args, "serve")
+    service.catalog.close()
     fork = _can_fork()
     from chartvault.serve import serve
 
@@ -461,32 +463,38 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_hold_add(args: argparse.Namespace) -> int:
-    settings = _settings(args)
-    from chartvault.holds import add_hold
-    from storage.factory import open_store
-
-    r = add_hold(_catalog(settings), open_store(settings), actor=settings.user,
-                 case_name=args.case, reason=args.reason, doc_id=args.document,
-                 mrn=args.patient, facility=args.facility)
+    service, bearer = _person(args)
+    r = service.hold_add(bearer, case_name=args.case, reason=args.reason, doc_id=args.document,
+                         mrn=args.patient, facility=args.facility)
     print(f"hold {r.hold_id} set on {len(r.doc_ids)} document(s)")
     return 0
 
 
 def cmd_hold_release(args: argparse.Namespace) -> int:
-    settings = _settings(args)
-    from chartvault.holds import release_hold
-    from storage.factory import open_store
-
-    r = release_hold(_catalog(settings), open_store(settings), args.hold_id, settings.user)
+    service, bearer = _person(args)
+    r = service.hold_release(bearer, args.hold_id)
+    if not r.released:
+        print(f"hold {r.hold_id}: release requested; a second legal account confirms it with "
+              f"chartvault hold release {r.hold_id}")
+        return EXIT_OK
     print(f"hold {r.hold_id} released ({len(r.doc_ids)} document(s) reviewed for other holds)")
     return 0
 
 
-def cmd_retention_sweep(args: argparse.Namespace) -> int:
-    settings = _settings(args)
-    from chartvault.disposition import sweep
+def cmd_hold_list(args: argparse.Namespace) -> int:
+    service, bearer = _person(args)
+    rows = service.holds(bearer, active_only=not args.all)
+    for h in rows:
+        state = "released" if h["released_at"] else "active"
+        print(f"{h['hold_id']}  {state:8s} {h['kind']:8s} placed "
+              f"{h['created_at']:%Y-%m-%d %H:%M} by {h['created_by']}  case {h['case_name']}")
+    print(f"{len(rows)} hold(s)", file=sys.stderr)
+    return EXIT_OK
 
-    plan_id = sweep(_catalog(settings), args.as_of or date.today(), settings.user)
+
+def cmd_retention_sweep(args: argparse.Namespace) -> int:
+    service, bearer = _person(args)
+    plan_id = service.sweep(bearer, args.as_of)
     print(f"disposition plan {plan_id} written; inspect with: chartvault retention show "
           f"{plan_id}; approve with: chartvault retention approve {plan_id} (by another user)")
     return EXIT_OK
@@ -509,67 +517,73 @@ def _run_execution(plan_id: str) -> int:
     return _print_execution(result)
 
 
-def cmd_retention_approve(args: argparse.Namespace) -> int:
-    settings = _settings(args)
-    from chartvault.disposition import approve
+def _reauthentication(args: argparse.Namespace) -> tuple[str | None, str | None]:
+    """Password or TOTP code of the approver, given again at the moment of approval."""
+    if args.totp:
+        return None, args.totp
+    if not args.password_stdin and sys.stdin.isatty():
+        code = cli_session.ask("TOTP code (empty to give your password instead)", secret=True)
+        if code:
+            return None, code
+        return cli_session.ask("password", secret=True), None
+    return sys.stdin.readline().rstrip("\n"), None
 
-    approve(_catalog(settings), args.plan_id, settings.user)
-    print(f"plan {args.plan_id} approved by {settings.user}; executing")
+
+def cmd_retention_approve(args: argparse.Namespace) -> int:
+    service, bearer = _person(args)
+    password, code = _reauthentication(args)
+    service.approve_plan(bearer, args.plan_id, password=password, code=code)
+    who = service.start_execution(bearer, args.plan_id)
+    print(f"plan {args.plan_id} approved by {who}; executing")
     return _run_execution(args.plan_id)
 
 
 def cmd_retention_execute(args: argparse.Namespace) -> int:
-    settings = _settings(args)
-    from chartvault.disposition import check_executable
-
-    check_executable(_catalog(settings), args.plan_id, settings.user)  # before Prefect starts
+    service, bearer = _person(args)
+    service.start_execution(bearer, args.plan_id)  # checked before Prefect starts
     return _run_execution(args.plan_id)
 
 
 def cmd_retention_resume(args: argparse.Namespace) -> int:
-    settings = _settings(args)
-    from chartvault.disposition import start_resume
-
-    start_resume(_catalog(settings), args.plan_id, settings.user)
-    print(f"plan {args.plan_id}: resuming its execution (as {settings.user})")
+    service, bearer = _person(args)
+    who = service.resume_execution(bearer, args.plan_id)
+    print(f"plan {args.plan_id}: resuming its execution (as {who})")
     return _run_execution(args.plan_id)
 
 
 def cmd_retention_abandon(args: argparse.Namespace) -> int:
-    settings = _settings(args)
-    from flows.retention import abandon_execution
-
-    result = abandon_execution(args.plan_id, settings.user)
+    service, bearer = _person(args)
+    result = service.abandon_execution(bearer, args.plan_id)
+    who = result.pop("abandoned_by")
     print(json.dumps(result, indent=2))
-    print(f"plan {args.plan_id} abandoned by {settings.user}; {result['destroyed']} record(s) "
+    print(f"plan {args.plan_id} abandoned by {who}; {result['destroyed']} record(s) "
           "destroyed before it stopped" + (f", certified in {result['certificate']}"
                                            if result["certificate"] else ""))
     return EXIT_OK
 
 
 def cmd_retention_reject(args: argparse.Namespace) -> int:
-    settings = _settings(args)
-    from chartvault.disposition import reject
-
-    reject(_catalog(settings), args.plan_id, settings.user)
-    print(f"plan {args.plan_id} rejected by {settings.user}; nothing was disposed of")
+    service, bearer = _person(args)
+    service.reject_plan(bearer, args.plan_id)
+    print(f"plan {args.plan_id} rejected by {service.whoami(bearer).username}; nothing was "
+          "disposed of")
     return EXIT_OK
 
 
 def cmd_retention_cancel(args: argparse.Namespace) -> int:
-    settings = _settings(args)
-    from chartvault.disposition import cancel
-
-    cancel(_catalog(settings), args.plan_id, settings.user)
-    print(f"plan {args.plan_id} cancelled by {settings.user}; nothing was disposed of")
+    service, bearer = _person(args)
+    service.cancel_plan(bearer, args.plan_id)
+    print(f"plan {args.plan_id} cancelled by {service.whoami(bearer).username}; nothing was "
+          "disposed of")
     return EXIT_OK
 
 
 def cmd_retention_list(args: argparse.Namespace) -> int:
-    settings = _settings(args)
     from chartvault.plan_view import plan_summary
 
-    plans = [p for p in _catalog(settings).plans() if args.status in (None, p["status"])]
+    service, bearer = _person(args)
+    plans = [p for p in service.plans(bearer, limit=100_000)
+             if args.status in (None, p["status"])]
     for plan in plans:
         print(plan_summary(plan))
     print(f"{len(plans)} plan(s)", file=sys.stderr)
@@ -577,61 +591,101 @@ def cmd_retention_list(args: argparse.Namespace) -> int:
 
 
 def cmd_retention_show(args: argparse.Namespace) -> int:
-    settings = _settings(args)
-    from chartvault.plan_view import plan_lines
-
-    catalog = _catalog(settings)
-    lines, shown = plan_lines(catalog, args.plan_id, doc_id=args.doc, limit=args.limit,
-                              arithmetic=not args.brief)
-    catalog.audit(settings.user, "retention_plan_show", shown, detail={"plan_id": args.plan_id})
-    print("\n".join(lines))
+    service, bearer = _person(args)
+    print("\n".join(service.plan_lines(bearer, args.plan_id, doc_id=args.doc,
+                                       limit=args.limit, arithmetic=not args.brief)))
     return EXIT_OK
 
 
 def cmd_retention_explain(args: argparse.Namespace) -> int:
-    settings = _settings(args)
-    from chartvault.pipeline.retention import explain_document
-
-    catalog = _catalog(settings)
-    if catalog.get(args.doc_id) is None:
-        raise NotFound(f"document {args.doc_id} is not in the archive")
-    lines = explain_document(catalog, args.doc_id)
-    catalog.audit(settings.user, "retention_explain", [args.doc_id])
-    print("\n".join(lines))
+    service, bearer = _person(args)
+    print("\n".join(service.explain(bearer, args.doc_id)))
     return EXIT_OK
 
 
 def cmd_certificate(args: argparse.Namespace) -> int:
-    settings = _settings(args)
-    from storage.factory import open_store
-
-    catalog = _catalog(settings)
-    store = open_store(settings)
-    key = f"compliance/certificates/{args.plan_id}.pdf"
-    if store.head(key) is None:
-        if catalog.get(args.plan_id) is not None:
-            plans = catalog.plans_of_document(args.plan_id)
-            hint = f" of plan {plans[-1]}: chartvault retention certificate {plans[-1]} " \
-                   "--out FILE" if plans else " (it is on no plan)"
-            raise NotFound(f"{args.plan_id} is a document id, not a plan; its certificate is "
-                           f"the one{hint}")
-        plan = catalog.plan(args.plan_id)
-        if plan is None:
-            raise NotFound(f"no plan {args.plan_id}")
-        raise NotFound(f"plan {args.plan_id} is {plan['status']} and has no certificate of "
-                       "destruction")
-    args.out.write_bytes(store.get(key))
-    catalog.audit(settings.user, "certificate_print", detail={"plan_id": args.plan_id})
+    service, bearer = _person(args)
+    args.out.write_bytes(service.certificate(bearer, args.plan_id))
     print(f"certificate of destruction written to {args.out}")
     return EXIT_OK
 
 
 def cmd_quarantine_list(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    for row in _catalog(settings).quarantined():
+    service, bearer = _person(args)
+    for row in service.quarantine_list(bearer):
         print(f"{row['quarantine_id']}  {row['at']:%Y-%m-%d %H:%M}  {row['reason']:18s} "
               f"{row['detail']}  {settings.data_dir / row['folder']}")
     return 0
+
+
+# --- signing in ------------------------------------------------------------------------
+
+
+def cmd_login(args: argparse.Namespace) -> int:
+    """Sign in through the service; keep the session's bearer in the user's token file."""
+    from chartvault.auth.signin import PasswordChangeRequired
+
+    settings = _settings(args)
+    service = _service(settings)
+    try:
+        username = args.username or cli_session.ask("username", secret=False)
+        if args.password_stdin:
+            password = sys.stdin.readline().rstrip("\n")
+        else:
+            password = cli_session.ask("password", secret=True)
+        code = args.totp
+        if code is None and not args.password_stdin and sys.stdin.isatty():
+            code = cli_session.ask("TOTP code (empty if your account has none)", secret=True)
+        elif code is None and args.password_stdin:
+            code = sys.stdin.readline().rstrip("\n")  # a second line: the TOTP code
+        try:
+            got = service.sign_in(username, password, code or None)
+        except PasswordChangeRequired:
+            print("first sign-in: choose a new password", file=sys.stderr)
+            new = cli_session.ask("new password", secret=True)
+            if sys.stdin.isatty() and cli_session.ask("new password again", secret=True) != new:
+                raise ChartvaultError("the two new passwords differ", code="mismatch") from None
+            got = service.sign_in(username, password, code or None, new_password=new)
+        path = cli_session.store_token(got.bearer)
+    finally:
+        service.catalog.close()
+    roles = ", ".join(sorted(got.principal.roles)) or "none"
+    print(f"signed in as {got.principal.username} (roles: {roles}); session kept in {path}; "
+          f"it ends after {settings.auth.session_idle_minutes:g} min idle or with chartvault "
+          "logout")
+    return EXIT_OK
+
+
+def cmd_logout(args: argparse.Namespace) -> int:
+    """End the stored session (revoked in the catalog) and delete the token file."""
+    bearer = cli_session.stored_token()
+    if bearer is None:
+        print("not signed in")
+        return EXIT_OK
+    service = _service(_settings(args))
+    try:
+        service.sign_out(bearer)
+    finally:
+        service.catalog.close()
+        cli_session.drop_token()
+    print("signed out; session revoked")
+    return EXIT_OK
+
+
+def cmd_whoami(args: argparse.Namespace) -> int:
+    service, bearer = _person(args)
+    p = service.whoami(bearer)
+    print(f"{p.username} (roles: {', '.join(sorted(p.roles)) or 'none'}; via {p.via}; "
+          f"second factor: {'yes' if p.mfa else 'no'})")
+    return EXIT_OK
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    _, service = _maintenance(args, "migrate")
+    service.migrate()
+    print("catalog schema is at the newest revision")
+    return EXIT_OK
 
 
 # --- parser ------------------------------------------------------------------------------
@@ -649,6 +703,20 @@ def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="chartvault", description=__doc__)
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging (ids only)")
     sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("login", help="sign in; the session is kept in your config directory")
+    s.add_argument("--username", help="asked when not given")
+    s.add_argument("--password-stdin", action="store_true",
+                   help="read the password (and, on a second line, the TOTP code) from stdin")
+    s.add_argument("--totp", help="TOTP code (asked on a terminal otherwise)")
+    s.set_defaults(func=cmd_login)
+    s = sub.add_parser("logout", help="end your session and delete the stored token")
+    s.set_defaults(func=cmd_logout)
+    s = sub.add_parser("whoami", help="the account your session or token belongs to")
+    s.set_defaults(func=cmd_whoami)
+    s = sub.add_parser("migrate", help="bring the catalog schema up to date (service account)")
+    s.set_defaults(func=cmd_migrate)
+    cli_accounts.register(sub)
 
     s = sub.add_parser("demo", help="generate sample scans into the intake folder and ingest them")
     s.add_argument("--docs", type=int, default=20)
@@ -743,6 +811,9 @@ def build_parser() -> argparse.ArgumentParser:
     hr = h.add_parser("release", help="release a legal hold")
     hr.add_argument("hold_id")
     hr.set_defaults(func=cmd_hold_release)
+    hl = h.add_parser("list", help="legal holds, newest first")
+    hl.add_argument("--all", action="store_true", help="released holds too")
+    hl.set_defaults(func=cmd_hold_list)
 
     s = sub.add_parser("retention", help="retention: explain, sweep, list, show, approve, "
                                          "reject, cancel, execute, resume, abandon")
@@ -755,6 +826,9 @@ def build_parser() -> argparse.ArgumentParser:
     rs.set_defaults(func=cmd_retention_sweep)
     ra = r.add_parser("approve", help="approve a plan (two-person rule) and execute it")
     ra.add_argument("plan_id")
+    ra.add_argument("--password-stdin", action="store_true",
+                    help="re-authenticate with the password read from stdin")
+    ra.add_argument("--totp", help="re-authenticate with this TOTP code")
     ra.set_defaults(func=cmd_retention_approve)
     rx = r.add_parser("execute", help="execute an approved plan (again: resumes it)")
     rx.add_argument("plan_id")
@@ -804,16 +878,9 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _status(err: ChartvaultError) -> int:
-    if isinstance(err, NotFound) or err.code == "not_found":
-        return EXIT_NOT_FOUND
-    if isinstance(err, UserError):
-        return EXIT_USER
-    return EXIT_FAILED
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``chartvault`` command: one line on stderr for an error."""
+    os.umask(0o077)  # catalog, objects, quarantine copies, token: the owner's only
     args = build_parser().parse_args(argv)
     try:
         code: int = args.func(args)

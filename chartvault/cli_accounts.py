@@ -4,27 +4,27 @@ A thin adapter over ``chartvault.service.Service``: it signs in (name, password,
 code, asked on the terminal or read line by line from standard input) or takes an API
 token (``--token-file`` or ``CHARTVAULT_TOKEN``), calls one service method and prints
 its result. Secrets (one-time passwords, TOTP secrets, new tokens) are printed once.
-Exit codes: 3 sign-in failed (401), 4 not permitted (403), 1 other refusals.
+Exit codes: ``chartvault.exitcodes`` (6 sign-in failed (401), 7 not permitted (403), 2 a
+request refused as asked, 3 no such account).
 """
 
 from __future__ import annotations
 
 import argparse
-import getpass
 import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from chartvault.auth.errors import Forbidden, Unauthenticated
 from chartvault.auth.roles import Role, matrix_markdown, parse_roles
 from chartvault.errors import ChartvaultError
+from chartvault.exitcodes import EXIT_USER, status
 
 if TYPE_CHECKING:  # the rest loads when an account command runs, not with every command
     from chartvault.auth.accounts import Enrolment
 
-TOKEN_ENV = "CHARTVAULT_TOKEN"
+from chartvault.cli_session import TOKEN_ENV, stored_token
 
 
 def _service(args: argparse.Namespace) -> Any:
@@ -34,9 +34,10 @@ def _service(args: argparse.Namespace) -> Any:
     from chartvault.settings import Settings
     from storage.factory import open_store
 
+    os.umask(0o077)
     settings = Settings()
     runtime.prepare(settings, verbose=getattr(args, "verbose", False))
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.ensure_data_dir()
     catalog = Catalog(settings.sqlalchemy_url)
     catalog.create()
     return Service(catalog, open_store(settings), settings)
@@ -44,9 +45,9 @@ def _service(args: argparse.Namespace) -> Any:
 
 def _ask(label: str, secret: bool) -> str:
     """A terminal prompt, or the next line of standard input when it is not a terminal."""
-    if sys.stdin.isatty():
-        return getpass.getpass(f"{label}: ") if secret else input(f"{label}: ")
-    return sys.stdin.readline().rstrip("\n")
+    from chartvault.cli_session import ask
+
+    return ask(label, secret)
 
 
 def _sign_in(service: Any, args: argparse.Namespace) -> str:
@@ -67,16 +68,18 @@ def _sign_in(service: Any, args: argparse.Namespace) -> str:
 
 
 def _bearer(service: Any, args: argparse.Namespace, session: bool = False) -> str:
-    """An API token if one is given (never for ``session``), else a sign-in."""
+    """An API token or the ``chartvault login`` session (never for ``session``), else ask."""
     if not session:
         if args.token_file:
             return Path(args.token_file).read_text().strip()
         if os.environ.get(TOKEN_ENV):
             return os.environ[TOKEN_ENV].strip()
+        if not args.username and (stored := stored_token()):
+            return stored
     return _sign_in(service, args)
 
 
-def _print_enrolment(got: Enrolment) -> None:
+def print_enrolment(got: Enrolment) -> None:
     print(f"account {got.username}")
     if got.one_time_password:
         print(f"  one-time password: {got.one_time_password}  (shown once; changed at first "
@@ -91,7 +94,7 @@ def _print_enrolment(got: Enrolment) -> None:
 
 def cmd_bootstrap(args: argparse.Namespace, service: Any) -> None:
     got = service.bootstrap(args.new_username)
-    _print_enrolment(got)
+    print_enrolment(got)
     print(f"sign in as {got.username} with the password and a code from the TOTP app; e.g. "
           f"chartvault account token create --username {got.username} --role admin")
 
@@ -99,14 +102,14 @@ def cmd_bootstrap(args: argparse.Namespace, service: Any) -> None:
 def cmd_create(args: argparse.Namespace, service: Any) -> None:
     got = service.create_account(_bearer(service, args), args.account, parse_roles(args.role),
                                  args.intake or [])
-    _print_enrolment(got)
+    print_enrolment(got)
 
 
 def cmd_roles(args: argparse.Namespace, service: Any) -> None:
     got = service.set_roles(_bearer(service, args), args.account, parse_roles(args.role))
     print(f"account {args.account}: roles {', '.join(sorted(args.role)) or '(none)'}")
     if got.totp_secret:
-        _print_enrolment(got)
+        print_enrolment(got)
 
 
 def cmd_disable(args: argparse.Namespace, service: Any) -> None:
@@ -123,7 +126,7 @@ def cmd_reset(args: argparse.Namespace, service: Any) -> None:
     bearer = _bearer(service, args)
     got = (service.reset_totp if args.what == "totp" else service.reset_password)(
         bearer, args.account)
-    _print_enrolment(got)
+    print_enrolment(got)
 
 
 def cmd_list(args: argparse.Namespace, service: Any) -> None:
@@ -181,12 +184,12 @@ def _run(command: Callable[[argparse.Namespace, Any], None], needs_service: bool
         service = _service(args) if needs_service else None
         try:
             command(args, service)
-        except (Unauthenticated, Forbidden) as err:
+        except ChartvaultError as err:
             print(f"error: {err.code}: {err}", file=sys.stderr)
-            return err.exit_code
-        except (ChartvaultError, ValueError) as err:
-            print(f"error: {getattr(err, 'code', 'invalid')}: {err}", file=sys.stderr)
-            return 1
+            return status(err)
+        except ValueError as err:
+            print(f"error: invalid: {err}", file=sys.stderr)
+            return EXIT_USER
         finally:
             if service is not None:
                 service.catalog.close()

@@ -171,7 +171,9 @@ class Settings(BaseSettings):
     )
 
     data_dir: Path = Field(default_factory=_default_data_dir)
-    user: str = Field(default_factory=getpass.getuser, description="Actor of audit events.")
+    user: str = Field(default_factory=getpass.getuser, description=(
+        "Actor of the service account's own runs (the CLI sets it to svc:<login> for "
+        "maintenance verbs); never a person's identity: people sign in."))
     catalog_url: str | None = Field(None, description="SQLAlchemy URL; default SQLite.")
     store: Literal["local", "s3"] = "local"
     s3: S3Settings = S3Settings()
@@ -204,6 +206,12 @@ class Settings(BaseSettings):
         """Environment beats the TOML file, which beats defaults."""
         toml = TomlConfigSettingsSource(settings_cls, toml_file=_config_file())
         return (init_settings, env_settings, toml)
+
+    def ensure_data_dir(self) -> Path:
+        """Create the data directory if needed, readable by its owner only (0700)."""
+        self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chmod(self.data_dir, 0o700)
+        return self.data_dir
 
     @cached_property
     def sqlalchemy_url(self) -> str:

@@ -99,7 +99,7 @@ class LocalObjectStore:
             os.unlink(tmp)
         if sha256_of(path)[0] != sha:
             raise IntegrityError(f"object {key}: read-back SHA-256 differs")
-        os.chmod(path, 0o444)
+        os.chmod(path, 0o400)  # write-once, owner only
         meta = {
             "sha256": sha, "size": size, "content_type": content_type,
             "metadata": {**dict(metadata or {}), "sha256": sha}, "tags": tags_,
@@ -177,7 +177,7 @@ class LocalObjectStore:
         if meta is not None:
             self._check_unlocked(key, meta)
         if path.exists():
-            os.chmod(path, 0o644)
+            os.chmod(path, 0o600)
             path.unlink()
         self._meta_path(key).unlink(missing_ok=True)
 

@@ -78,3 +78,16 @@ def eval_dev2() -> Path:
     if not (dev2 / "truth.jsonl").exists():
         pytest.skip("../shared/eval/dev2 is not beside the checkout")
     return dev2
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _own_config_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """No test reads or writes the real user's ``chartvault login`` token."""
+    old = os.environ.get("XDG_CONFIG_HOME")
+    os.environ["XDG_CONFIG_HOME"] = str(tmp_path_factory.mktemp("config-home"))
+    os.environ.pop("CHARTVAULT_TOKEN", None)
+    yield
+    if old is None:
+        os.environ.pop("XDG_CONFIG_HOME", None)
+    else:
+        os.environ["XDG_CONFIG_HOME"] = old

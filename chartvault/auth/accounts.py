@@ -18,13 +18,13 @@ from chartvault.auth import passwords, totp
 from chartvault.auth.roles import Role, needs_second_factor
 from chartvault.auth.tokens import new_id
 from chartvault.catalog import accounts as q
-from chartvault.errors import ChartvaultError
+from chartvault.errors import UserError
 from chartvault.settings import AuthSettings
 
 USERNAME = re.compile(r"^[a-z][a-z0-9._-]{1,63}$")
 
 
-class AccountError(ChartvaultError):
+class AccountError(UserError):
     """An account request cannot be carried out (bad name, exists, last admin)."""
 
     code = "account_error"

@@ -15,7 +15,7 @@ class Unauthenticated(ChartvaultError):
 
     code = "unauthenticated"
     http_status = 401
-    exit_code = 3
+    exit_code = 6  # chartvault.exitcodes.EXIT_UNAUTHENTICATED
 
     def __init__(self) -> None:
         super().__init__("sign-in failed or the credential is not valid")
@@ -26,7 +26,7 @@ class Forbidden(ChartvaultError):
 
     code = "forbidden"
     http_status = 403
-    exit_code = 4
+    exit_code = 7  # chartvault.exitcodes.EXIT_FORBIDDEN
 
     def __init__(self) -> None:
         super().__init__("not permitted")

@@ -37,7 +37,7 @@ class PasswordChangeRequired(ChartvaultError):
 
     code = "password_change_required"
     http_status = 401
-    exit_code = 3
+    exit_code = 6  # chartvault.exitcodes.EXIT_UNAUTHENTICATED
 
 
 @dataclass(frozen=True)

@@ -24,14 +24,15 @@ from chartvault.auth.signin import ANONYMOUS, SignedIn
 from chartvault.catalog import Catalog
 from chartvault.catalog import accounts as aq
 from chartvault.catalog.rebuild import RebuildReport, rebuild
-from chartvault.errors import ChartvaultError
+from chartvault.errors import UserError
 from chartvault.service.guard import Guard
 
 if TYPE_CHECKING:
+    from chartvault.anchors import Anchor
     from chartvault.auth.oidc import OidcClient, Pending
 
 
-class TokenError(ChartvaultError):
+class TokenError(UserError):
     """A token request the rules do not allow (role not held, too long, not a session)."""
 
     code = "token_error"
@@ -282,6 +283,22 @@ class PeopleActions(Guard):
         if exists:
             raise AccountError("an admin account exists already; it creates the others")
         return got
+
+    def anchor(self) -> Anchor | None:
+        """Write the audit chain head to storage now, locked (``None``: empty trail)."""
+        from chartvault import anchors
+
+        svc = self.maintenance("audit_anchor")
+        got = anchors.anchor_now(self.catalog, self.store, "manual",
+                                 retain_days=self.settings.audit.anchor_retain_days)
+        self.catalog.audit(svc.username, "audit_anchor",
+                           detail={"seq": getattr(got, "seq", None)})
+        return got
+
+    def has_admin(self) -> bool:
+        """Whether an admin account exists (the demo bootstraps one when not)."""
+        with self.catalog.engine.connect() as conn:
+            return bool(aq.holders_of(conn, Role.ADMIN.value))
 
     def migrate(self) -> None:
         """Bring the catalog schema to the newest revision."""

@@ -5,15 +5,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import NoReturn
 
 from sqlalchemy import RowMapping
 
-from chartvault import access, fixity, renditions
+from chartvault import access, anchors, fixity, renditions
 from chartvault.access import NotFound, Retrieved
 from chartvault.auth.roles import Action
 from chartvault.catalog import SearchCriteria, SearchHit
 from chartvault.catalog import guarded as gq
 from chartvault.catalog.audit import ChainReport
+from chartvault.errors import UserError
 from chartvault.fixity import FixityReport
 from chartvault.service.guard import Guard
 
@@ -23,6 +25,15 @@ EXPORT_LIMIT = 1_000_000
 
 class RecordsActions(Guard):
     """Search, view, retrieve, render, export; audit trail; fixity."""
+
+    def _not_archived(self, doc_id: str, row: RowMapping | None) -> NoReturn:
+        """Refuse an unknown or destroyed document, saying which (to a permitted caller)."""
+        if row is None:
+            raise NotFound(f"document {doc_id} is not in the archive")
+        plans = self.catalog.plans_of_document(doc_id)
+        where = f" under plan {plans[-1]} (chartvault retention certificate {plans[-1]} " \
+                "--out FILE)" if plans else ""
+        raise NotFound(f"document {doc_id} was destroyed{where}; only its tombstone is kept")
 
     def search(self, bearer: str, criteria: SearchCriteria) -> list[SearchHit]:
         """Documents matching every criterion (at most ``SEARCH_LIMIT``)."""
@@ -45,7 +56,7 @@ class RecordsActions(Guard):
         row = self.catalog.get(doc_id)
         if row is None or row["status"] == "destroyed":
             self.catalog.audit(p.username, Action.VIEW.value, [doc_id], outcome="not_found")
-            raise NotFound(f"document {doc_id} is not in the archive")
+            self._not_archived(doc_id, row)
         data = self.store.get(row["manifest_key"])
         self.catalog.audit(p.username, Action.VIEW.value, [doc_id], detail={"token": p.token_id})
         return data
@@ -58,6 +69,12 @@ class RecordsActions(Guard):
     def rendition(self, bearer: str, doc_id: str) -> str:
         """Key of the searchable PDF of a document (built once from the stored OCR)."""
         p = self.require(bearer, Action.RENDITION, [doc_id])
+        row = self.catalog.get(doc_id)
+        if row is None or row["status"] == "destroyed":
+            self._not_archived(doc_id, row)
+        if row["status"] != "archived":
+            raise UserError(f"document {doc_id} was purged: its OCR words are gone, so no "
+                            "rendition can be built")
         built = self.store.head(renditions.rendition_key(doc_id)) is not None
         key = renditions.build(self.catalog, self.store, doc_id, p.username)
         if built:  # ``build`` audits only when it builds
@@ -68,7 +85,7 @@ class RecordsActions(Guard):
     def audit_verify(self, bearer: str) -> ChainReport:
         """Re-walk the audit chain."""
         p = self.require(bearer, Action.AUDIT_VERIFY)
-        report = self.catalog.verify_audit()
+        report = anchors.verify(self.catalog, self.store)  # the chain and its anchors
         self.catalog.audit(p.username, Action.AUDIT_VERIFY.value,
                            outcome="ok" if report.ok else "broken",
                            detail={"events": report.events, "first_bad": report.first_bad_seq})

@@ -6,12 +6,18 @@ real flow: the schedule stamps retain-until dates that have passed, so Object Lo
 the real store (real clock) delete them: no clock is faked anywhere. One imaging report
 (rule ``imaging-purge-10y``: purge), two notes of one patient (destroy) and a corrupt
 file (quarantine).
+
+The CLI acts as signed-in accounts (``PEOPLE``, made once per module archive, so every
+copy holds their sessions): ``old("auditor", ...)`` presents the auditor's session as
+``CHARTVAULT_TOKEN``; an approval re-authenticates with the password on stdin.
 """
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,9 +25,23 @@ from typing import Any
 
 import pytest
 
+from chartvault.auth.roles import Role
+from tests.support.people import ENV, sign_in_people
+from tests.support.world import password_of
+
 PATIENT = {"family": "Olderby", "given": "Marta", "mrn": "MR551203", "birth_date": "1950-02-03",
            "sex": "F"}
 PRINTED_FACILITY = "Riverside General Hospital"  # printed on the charts; routing decides
+R = Role
+PEOPLE: dict[str, tuple[Role, ...]] = {
+    "auditor": (R.AUDITOR,),
+    "clerk": (R.ARCHIVIST,),
+    "counsel": (R.LEGAL,),
+    "records.manager": (R.ARCHIVIST, R.RECORDS_MANAGER),  # sweeps, so may not approve
+    "second.person": (R.RECORDS_MANAGER,),
+    # test_cli_errors: every command's user errors, so every role a person may hold
+    "records.clerk": (R.ARCHIVIST, R.RECORDS_MANAGER, R.LEGAL, R.AUDITOR),
+}
 
 
 @dataclass
@@ -29,6 +49,7 @@ class Expired:
     """Where the archive is, and what it holds."""
 
     data_dir: Path
+    bearers: dict[str, str]
 
 
 def _charts(intake: Path) -> None:
@@ -56,7 +77,6 @@ def build(data_dir: Path) -> Expired:
     _charts(intake)
     saved = dict(os.environ)
     os.environ.update({"CHARTVAULT_DATA_DIR": str(data_dir), "CHARTVAULT_SETTLE_SECONDS": "0",
-                       "CHARTVAULT_USER": "intake.clerk",
                        "CHARTVAULT_KEEP_PROCESSED": "true"})  # local copies destruction reaches
     try:
         import flows.ingest
@@ -65,7 +85,7 @@ def build(data_dir: Path) -> Expired:
     finally:
         os.environ.clear()
         os.environ.update(saved)
-    return Expired(data_dir)
+    return Expired(data_dir, sign_in_people(data_dir, PEOPLE))
 
 
 @pytest.fixture(scope="module", name="expired")
@@ -76,21 +96,32 @@ def expired_fixture(prefect_server: None, tmp_path_factory: pytest.TempPathFacto
 
 @dataclass
 class Cli:
-    """``chartvault.cli.main`` on a copy of an archive, as a named user."""
+    """``chartvault.cli.main`` on a copy of an archive, as a signed-in person of ``PEOPLE``
+    (any other name: no credential at all, as for the maintenance verbs)."""
 
     data_dir: Path
+    bearers: dict[str, str]
     capsys: pytest.CaptureFixture[str]
 
     def __call__(self, user: str, *argv: str) -> tuple[int, str, str]:
         from chartvault.cli import main
 
         saved = dict(os.environ)  # the CLI sets Prefect and logging defaults for its process
+        os.environ.pop("CHARTVAULT_TOKEN", None)
         os.environ.update({"CHARTVAULT_DATA_DIR": str(self.data_dir),
-                           "CHARTVAULT_USER": user, "CHARTVAULT_SETTLE_SECONDS": "0"})
+                           "CHARTVAULT_SETTLE_SECONDS": "0", **ENV})
+        if user in self.bearers:
+            os.environ["CHARTVAULT_TOKEN"] = self.bearers[user]
+        args = list(argv)
+        stdin = sys.stdin
+        if args[:2] == ["retention", "approve"]:  # re-authentication at approval
+            args.append("--password-stdin")
+            sys.stdin = io.StringIO(password_of(user) + "\n")
         self.capsys.readouterr()
         try:
-            code = main(list(argv))
+            code = main(args)
         finally:
+            sys.stdin = stdin
             os.environ.clear()
             os.environ.update(saved)
         out, err = self.capsys.readouterr()
@@ -103,4 +134,4 @@ def old_fixture(expired: Expired, tmp_path: Path,
     """A private copy of the expired archive and the CLI on it."""
     dest = tmp_path / "data"
     shutil.copytree(expired.data_dir, dest, symlinks=True)
-    yield Cli(dest, capsys)
+    yield Cli(dest, expired.bearers, capsys)

@@ -23,6 +23,8 @@ from chartvault.settings import Settings
 from storage.factory import open_store
 from tests.e2e.expired import Expired
 from tests.e2e.expired import expired_fixture as expired_fixture  # fixture, used by name
+from tests.support.people import ENV
+from tests.support.world import password_of
 
 pytestmark = [pytest.mark.prefect, pytest.mark.slow]
 
@@ -34,6 +36,7 @@ class World:
     data_dir: Path
     destroyed: str
     archived: str
+    bearer: str  # records.clerk's session
 
 
 @pytest.fixture(scope="module")
@@ -47,14 +50,18 @@ def world(expired: Expired, tmp_path_factory: pytest.TempPathFactory) -> World:
     report = execute(catalog, open_store(settings), plan, "svc:retention-execute", dest)
     assert report.done and report.purged
     catalog.close()
-    return World(dest, report.done[0], report.purged[0])
+    return World(dest, report.done[0], report.purged[0], expired.bearers["records.clerk"])
 
 
-def run(world: World, *argv: str) -> subprocess.CompletedProcess[str]:
+def run(world: World, *argv: str, token: bool = True) -> subprocess.CompletedProcess[str]:
+    """The installed command as records.clerk (its session as ``CHARTVAULT_TOKEN``); the
+    password on stdin re-authenticates an approval."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CHARTVAULT_", "PREFECT_"))}
-    env.update({"CHARTVAULT_DATA_DIR": str(world.data_dir), "CHARTVAULT_USER": "records.clerk"})
+    env.update({"CHARTVAULT_DATA_DIR": str(world.data_dir), **ENV})
+    if token:
+        env["CHARTVAULT_TOKEN"] = world.bearer
     return subprocess.run([CHARTVAULT, *argv], env=env, capture_output=True, text=True,
-                          timeout=120, check=False)
+                          input=password_of("records.clerk") + "\n", timeout=120, check=False)
 
 
 MISSING = "/nonexistent/truth.jsonl"

@@ -169,7 +169,7 @@ def test_purge_then_verify_passes_and_rebuild_restores_holds_and_quarantine(
     imaging = _doc(catalog, "imaging_report")
     assert catalog.get(imaging)["disposition"] == "purge"  # type: ignore[index]
     assert old("clerk", "rendition", imaging)[0] == 0
-    code, out, _ = old("auditor", "verify")
+    code, out, _ = old("clerk", "verify")
     assert code == 0 and "1 rendition(s) checked" in out, out
     # a patient hold (the patient's two notes) and a document hold set, then released
     code, out, _ = old("counsel", "hold", "add", "--patient", PATIENT["mrn"], "--case", "Case 9",
@@ -189,7 +189,7 @@ def test_purge_then_verify_passes_and_rebuild_restores_holds_and_quarantine(
     assert '"purged": 1' in out and '"destroyed": 0' in out
     assert catalog.get(imaging)["status"] == "purged"  # type: ignore[index]
     # verify knows what the purge removed, renditions included
-    code, out, _ = old("auditor", "verify", "--list-purged")
+    code, out, _ = old("clerk", "verify", "--list-purged")
     assert code == 0, out
     purged = {line.split("purged: ", 1)[1] for line in out.splitlines() if "  purged: " in line}
     assert {f"records/{imaging}/text.txt", f"records/{imaging}/ocr.json",
@@ -200,7 +200,7 @@ def test_purge_then_verify_passes_and_rebuild_restores_holds_and_quarantine(
     data = original.read_bytes()
     original.chmod(0o644)
     original.write_bytes(bytes([data[0] ^ 0xFF]) + data[1:])
-    code, out, _ = old("auditor", "verify")
+    code, out, _ = old("clerk", "verify")
     assert code == 1 and f"changed: records/{imaging}/original" in out
     original.write_bytes(data)
 

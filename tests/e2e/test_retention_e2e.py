@@ -255,14 +255,14 @@ def test_plans_listed_shown_rejected_cancelled_and_every_refusal_audited(old: Cl
     assert code == 0 and out.count("\n") == 3 and "+ 10 y" not in out
     assert old("auditor", "retention", "show", a, "--doc", "nope")[0] == 3
 
-    # the requester can neither approve nor reject: refused, one line, audited
+    # the requester can neither approve nor reject: forbidden, one line, audited
     for verb in ("approve", "reject"):
         before = len(_audit(catalog, f"retention_{verb}"))
         code, _, err = old("records.manager", "retention", verb, a)
-        assert code == 2 and "requester" in _one_line(err)
+        assert code == 7 and "not permitted" in _one_line(err)
         refused = _audit(catalog, f"retention_{verb}")[before:]
-        assert [(e["outcome"], e["detail"]) for e in refused] == [  # type: ignore[index]
-            ("refused", {"plan_id": a, "why": "two_person_rule"})]
+        assert [(e["outcome"], e["actor"], e["detail"]["why"], e["detail"]["plan_id"])  # type: ignore[index]
+                for e in refused] == [("refused", "records.manager", "two_person_rule", a)]
     assert _plan_status(catalog, a) == "planned"
     code, out, _ = old("second.person", "retention", "reject", a)
     assert code == 0 and _plan_status(catalog, a) == "rejected"
@@ -283,7 +283,7 @@ def test_plans_listed_shown_rejected_cancelled_and_every_refusal_audited(old: Cl
     code, _, err = old("records.manager", "retention", "sweep", "--as-of", "2200-01-01")
     assert code == 2 and "later than today" in _one_line(err)
     assert len(catalog.plans()) == plans
-    assert _audit(catalog, "retention_sweep")[-1]["detail"] == {"why": "as_of_in_future"}
+    assert _audit(catalog, "retention_sweep")[-1]["detail"]["why"] == "as_of_in_future"  # type: ignore[index]
     for record in (imaging, *notes):  # nothing happened to any record
         row = catalog.get(record)
         assert row is not None and row["status"] == "archived"
@@ -378,8 +378,10 @@ def test_failed_execution_is_abandoned(old: Cli) -> None:
     plan = _sweep(old)
     _break_manifest(settings, catalog, first)
     assert old("second.person", "retention", "approve", plan)[0] == 5
-    code, _, err = old("svc:scheduler", "retention", "abandon", plan)
-    assert code == 2 and "service identity" in _one_line(err)
+    code, _, err = old("svc:scheduler", "retention", "abandon", plan)  # a name, no credential
+    assert code == 6 and "not signed in" in _one_line(err)
+    code, _, err = old("auditor", "retention", "abandon", plan)  # signed in, not permitted
+    assert code == 7 and "not permitted" in _one_line(err)
     code, _out, err = old("records.manager", "retention", "abandon", plan)
     assert code == 0, err
     assert _plan_status(catalog, plan) == "abandoned"
@@ -391,7 +393,8 @@ def test_failed_execution_is_abandoned(old: Cli) -> None:
     dates = cert["records"]["inclusive_dates"]
     assert dates["from"] and dates["from"] == dates["to"] and "2008" <= dates["from"] < "2011"
     audits = _audit(catalog, "retention_abandon")
-    assert [e["outcome"] for e in audits] == ["refused", "abandoned"]
+    # (the refusals above were no credential, and a role: audited as retention_execute)
+    assert [e["outcome"] for e in audits] == ["abandoned"]
     for verb in ("resume", "abandon", "execute"):
         code, _, err = old("records.manager", "retention", verb, plan)
         assert code == 2 and "abandoned" in _one_line(err)

@@ -52,3 +52,4 @@ def test_unknown_labels_are_refused(tmp_path: Path, capsys: pytest.CaptureFixtur
     bad.write_text(json.dumps({"text": "x", "doc_type": "grocery_list"}))
     assert main(["train", "--labeled", str(bad), "--out", str(tmp_path / "m")]) == 2
     assert "unknown document types: ['grocery_list']" in capsys.readouterr().err
+    assert not (tmp_path / "m").exists()

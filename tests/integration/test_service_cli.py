@@ -1,6 +1,6 @@
 """``chartvault account ...`` as real processes: bootstrap prints the first admin's
 one-time password and TOTP secret once; tokens are made by signing in; refusals are
-one-line errors with exit codes 3 (401) and 4 (403)."""
+one-line errors with exit codes 6 (401) and 7 (403)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ import pyotp
 def _env(data: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CHARTVAULT_")}
     env.update(CHARTVAULT_DATA_DIR=str(data), CHARTVAULT_AUTH__ARGON2_TIME_COST="1",
-               CHARTVAULT_AUTH__ARGON2_MEMORY_KIB="8192", CHARTVAULT_USER="admin")
+               XDG_CONFIG_HOME=str(data.parent / "config"),
+               CHARTVAULT_AUTH__ARGON2_MEMORY_KIB="8192")
     return env
 
 
@@ -35,7 +36,7 @@ def test_account_cli_end_to_end(tmp_path: Path) -> None:
     secret = re.search(r"TOTP secret: (\S+)", boot.stdout)
     assert first and secret and "sign in as admin" in boot.stdout
     again = cv(data, "bootstrap")
-    assert again.returncode == 1 and first.group(1) not in again.stdout + again.stderr
+    assert again.returncode == 2 and first.group(1) not in again.stdout + again.stderr
 
     admin_tok = tmp_path / "admin.token"
     code = pyotp.TOTP(secret.group(1)).now()
@@ -59,20 +60,20 @@ def test_account_cli_end_to_end(tmp_path: Path) -> None:
               str(scan_tok), stdin=f"{scan_first.group(1)}\n\nscanner's own passphrase\n")
     assert made.returncode == 0, made.stderr
     refused = cv(data, "list", "--token-file", str(scan_tok))
-    assert refused.returncode == 4
+    assert refused.returncode == 7
     assert refused.stderr.strip() == "error: forbidden: not permitted"
 
     (tmp_path / "bad.token").write_text("cv1_made-up\n")
     bad = cv(data, "list", "--token-file", str(tmp_path / "bad.token"))
-    assert bad.returncode == 3 and bad.stderr.startswith("error: unauthenticated:")
+    assert bad.returncode == 6 and bad.stderr.startswith("error: unauthenticated:")
     wrong = cv(data, "token", "create", "--username", "scan1", "--role", "scanner",
                stdin="not the password\n\n")
-    assert wrong.returncode == 3 and wrong.stderr == bad.stderr
+    assert wrong.returncode == 6 and wrong.stderr == bad.stderr
 
     tokens = cv(data, "token", "list", "--token-file", str(scan_tok))
     token_id = tokens.stdout.split()[0]
     assert cv(data, "token", "revoke", token_id, "--token-file", str(scan_tok)).returncode == 0
-    assert cv(data, "token", "list", "--token-file", str(scan_tok)).returncode == 3
+    assert cv(data, "token", "list", "--token-file", str(scan_tok)).returncode == 6
 
 
 def test_matrix_command_prints_the_table(tmp_path: Path) -> None:

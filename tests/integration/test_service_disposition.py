@@ -58,4 +58,4 @@ def test_no_sweep_in_the_future(world: World) -> None:
     with pytest.raises(DispositionError):
         w.service.sweep(arch, date.today() + timedelta(days=365 * 174))
     assert [(e["action"], e["outcome"], e["detail"]["why"]) for e in w.events(before)] == [
-        ("retention_sweep", "refused", "future_as_of")]
+        ("retention_sweep", "refused", "as_of_in_future")]

@@ -40,3 +40,12 @@ def test_parse_roles_refuses_unknown_names() -> None:
 
 def test_action_names_fit_the_audit_column() -> None:
     assert all(len(a.value) <= 40 for a in Action)
+
+
+def test_readme_shows_the_matrix_of_the_code() -> None:
+    from pathlib import Path
+
+    from chartvault.auth.roles import matrix_markdown
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    assert matrix_markdown() in readme
