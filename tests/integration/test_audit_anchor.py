@@ -230,24 +230,30 @@ def test_cli_audit_anchor_and_verify_name_the_altered_event(tmp_path: Path) -> N
     import subprocess
     import sys
 
-    env = {**os.environ, "CHARTVAULT_DATA_DIR": str(tmp_path), "CHARTVAULT_USER": "alice"}
+    from chartvault.auth.roles import Role
+    from tests.support.people import ENV, sign_in_people
+
+    env = {**os.environ, **ENV, "CHARTVAULT_DATA_DIR": str(tmp_path)}
     exe = [str(Path(sys.executable).parent / "chartvault"), "audit"]
 
-    def cli(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([*exe, *args], env=env, capture_output=True, text=True,
-                              timeout=120)
+    def cli(*args: str, token: str | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*exe, *args], env={**env, "CHARTVAULT_TOKEN": token or ""},
+                              capture_output=True, text=True, timeout=120)
 
-    assert "nothing to anchor" in cli("anchor").stdout
+    assert "nothing to anchor" in cli("anchor").stdout  # maintenance: the data owner
+    alice = sign_in_people(tmp_path, {"alice": (Role.AUDITOR,)})["alice"]
     catalog = Catalog(f"sqlite:///{tmp_path / 'catalog.db'}")
     for i in range(12):
         catalog.audit("alice", "search", [f"d{i}"])
+    head = catalog.verify_audit().events  # the anchor command audits itself afterwards
     done = cli("anchor")
-    assert done.returncode == 0 and "anchored event 12" in done.stdout
-    ok = cli("verify")
-    assert ok.returncode == 0 and "chain intact" in ok.stdout and "1..12" in ok.stdout
+    assert done.returncode == 0 and f"anchored event {head} " in done.stdout
+    ok = cli("verify", token=alice)
+    assert ok.returncode == 0 and "chain intact" in ok.stdout and f"1..{head}" in ok.stdout
+    assert cli("verify").returncode == 6  # nobody signed in: no identity, no verdict
     with _privileged(catalog) as conn:
         _rechain(conn, 5, {"actor": "mallory"})
-    bad = cli("verify")
+    bad = cli("verify", token=alice)
     assert bad.returncode == 1 and "BROKEN at event 5" in bad.stdout
     assert "mallory" not in bad.stdout + bad.stderr
     catalog.close()
