@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 from typing import Any
 
 STATEMENT = (
@@ -86,3 +86,17 @@ def to_pdf(cert: Mapping[str, Any]) -> bytes:
     ]
     SimpleDocTemplate(buf, pagesize=letter, title=cert["title"]).build(story)
     return buf.getvalue()
+
+
+def compliance_until() -> datetime | None:
+    """Retain-until of a certificate under the compliance rule (HIPAA six years)."""
+    from retention_policies import RetentionFacts, decide, load_policy_set
+
+    today = datetime.now(UTC).date()
+    decision = decide(RetentionFacts(
+        doc_type="other", facility="", jurisdiction="US", birth_date=None, service_date=today,
+        document_date=today, discharge_date=None, last_encounter=today, needs_review=False,
+        record_class="compliance"), load_policy_set())
+    if decision.retain_until is None:
+        return None
+    return datetime.combine(decision.retain_until, time(0), tzinfo=UTC)

@@ -7,7 +7,7 @@ approve`` records the second person's approval and starts ``retention-execute``.
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import select, update
@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 from chartvault import anchors
 from chartvault.catalog import Catalog
 from chartvault.catalog.schema import disposition_plans, documents
-from chartvault.certificate import certificate, to_pdf
+from chartvault.certificate import certificate, compliance_until, to_pdf
 from chartvault.disposition import (
     SCHEDULER_IDENTITY,
     ExecutionReport,
@@ -55,20 +55,6 @@ def retention_sweep(as_of: str | None = None) -> dict[str, Any]:
         catalog.close()
 
 
-def compliance_until(settings: Settings) -> datetime | None:
-    """Retain-until of a certificate under the compliance rule (HIPAA six years)."""
-    from retention_policies import RetentionFacts, decide, load_policy_set
-
-    today = datetime.now(UTC).date()
-    decision = decide(RetentionFacts(
-        doc_type="other", facility="", jurisdiction="US", birth_date=None, service_date=today,
-        document_date=today, discharge_date=None, last_encounter=today, needs_review=False,
-        record_class="compliance"), load_policy_set())
-    if decision.retain_until is None:
-        return None
-    return datetime.combine(decision.retain_until, time(0), tzinfo=UTC)
-
-
 def certify(catalog: Catalog, store: ObjectStore, settings: Settings, plan_id: str,
             report: ExecutionReport) -> str:
     """Store the certificate of destruction (JSON and PDF) of what ``report`` destroyed."""
@@ -84,7 +70,7 @@ def certify(catalog: Catalog, store: ObjectStore, settings: Settings, plan_id: s
     cert = certificate(dict(plan), facilities, dict(report.by_type), report.done,
                        report.first_date.isoformat() if report.first_date else None,
                        report.last_date.isoformat() if report.last_date else None, policies)
-    until = compliance_until(settings)
+    until = compliance_until()
     key = f"compliance/certificates/{plan_id}"
     tags = {"record_class": "compliance", "doc_type": "certificate_of_destruction"}
     store.put(key + ".json", json.dumps(cert, indent=2).encode(),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import date
 from typing import Any, NoReturn
 
 from sqlalchemy import RowMapping
@@ -19,7 +19,7 @@ from chartvault import disposition, plan_view
 from chartvault.auth.errors import Forbidden
 from chartvault.auth.roles import Action
 from chartvault.catalog import guarded as gq
-from chartvault.certificate import certificate, to_pdf
+from chartvault.certificate import certificate, compliance_until, to_pdf
 from chartvault.disposition import DispositionError
 from chartvault.errors import NotFound
 from chartvault.pipeline.retention import explain_document
@@ -34,20 +34,6 @@ class PlanView:
 
     plan: RowMapping
     items: Sequence[RowMapping]
-
-
-def _compliance_until() -> datetime | None:
-    """Retain-until of a certificate under the compliance rule (HIPAA six years)."""
-    from retention_policies import RetentionFacts, decide, load_policy_set
-
-    today = datetime.now(UTC).date()
-    decision = decide(RetentionFacts(
-        doc_type="other", facility="", jurisdiction="US", birth_date=None, service_date=today,
-        document_date=today, discharge_date=None, last_encounter=today, needs_review=False,
-        record_class="compliance"), load_policy_set())
-    if decision.retain_until is None:
-        return None
-    return datetime.combine(decision.retain_until, time(0), tzinfo=UTC)
 
 
 class RetentionActions(Guard):
@@ -169,7 +155,7 @@ class RetentionActions(Guard):
         cert = certificate(dict(plan), facilities, dict(report.by_type), report.done,
                            report.first_date.isoformat() if report.first_date else None,
                            report.last_date.isoformat() if report.last_date else None, rules)
-        until = _compliance_until()
+        until = compliance_until()
         key = CERTIFICATES + plan_id
         tags = {"record_class": "compliance", "doc_type": "certificate_of_destruction"}
         self.store.put(key + ".json", json.dumps(cert, indent=2).encode(),
