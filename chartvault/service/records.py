@@ -10,7 +10,7 @@ from typing import NoReturn
 from sqlalchemy import RowMapping
 
 from chartvault import access, anchors, fixity, renditions
-from chartvault.access import NotFound, Retrieved
+from chartvault.access import NotFound, Original, Retrieved
 from chartvault.auth.roles import Action
 from chartvault.catalog import SearchCriteria, SearchHit
 from chartvault.catalog import guarded as gq
@@ -50,21 +50,34 @@ class RecordsActions(Guard):
                            detail={"criteria": criteria.fields_used(), "hits": len(hits)})
         return hits
 
-    def show(self, bearer: str, doc_id: str) -> bytes:
+    def show(self, bearer: str, doc_id: str, purpose: str | None = None) -> bytes:
         """A document's manifest (JSON)."""
         p = self.require(bearer, Action.VIEW, [doc_id])
+        why = access.purpose_of(purpose)
         row = self.catalog.get(doc_id)
         if row is None or row["status"] == "destroyed":
             self.catalog.audit(p.username, Action.VIEW.value, [doc_id], outcome="not_found")
             self._not_archived(doc_id, row)
         data = self.store.get(row["manifest_key"])
-        self.catalog.audit(p.username, Action.VIEW.value, [doc_id], detail={"token": p.token_id})
+        self.catalog.audit(p.username, Action.VIEW.value, [doc_id],
+                           detail={"token": p.token_id, "purpose": why.value if why else None})
         return data
 
-    def retrieve(self, bearer: str, doc_id: str, out: Path) -> Retrieved:
+    def retrieve(self, bearer: str, doc_id: str, out: Path,
+                 purpose: str | None = None) -> Retrieved:
         """Copy the original out, verified against its SHA-256."""
         p = self.require(bearer, Action.RETRIEVE, [doc_id])
-        return access.retrieve(self.catalog, self.store, doc_id, out, p.username)
+        return access.retrieve(self.catalog, self.store, doc_id, out, p.username,
+                               access.purpose_of(purpose))
+
+    def download(self, bearer: str, doc_id: str, purpose: str) -> Original:
+        """The original's bytes for a stated purpose of use (web and API downloads)."""
+        p = self.require(bearer, Action.RETRIEVE, [doc_id])
+        why = access.purpose_of(purpose)
+        if why is None:
+            self.reject(p, Action.RETRIEVE, "no_purpose",
+                        UserError("a download needs a purpose of use"))
+        return access.original_bytes(self.catalog, self.store, doc_id, p.username, why)
 
     def rendition(self, bearer: str, doc_id: str) -> str:
         """Key of the searchable PDF of a document (built once from the stored OCR)."""
