@@ -79,6 +79,26 @@ class RecordsActions(Guard):
                         UserError("a download needs a purpose of use"))
         return access.original_bytes(self.catalog, self.store, doc_id, p.username, why)
 
+    def page_image(self, bearer: str, doc_id: str, index: int) -> bytes:
+        """One page as a PNG: auditors for any record, archivists for one awaiting review."""
+        from extractors.preview import NoSuchPage, page_png
+
+        p = self.auth.authenticate(bearer, Action.VIEW.value)
+        row = self.catalog.get(doc_id) if p.may(Action.VIEW) or p.may(Action.REVIEW_QUEUE) \
+            else None
+        reviewing = row is not None and bool(row["needs_review"]) and p.may(Action.REVIEW_QUEUE)
+        if not (p.may(Action.VIEW) or reviewing):
+            self.deny(p, Action.VIEW, "role", [doc_id], {"page": index})
+        if row is None or row["status"] == "destroyed":
+            self._not_archived(doc_id, row)
+        try:
+            png = page_png(self.store.get(row["original_key"]), str(row["source_format"]), index)
+        except NoSuchPage:
+            raise NotFound(f"document {doc_id} has no page {index + 1}") from None
+        self.catalog.audit(p.username, "view_page", [doc_id],
+                           detail={"page": index, "token": p.token_id})
+        return png
+
     def rendition(self, bearer: str, doc_id: str) -> str:
         """Key of the searchable PDF of a document (built once from the stored OCR)."""
         p = self.require(bearer, Action.RENDITION, [doc_id])

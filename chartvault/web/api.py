@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
@@ -136,6 +136,14 @@ def original(doc_id: str, purpose: Purpose, svc: Svc, b: Bearer) -> Response:
     return Response(got.data, media_type=got.content_type, headers={
         "Content-Disposition": f'attachment; filename="{doc_id}.{got.suffix}"',
         "X-Checksum-SHA256": got.sha256})
+
+
+@router.get("/documents/{doc_id}/pages/{number}", tags=["records"],
+            responses={200: {"content": {"image/png": {}}}})
+def page_image(doc_id: str, number: Annotated[int, Path(ge=1)], svc: Svc, b: Bearer
+               ) -> Response:
+    """Page ``number`` (from 1) as a PNG preview."""
+    return Response(svc.page_image(b, doc_id, number - 1), media_type="image/png")
 
 
 @router.get("/documents/{doc_id}/retention", tags=["retention"])

@@ -186,3 +186,20 @@ def test_tokens_are_minted_from_sessions_only(api: Api) -> None:
     assert gone.status_code == 204
     after = httpx.get(api.url + "/api/v1/documents", headers={"Authorization": f"Bearer {token}"})
     assert after.status_code == 401
+
+
+def test_page_preview_for_auditor_and_for_archivist_only_under_review(api: Api) -> None:
+    import io
+
+    from PIL import Image
+
+    r = api.call("GET", f"/api/v1/documents/{api.doc}/pages/1", "auditor")
+    assert r.status_code == 200 and r.headers["content-type"] == "image/png"
+    assert Image.open(io.BytesIO(r.content)).width > 500
+    assert api.call("GET", f"/api/v1/documents/{api.doc}/pages/2", "auditor").status_code == 404
+    assert api.call("GET", f"/api/v1/documents/{api.doc}/pages/1", "archivist"
+                    ).status_code == 403  # filed, not under review
+    flagged = api.world.doc_ids[1]
+    assert api.call("GET", f"/api/v1/documents/{flagged}/pages/1", "archivist"
+                    ).status_code == 200
+    assert api.call("GET", f"/api/v1/documents/{flagged}/pages/1", "legal").status_code == 403
