@@ -308,12 +308,19 @@ def cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
+def _purpose_arg(s: argparse.ArgumentParser) -> None:
+    from chartvault.access import Purpose
+
+    s.add_argument("--purpose", choices=[p.value for p in Purpose],
+                   help="purpose of use, kept in the audit trail")
+
+
 def cmd_retrieve(args: argparse.Namespace) -> int:
     from chartvault.access import NotFound
 
     service, bearer = _person(args)
     try:
-        got = service.retrieve(bearer, args.doc_id, args.out)
+        got = service.retrieve(bearer, args.doc_id, args.out, args.purpose)
     except NotFound as err:
         print(f"chartvault: {err}", file=sys.stderr)
         return EXIT_NOT_FOUND
@@ -323,7 +330,7 @@ def cmd_retrieve(args: argparse.Namespace) -> int:
 
 def cmd_show(args: argparse.Namespace) -> int:
     service, bearer = _person(args)
-    print(service.show(bearer, args.doc_id).decode())
+    print(service.show(bearer, args.doc_id, args.purpose).decode())
     return 0
 
 
@@ -759,10 +766,12 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("retrieve", help="copy a document's original out, verified")
     s.add_argument("doc_id")
     s.add_argument("--out", type=Path, required=True)
+    _purpose_arg(s)
     s.set_defaults(func=cmd_retrieve)
 
     s = sub.add_parser("show", help="print a document's manifest")
     s.add_argument("doc_id")
+    _purpose_arg(s)
     s.set_defaults(func=cmd_show)
 
     s = sub.add_parser("analyze", help="preview files without archiving")

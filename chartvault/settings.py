@@ -179,6 +179,18 @@ class ReleaseSettings(BaseModel):
                                 description="DocumentReference search results per page.")
 
 
+class WebSettings(BaseModel):
+    """The web app and JSON API that ``chartvault serve`` runs."""
+
+    host: str = Field("127.0.0.1", description="Address to listen on (behind a TLS proxy).")
+    port: int = Field(8765, description="Port of the web app and the API.")
+    secure_cookies: bool = Field(
+        True, description="Mark the session cookie Secure (browsers accept it on localhost).")
+    api_url: str | None = Field(
+        None, description="Where the CLI finds a running API (default http://host:port); "
+        "set it empty to make the CLI act in-process.")
+
+
 class Settings(BaseSettings):
     """All of chartvault's settings."""
 
@@ -199,6 +211,7 @@ class Settings(BaseSettings):
     audit: AuditSettings = AuditSettings()
     registry: RegistrySettings = RegistrySettings()
     release: ReleaseSettings = ReleaseSettings()
+    web: WebSettings = WebSettings()
     intakes: list[IntakeFolder] = Field(default_factory=lambda: [IntakeFolder(name="default")])
     review_threshold: float = Field(0.5, description="Below this type confidence: review.")
     classifier_model: Path | None = Field(

@@ -52,6 +52,13 @@ class Guard:
                             {"token": p.token_id, **dict(detail or {})})
         raise Forbidden()
 
+    def refuse(self, p: Principal, what: str, why: str,
+               detail: Mapping[str, Any] | None = None) -> NoReturn:
+        """Audit a refusal an adapter decided (a missing CSRF token), then raise ``Forbidden``."""
+        self._audit_refusal(p.username, what, why, (), {"token": p.token_id,
+                                                       **dict(detail or {})})
+        raise Forbidden()
+
     def reject(self, p: Principal, action: Action, why: str, error: ChartvaultError,
                detail: Mapping[str, Any] | None = None) -> NoReturn:
         """Audit a refused request of a permitted caller (bad input), then raise ``error``."""
