@@ -221,3 +221,27 @@ def token(param: str) -> tuple[str | None, str]:
         system, _, code = param.partition("|")
         return (system or None), code
     return None, param
+
+
+def capability_statement() -> dict[str, Any]:
+    """The server's CapabilityStatement: read-only Patient, DocumentReference, Binary."""
+    from fhir.resources.R4B.capabilitystatement import CapabilityStatement
+
+    def res(kind: str, params: Sequence[tuple[str, str]], read: bool) -> dict[str, Any]:
+        interactions = [{"code": "search-type"}] if params else []
+        if read:
+            interactions.append({"code": "read"})
+        return {"type": kind, "interaction": interactions,
+                "searchParam": [{"name": n, "type": t} for n, t in params]}
+
+    doc = {"resourceType": "CapabilityStatement", "status": "active",
+           "date": datetime.now(UTC).date().isoformat(), "kind": "instance",
+           "fhirVersion": "4.0.1", "format": ["json"],
+           "implementation": {"description": "chartvault FHIR read API"},
+           "rest": [{"mode": "server", "resource": [
+               res("Patient", [("identifier", "token")], False),
+               res("DocumentReference", [("patient", "reference"), ("type", "token"),
+                                         ("date", "date")], False),
+               res("Binary", [], True)]}]}
+    CapabilityStatement.model_validate(doc)
+    return doc

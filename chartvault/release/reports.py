@@ -16,8 +16,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 # audit actions that read a patient's documents (the audit trail's action names)
-ACCESS_ACTIONS = ("view_manifest", "retrieve", "rendition", "export", "release_fulfil",
-                  "fhir_read")
+ACCESS_ACTIONS = ("view_manifest", "view_page", "retrieve", "rendition", "export",
+                  "release_fulfil", "fhir_read")
 
 ACCOUNTING_COLUMNS = ("date", "recipient", "recipient_kind", "purpose", "description",
                       "documents", "request_id", "disclosure_id", "disclosed_by")
