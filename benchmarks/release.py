@@ -146,6 +146,7 @@ def package_phase(w: World, ids: list[str], out: Path) -> tuple[float, float, fl
                                     purpose="own copy", mrn=MRN)
     w.service.release_review(rm, req.request_id)
     sampler = Sampler()
+    before = sampler.peak
     sampler.start()
     t = time.perf_counter()
     got = w.service.release_fulfil(rm, req.request_id, out, encrypt_zip=True)
@@ -157,8 +158,8 @@ def package_phase(w: World, ids: list[str], out: Path) -> tuple[float, float, fl
     bag.validate(got.package.bag)  # again, on its own
     validate_s = time.perf_counter() - t
     print(f"package: {len(ids)} docs in {seconds:.1f} s (bag re-validation alone "
-          f"{validate_s:.1f} s), combined PDF {got.package.pages} pages; rss during "
-          f"fulfilment peak {sampler.peak:.0f} MB; cold rendition {cold_s:.2f} s/doc")
+          f"{validate_s:.1f} s), combined PDF {got.package.pages} pages; rss {before:.0f} MB "
+          f"before, peak {sampler.peak:.0f} MB during; cold rendition {cold_s:.2f} s/doc")
     return seconds, sampler.peak, cold_s, got.package.pages
 
 

@@ -191,13 +191,10 @@ def fhir_documents(conn: Connection, facility: str | None, mrn: str | None,
     return conn.execute(q).mappings().all()
 
 
-def sha1_of(conn: Connection, doc_id: str) -> str | None:
-    """The cached SHA-1 of an original."""
-    row = conn.execute(select(document_sha1.c.sha1).where(
-        document_sha1.c.doc_id == doc_id)).first()
-    return str(row[0]) if row else None
-
-
-def remember_sha1(conn: Connection, doc_id: str, sha1: str) -> None:
-    """Cache an original's SHA-1 (idempotent)."""
-    _upsert_nothing(conn, document_sha1, {"doc_id": doc_id, "sha1": sha1}, "doc_id")
+def remember_sha1s(conn: Connection, digests: Mapping[str, str]) -> None:
+    """Cache originals' SHA-1s, doc id -> hex (idempotent)."""
+    if not digests:
+        return
+    ins = sqlite.insert if conn.dialect.name == "sqlite" else postgresql.insert
+    conn.execute(ins(document_sha1).on_conflict_do_nothing(index_elements=["doc_id"]),
+                 [{"doc_id": d, "sha1": h} for d, h in digests.items()])

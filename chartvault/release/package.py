@@ -118,8 +118,7 @@ def build(catalog: Catalog, store: ObjectStore, req: Request,
         sha1s[row["doc_id"]] = sha1
         paper_names[row["doc_id"]] = paper_name
     with catalog.transaction() as conn:
-        for doc_id, sha1 in sha1s.items():
-            rq.remember_sha1(conn, doc_id, sha1)
+        rq.remember_sha1s(conn, sha1s)
     newest = max(rows, key=lambda r: r["ingested_at"])
     bundle = fhir.package_bundle(newest, rows, contents, now, rid)
     (staging / "bundle.json").write_text(json.dumps(bundle, indent=2))

@@ -323,26 +323,27 @@ class ReleaseActions(Guard):
     # --- FHIR reads --------------------------------------------------------------------
 
     def _fhir_audit(self, p: Principal, resource: str, doc_ids: Sequence[str],
-                    params: Sequence[str], hits: int, outcome: str = "ok") -> None:
+                    params: Sequence[str], hits: int, outcome: str = "ok",
+                    conn: Connection | None = None) -> None:
         self.catalog.audit(p.username, A.FHIR_READ.value, list(doc_ids), outcome=outcome,
                            detail={"resource": resource, "params": sorted(params),
-                                   "hits": hits, "token": p.token_id})
+                                   "hits": hits, "token": p.token_id}, conn=conn)
 
     def fhir_patients(self, bearer: str, identifier: str, base: str) -> dict[str, Any]:
         """``GET Patient?identifier=[system|]value``: a searchset Bundle."""
         p = self.require(bearer, A.FHIR_READ, detail={"resource": "Patient"})
         system, value = fhir.token(identifier)
         mrn = normalise_mrn(value)
-        found: list[dict[str, Any]] = []
-        with self.catalog.transaction() as conn:
-            rows = rq.patients_with_mrn(conn, mrn, None) if mrn else []
-            for r in rows:
-                if system is not None and system != fhir.mrn_system(r["facility"]):
-                    continue
-                rq.remember_patient(conn, fhir.patient_id(r["facility"], r["mrn"]),
-                                    r["facility"], r["mrn"])
-                found.append(fhir.patient(r))
-        self._fhir_audit(p, "Patient", [], ["identifier"], len(found))
+        with self.catalog.engine.connect() as conn:
+            rows = [r for r in (rq.patients_with_mrn(conn, mrn, None) if mrn else [])
+                    if system is None or system == fhir.mrn_system(r["facility"])]
+            ids = {fhir.patient_id(r["facility"], r["mrn"]): r for r in rows}
+            new = [i for i in ids if rq.patient_of_id(conn, i) is None]
+        with self.catalog.transaction() as conn:  # one write: new ids and the audit event
+            for i in new:
+                rq.remember_patient(conn, i, ids[i]["facility"], ids[i]["mrn"])
+            self._fhir_audit(p, "Patient", [], ["identifier"], len(rows), conn=conn)
+        found = [fhir.patient(r) for r in rows]
         return fhir.searchset(base, found, f"{base.rstrip('/')}/Patient?identifier=")
 
     def fhir_document_references(self, bearer: str, base: str, *, patient: str,
@@ -371,25 +372,21 @@ class ReleaseActions(Guard):
             who = rq.patient_of_id(conn, pid)
             rows = rq.fhir_documents(conn, who[0], who[1], loincs, types, bounds,
                                      limit) if who else []
-        sha1s = self._sha1s(rows)
+        # SHA-1s: cached in the catalog, else read once from storage (cached with the audit)
+        sha1s = {r["doc_id"]: r["sha1"] for r in rows if r["sha1"]}
+        new = {r["doc_id"]: hashlib.sha1(self.store.get(r["original_key"])).hexdigest()
+               for r in rows if not r["sha1"]}
+        with self.catalog.transaction() as conn:
+            rq.remember_sha1s(conn, new)
+            self._fhir_audit(p, "DocumentReference", [r["doc_id"] for r in rows], params,
+                             len(rows), conn=conn)
+        sha1s |= new
         subject = f"Patient/{pid}"
         res = [fhir.document_reference(
             r, subject, [fhir.original_content(r, sha1s[r["doc_id"]], f"Binary/{r['doc_id']}")])
             for r in rows]
-        self._fhir_audit(p, "DocumentReference", [r["doc_id"] for r in rows], params, len(res))
         return fhir.searchset(base, res, f"{base.rstrip('/')}/DocumentReference?"
                               + "&".join(f"{n}=" for n in params))
-
-    def _sha1s(self, rows: Sequence[RowMapping]) -> dict[str, str]:
-        """SHA-1s of originals: cached in the catalog, else read once from storage."""
-        got = {r["doc_id"]: r["sha1"] for r in rows if r["sha1"]}
-        new = {r["doc_id"]: hashlib.sha1(self.store.get(r["original_key"])).hexdigest()
-               for r in rows if not r["sha1"]}
-        if new:
-            with self.catalog.transaction() as conn:
-                for doc_id, digest in new.items():
-                    rq.remember_sha1(conn, doc_id, digest)
-        return got | new
 
     def fhir_binary(self, bearer: str, doc_id: str) -> BinaryContent:
         """``GET Binary/{id}``: the original's bytes, verified against its SHA-256."""
