@@ -174,8 +174,8 @@ class WebSettings(BaseModel):
     secure_cookies: bool = Field(
         True, description="Mark the session cookie Secure (browsers accept it on localhost).")
     api_url: str | None = Field(
-        None, description="Where the CLI finds a running API (default http://host:port); "
-        "set it empty to make the CLI act in-process.")
+        None, description="A running `chartvault serve` (e.g. http://127.0.0.1:8765): "
+        "people's CLI commands then call its API. None: the CLI opens the archive itself.")
 
 
 class Settings(BaseSettings):
