@@ -74,6 +74,8 @@ def create_app(settings: Settings, service: Service | None = None) -> FastAPI:
                   openapi_url="/api/openapi.json",
                   description="The archive's JSON API. Every call takes `Authorization: "
                   "Bearer <token>` (a session from POST /api/v1/session, or an API token).")
+    # access logs would carry query strings (names, MRNs, birth dates): never written
+    logging.getLogger("uvicorn.access").disabled = True
     app.state.service = service
     app.state.settings = settings
     app.state.csrf_key = security.load_key(settings.ensure_data_dir())

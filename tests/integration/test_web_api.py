@@ -203,3 +203,15 @@ def test_page_preview_for_auditor_and_for_archivist_only_under_review(api: Api) 
     assert api.call("GET", f"/api/v1/documents/{flagged}/pages/1", "archivist"
                     ).status_code == 200
     assert api.call("GET", f"/api/v1/documents/{flagged}/pages/1", "legal").status_code == 403
+
+
+def test_no_patient_data_in_the_server_logs(api: Api, caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    with caplog.at_level(logging.DEBUG):
+        api.call("GET", "/api/v1/documents", "auditor", params={"name": "Testperson, Ann1",
+                                                               "mrn": "MRN1001"})
+        api.call("GET", "/api/v1/documents", "legal", params={"mrn": "MRN1001"})
+    text = caplog.text
+    assert "Testperson" not in text and "MRN1001" not in text
+    assert logging.getLogger("uvicorn.access").disabled
