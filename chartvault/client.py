@@ -9,6 +9,7 @@ without an API route says so rather than opening a local archive behind the serv
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from datetime import date, datetime
 from pathlib import Path
@@ -25,6 +26,10 @@ from chartvault.catalog import SearchCriteria, SearchHit
 from chartvault.catalog.audit import ChainReport
 from chartvault.errors import ChartvaultError, IntegrityError, UserError
 from chartvault.holds import HoldResult
+
+# httpx logs every URL at INFO, query strings (names, MRNs) included
+logging.getLogger("httpx").setLevel(logging.WARNING)
+logging.getLogger("httpcore").setLevel(logging.WARNING)
 
 _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
