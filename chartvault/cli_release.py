@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,13 @@ def _person(args: argparse.Namespace) -> tuple[Any, str]:
     from chartvault.cli import _person as person
 
     return person(args)
+
+
+def _today_and_soon() -> tuple[date, int]:
+    """Today (UTC) and the site's "due soon" window, for flagging requests."""
+    from chartvault.settings import Settings
+
+    return datetime.now(UTC).date(), Settings().release.due_soon_days
 
 
 def _line(req: Any, today: date, soon: int) -> str:
@@ -46,9 +53,10 @@ def cmd_request(args: argparse.Namespace) -> int:
 
 def cmd_list(args: argparse.Namespace) -> int:
     service, bearer = _person(args)
-    today = service.clock().date()
-    for req in service.release_requests(bearer, args.status):
-        print(_line(req, today, service.settings.release.due_soon_days))
+    requests = service.release_requests(bearer, args.status)
+    today, soon = _today_and_soon()
+    for req in requests:
+        print(_line(req, today, soon))
     return 0
 
 
@@ -56,7 +64,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     service, bearer = _person(args)
     got = service.release_show(bearer, args.request_id)
     r = got.request
-    print(_line(r, service.clock().date(), service.settings.release.due_soon_days))
+    print(_line(r, *_today_and_soon()))
     print(f"  requester: {r.requester_name} ({r.requester_kind.value}); authorisation: "
           f"{r.authorization_doc_id or '-'}")
     print(f"  scope: MRN {r.scope.mrn} at {r.scope.facility}; {r.scope.describe()}")

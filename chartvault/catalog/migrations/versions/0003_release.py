@@ -1,7 +1,7 @@
 """Release of information: requests, disclosures, FHIR patient ids and SHA-1 digests.
 
 Revision ID: 0003_release
-Revises: 0002_intake
+Revises: 0003_totp_seal
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0003_release"
-down_revision = "0002_intake"
+down_revision = "0003_totp_seal"
 branch_labels = None
 depends_on = None
 
