@@ -125,9 +125,9 @@ def build(catalog: Catalog, store: ObjectStore, req: Request,
     bag.make(staging, {
         "Source-Organization": req.scope.facility,
         "External-Identifier": rid,
-        "External-Description": f"Release of information to a {req.requester_kind.value}",
+        "External-Description": f"Release of information; requester: {req.requester_kind.value}",
         "Bagging-Date": now.date().isoformat(),
-        "Payload-Oxum-Documents": str(len(rows)),
+        "Document-Count": str(len(rows)),
     })
     digests = {"bag": hashlib.sha256((staging / "tagmanifest-sha256.txt").read_bytes())
                .hexdigest()}
