@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -97,16 +98,34 @@ def _fetch(catalog: Catalog, store: ObjectStore, row: Mapping[Any, Any], folder:
 
 def build(catalog: Catalog, store: ObjectStore, req: Request,
           rows: Sequence[Mapping[Any, Any]], out_dir: Path, *, now: datetime, actor: str,
-          paper_copy: bool = True,          passphrase: str | None = None) -> Package:
-    """Write the package of ``rows`` (already checked against the scope) under ``out_dir``."""
+          paper_copy: bool = True, passphrase: str | None = None) -> Package:
+    """Write the package of ``rows`` (already checked against the scope) under ``out_dir``.
+
+    A failure part-way removes what was written: no half package is left to hand over.
+    """
+    rid = req.request_id
+    written = (out_dir / f"{rid}-bag", out_dir / f"{rid}-release.pdf", out_dir / f"{rid}-bag.zip")
+    if any(p.exists() for p in written):
+        raise ReleaseError(f"request {rid}: the output folder already holds a package")
+    try:
+        return _build(catalog, store, req, rows, out_dir, now=now, actor=actor,
+                      paper_copy=paper_copy, passphrase=passphrase)
+    except BaseException:
+        shutil.rmtree(written[0], ignore_errors=True)
+        for path in written[1:]:
+            path.unlink(missing_ok=True)
+        raise
+
+
+def _build(catalog: Catalog, store: ObjectStore, req: Request,
+           rows: Sequence[Mapping[Any, Any]], out_dir: Path, *, now: datetime, actor: str,
+           paper_copy: bool, passphrase: str | None) -> Package:
     if not rows:
         raise ReleaseError(f"request {req.request_id}: no document to release")
     rid = req.request_id
     staging = out_dir / f"{rid}-bag"
     pdf_out = out_dir / f"{rid}-release.pdf"
     zip_out = out_dir / f"{rid}-bag.zip"
-    if any(p.exists() for p in (staging, pdf_out, zip_out)):
-        raise ReleaseError(f"request {rid}: the output folder already holds a package")
     (staging / "documents").mkdir(parents=True)
     contents: dict[str, list[fhir.Content]] = {}
     paper_names: dict[str, str] = {}

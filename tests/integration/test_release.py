@@ -28,7 +28,7 @@ from fhir.resources.R4B.patient import Patient
 from chartvault.auth.errors import Forbidden
 from chartvault.auth.roles import Role
 from chartvault.catalog import release as rq
-from chartvault.errors import NotFound
+from chartvault.errors import IntegrityError, NotFound
 from chartvault.release.model import OutOfScope, ReleaseError, Status
 from chartvault.release.paper import stamp_text
 from tests.support.records import file_record
@@ -310,3 +310,21 @@ def test_only_a_records_manager_fulfils_and_refusals_are_audited(ctx: Ctx, who: 
     assert events == [(user, "release_fulfil", "refused", "role", rid)] * 2
     assert not (ctx.out / f"no-{who}").exists()
     assert w.service.release_show(ctx.rm, rid).request.status == Status.IN_REVIEW
+
+
+def test_a_damaged_original_stops_the_release_and_leaves_no_package(ctx: Ctx) -> None:
+    w = ctx.world
+    good = file_record(w, 60, mrn="MRN950", served=date(2024, 1, 1))
+    bad = file_record(w, 61, mrn="MRN950", served=date(2024, 1, 2))
+    row = w.catalog.get(bad)
+    assert row is not None
+    stored = w.store.root / row["original_key"]  # the local store's file, damaged on disk
+    stored.chmod(0o600)
+    stored.write_bytes(stored.read_bytes().replace(b"%%EOF", b"%%EOX"))
+    rid = _request(ctx, mrn="MRN950", doc_types=[], date_from=None, date_to=None)
+    with pytest.raises(IntegrityError):
+        w.service.release_fulfil(ctx.rm, rid, ctx.out / "damaged")
+    assert list((ctx.out / "damaged").iterdir()) == []  # nothing half-written left
+    shown = w.service.release_show(ctx.rm, rid)
+    assert shown.request.status == Status.IN_REVIEW and not shown.disclosures
+    assert good in shown.in_scope
