@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -63,5 +66,39 @@ def test_requests_and_reports_over_the_api(tmp_path: Path) -> None:
             assert acc.status_code == 200 and acc.content.startswith(b"%PDF")
             assert http.get("/accounting", headers=as_(arch),
                             params={"mrn": "MRN77"}).status_code == 403
+    finally:
+        w.catalog.close()
+
+
+def _cli(url: str, home: Path, bearer: str, *argv: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CHARTVAULT_")}
+    env.update(CHARTVAULT_DATA_DIR=str(home / "data"), XDG_CONFIG_HOME=str(home / "config"),
+               CHARTVAULT_WEB__API_URL=url, CHARTVAULT_TOKEN=bearer)
+    return subprocess.run([sys.executable, "-m", "chartvault.cli", "release", *argv], env=env,
+                          capture_output=True, text=True, timeout=120, check=False)
+
+
+def test_release_cli_over_the_api(tmp_path: Path) -> None:
+    w = build_world(tmp_path / "server")
+    try:
+        file_record(w, 1, served=date(2021, 2, 3), mrn="MRN78")
+        arch, rm = w.person("arch1", Role.ARCHIVIST), w.person("rm1", Role.RECORDS_MANAGER)
+        home = tmp_path / "client"  # the CLI's own data directory stays empty
+        with serving(w) as url:
+            made = _cli(url, home, arch, "request", "--mrn", "MRN78", "--requester-kind",
+                        "patient", "--requester", "P", "--purpose", "own copy")
+            assert made.returncode == 0, made.stderr
+            rid = made.stdout.split()[0]
+            assert rid in _cli(url, home, arch, "list").stdout
+            assert _cli(url, home, arch, "review", rid).returncode == 0
+            fulfil = _cli(url, home, rm, "fulfil", rid, "--out", str(tmp_path / "o"))
+            assert fulfil.returncode == 2 and "not available over the API" in fulfil.stderr
+            assert _cli(url, home, rm, "deny", rid, "--reason", "dup").returncode == 0
+            shown = _cli(url, home, rm, "show", rid)
+            assert "denied" in shown.stdout and "reason: dup" in shown.stdout
+            acc = _cli(url, home, rm, "accounting", "--mrn", "MRN78")
+            assert acc.returncode == 0 and acc.stdout.startswith("date,recipient")
+            assert _cli(url, home, arch, "accounting", "--mrn", "MRN78").returncode == 7
+        assert not (home / "data" / "catalog.db").exists()
     finally:
         w.catalog.close()
