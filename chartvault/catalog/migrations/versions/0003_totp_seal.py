@@ -16,16 +16,14 @@ depends_on = None
 
 
 def upgrade() -> None:
-    """Apply."""
-    if op.get_bind().dialect.name == "sqlite":  # SQLite does not enforce VARCHAR lengths
-        return
-    op.alter_column("totp_secrets", "secret", type_=sa.String(128),
-                    existing_type=sa.String(64), existing_nullable=False)
+    """Apply (SQLite: a table copy, which batch mode does)."""
+    with op.batch_alter_table("totp_secrets") as batch:
+        batch.alter_column("secret", type_=sa.String(128), existing_type=sa.String(64),
+                           existing_nullable=False)
 
 
 def downgrade() -> None:
     """Revert."""
-    if op.get_bind().dialect.name == "sqlite":
-        return
-    op.alter_column("totp_secrets", "secret", type_=sa.String(64),
-                    existing_type=sa.String(128), existing_nullable=False)
+    with op.batch_alter_table("totp_secrets") as batch:
+        batch.alter_column("secret", type_=sa.String(64), existing_type=sa.String(128),
+                           existing_nullable=False)
