@@ -242,6 +242,12 @@ class ReleaseActions(Guard):
                 self.reject(p, A.RELEASE_FULFIL, "not_in_review", ReleaseError(
                     f"request {request_id} is {req.status.value}; only a request in review "
                     "is fulfilled"), {"request_id": request_id})
+            if req.authorization_doc_id:
+                auth = rq.documents_by_id(conn, [req.authorization_doc_id])
+                if not auth or auth[0]["status"] != "archived":
+                    self.reject(p, A.RELEASE_FULFIL, "authorization_gone", ReleaseError(
+                        f"the authorisation {req.authorization_doc_id} of request {request_id} "
+                        "is no longer archived"), {"request_id": request_id})
             s = req.scope
             covered = rq.scope_documents(conn, s.facility, s.mrn, s.date_from, s.date_to,
                                          s.doc_types)

@@ -328,3 +328,23 @@ def test_a_damaged_original_stops_the_release_and_leaves_no_package(ctx: Ctx) ->
     shown = w.service.release_show(ctx.rm, rid)
     assert shown.request.status == Status.IN_REVIEW and not shown.disclosures
     assert good in shown.in_scope
+
+
+def test_a_request_whose_authorisation_is_gone_is_not_fulfilled(ctx: Ctx) -> None:
+    from sqlalchemy import update
+
+    from chartvault.catalog.schema import documents
+
+    w = ctx.world
+    auth = file_record(w, 70, mrn="MRN960", doc_type="correspondence")
+    file_record(w, 71, mrn="MRN960", served=date(2024, 3, 3))
+    rid = _request(ctx, mrn="MRN960", doc_types=[], date_from=None, date_to=None,
+                   authorization_doc_id=auth)
+    with w.catalog.transaction() as conn:  # as a disposition leaves its tombstone row
+        conn.execute(update(documents).where(documents.c.doc_id == auth)
+                     .values(status="destroyed"))
+    before = w.last_seq()
+    with pytest.raises(ReleaseError, match="no longer archived"):
+        w.service.release_fulfil(ctx.rm, rid, ctx.out / "no-auth")
+    [event] = w.events(before)
+    assert (event["outcome"], event["detail"]["why"]) == ("refused", "authorization_gone")
