@@ -13,10 +13,12 @@ from chartvault.service.intake import IntakeActions
 from chartvault.service.legal import LegalActions, ReleaseOutcome
 from chartvault.service.people import AccountInfo, NewToken, PeopleActions, TokenError
 from chartvault.service.records import RecordsActions
+from chartvault.service.release import ReleaseActions
 from chartvault.service.retention import PlanView, RetentionActions
 
 
-class Service(PeopleActions, RecordsActions, IntakeActions, RetentionActions, LegalActions):
+class Service(PeopleActions, RecordsActions, IntakeActions, RetentionActions, LegalActions,
+              ReleaseActions):
     """Every person-action on the archive, guarded."""
 
 
