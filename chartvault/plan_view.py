@@ -8,6 +8,7 @@ schedule's arithmetic recomputed from the record's current facts (the same lines
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import RowMapping
@@ -82,3 +83,28 @@ def plan_lines(catalog: Catalog, plan_id: str, *, doc_id: str | None = None,
         lines.append(f"... {len(items) - len(shown)} more item(s): --limit 0 shows all, "
                      "--doc ID one")
     return lines, [i["doc_id"] for i in shown]
+
+
+@dataclass(frozen=True)
+class ItemView:
+    """One plan item as an approver reads it: the rule, the arithmetic, the explanation."""
+
+    doc_id: str
+    action: str
+    status: str
+    doc_type: str | None
+    rule: str
+    retain_until: date | None
+    arithmetic: str
+    on_hold: bool
+    explanation: tuple[str, ...]
+
+
+def item_view(catalog: Catalog, item: RowMapping, as_of: date,
+              explain: bool = True) -> ItemView:
+    """An item of ``Catalog.plan_items`` (or a page of them) with its arithmetic."""
+    rule = f"{item['policy_id'] or '-'}@{item['policy_version'] or '-'} " \
+           f"rule {item['rule_id'] or '-'}"
+    return ItemView(item["doc_id"], item["action"], item["status"], item["doc_type"], rule,
+                    item["retain_until"], _arithmetic(item, as_of), bool(item["legal_hold"]),
+                    tuple(_explain(catalog, item["doc_id"])) if explain else ())

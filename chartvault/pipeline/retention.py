@@ -111,9 +111,11 @@ def explain_document(catalog: Catalog, doc_id: str) -> list[str]:
 
 def extend_patient_records(
     catalog: Catalog, store: ObjectStore, facility: str, mrn: str | None, actor: str,
-    exclude: str | None = None,
+    exclude: str | None = None, reason: str = "later_encounter",
 ) -> list[str]:
     """A later encounter arrived: recompute and extend (never shorten) earlier records.
+
+    (Also after a correction of a record's patient, type or dates: ``reason`` says which.)
 
     The manifest is never rewritten: each extension is an event object, the objects'
     Object Lock retain-until is pushed out, and the catalog row follows.
@@ -141,7 +143,7 @@ def extend_patient_records(
             store.extend_retention(ref.key, until)
         store.extend_retention(row["manifest_key"], until)
         event = events.retention_extended(row["doc_id"], actor, new, decision.rule_id,
-                                          "later_encounter")
+                                          reason)
         store.put(event.key(), event.model_dump_json().encode(), content_type="application/json",
                   retain_until=until)
         with catalog.transaction() as conn:

@@ -64,7 +64,7 @@ def _error_response(request: Request, err: ChartvaultError) -> Response:
 
 def create_app(settings: Settings, service: Service | None = None) -> FastAPI:
     """The web app and API over ``service`` (built from ``settings`` when not given)."""
-    from chartvault.web import api, apidocs, pages
+    from chartvault.web import api, api_work, apidocs, pages, registers, work
 
     if service is None:
         from chartvault.web.wiring import open_service
@@ -105,6 +105,7 @@ def create_app(settings: Settings, service: Service | None = None) -> FastAPI:
         return response
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for router in (*api.ROUTERS, *apidocs.ROUTERS, *pages.ROUTERS):
+    for router in (*api.ROUTERS, *api_work.ROUTERS, *apidocs.ROUTERS, *pages.ROUTERS,
+                   *work.ROUTERS, *registers.ROUTERS):
         app.include_router(router)
     return app
