@@ -169,14 +169,13 @@ def evaluate(clf: DocTypeClassifier, pairs: Sequence[tuple[str, str]]) -> dict[s
     }
 
 
-def train_from_labeled(src: Path, out_dir: Path) -> dict[str, Any]:
-    """Retrain on a facility's labelled documents plus the generated corpus.
+def labelled_pairs(src: Path) -> list[tuple[str, str]]:
+    """(text, doc_type) pairs of labelled documents.
 
     ``src``: JSONL of {"text", "doc_type"} (or {"file", "doc_type"} naming a text file
     relative to the JSONL; with a "doc_id", the last line of each id counts: the reviews
     the web app writes under ``<data_dir>/labels/``), or a folder with one sub-folder per type
-    holding ``.txt`` files. The facility's documents are weighted x3 so that its own
-    layouts dominate where they disagree with the generator.
+    holding ``.txt`` files.
     """
     pairs: list[tuple[str, str]] = []
     if src.is_dir():
@@ -194,6 +193,16 @@ def train_from_labeled(src: Path, out_dir: Path) -> dict[str, Any]:
             if text is None:  # a text file beside the JSONL (e.g. an OCR export)
                 text = (src.parent / row["file"]).read_text(errors="replace")
             pairs.append((text, row["doc_type"]))
+    return pairs
+
+
+def train_from_labeled(src: Path, out_dir: Path) -> dict[str, Any]:
+    """Retrain on a facility's labelled documents plus the generated corpus.
+
+    ``src``: see ``labelled_pairs``. The facility's documents are weighted x3 so that its
+    own layouts dominate where they disagree with the generator.
+    """
+    pairs = labelled_pairs(src)
     unknown = {y for _, y in pairs} - set(DOC_TYPE_KEYS)
     if unknown:
         raise ValueError(f"unknown document types: {sorted(unknown)}")
