@@ -17,6 +17,7 @@ from chartvault.auth.roles import Action
 from chartvault.errors import UserError
 from chartvault.service import Service
 from chartvault.service.registers import PLAN_STATUSES
+from chartvault.web import work  # noqa: F401  (its header links come before these)
 from chartvault.web.render import NAV, NavItem, Viewer, form_viewer, page, viewer
 
 router = APIRouter(include_in_schema=False)
