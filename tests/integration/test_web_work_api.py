@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from chartvault.auth.roles import Action, Role
-from chartvault.catalog import Catalog
+from chartvault.catalog import Catalog, worklists
 from chartvault.errors import ObjectExists
 from chartvault.events import RecordEvent
 from chartvault.labels import labels_path
@@ -150,8 +150,6 @@ def test_release_refuses_an_unknown_entry_with_404(api: Api) -> None:
 def test_purge_needs_a_listed_reason_and_deletes_the_copy(api: Api) -> None:
     qid = quarantine_file(api.world, "Purge Me.pdf")
     with api.world.catalog.engine.connect() as conn:
-        from chartvault.catalog import worklists
-
         row = worklists.quarantine_entry(conn, qid)
     assert row is not None
     kept = api.world.settings.data_dir / row["folder"] / "original"
@@ -253,6 +251,13 @@ def test_correction_is_an_event_that_rebuild_replays_and_train_reads(
         again = rebuilt.get(doc)
         assert again is not None and again["name_key"] == "garcia laura"
         assert not again["needs_review"] and again["doc_type"] == "discharge_summary"
+        # handled quarantine entries (released, purged: resolved.json) stay handled
+        with rebuilt.engine.connect() as conn:
+            handled = {r["quarantine_id"] for r in
+                       worklists.quarantine_page(conn, None, True, 0, 1000).rows}
+        folders = api.world.settings.data_dir / "quarantine"
+        assert handled and handled == {f.name for f in folders.iterdir()
+                                       if (f / "resolved.json").exists()}
     finally:
         rebuilt.close()
 
