@@ -78,7 +78,9 @@ documents = Table(
     Index("ix_documents_type", "doc_type"),
     Index("ix_documents_service", "service_date"),
     Index("ix_documents_retain", "retain_until"),
-    Index("ix_documents_review", "needs_review", "status", "ingested_at"),
+    # covering for the review queue's pages and its batches (needs_review rows only are read)
+    Index("ix_documents_review", "needs_review", "status", "ingested_at", "doc_id",
+          "batch_id", "intake"),
 )
 
 quarantine = Table(

@@ -117,12 +117,20 @@ def _flagged(batch_id: str | None) -> list[Any]:
 
 
 def review_page(conn: Connection, batch_id: str | None, offset: int, limit: int) -> Page:
-    """Flagged documents, oldest ingest first (ids, types, reasons; no patient data)."""
+    """Flagged documents, oldest ingest first (ids, types, reasons; no patient data).
+
+    The page's ids come from the covering review index (a deep offset skips index entries,
+    not rows); then one look-up of those rows.
+    """
     cond = _flagged(batch_id)
-    q = select(*_REVIEW_COLUMNS).where(*cond).order_by(documents.c.ingested_at,
-                                                       documents.c.doc_id)
-    return _page(conn, q, select(func.count()).select_from(documents).where(*cond),
-                 offset, limit)
+    order = (documents.c.ingested_at, documents.c.doc_id)
+    ids = [r[0] for r in conn.execute(select(documents.c.doc_id).where(*cond).order_by(*order)
+                                      .offset(offset).limit(limit))]
+    found = {r["doc_id"]: r for r in conn.execute(
+        select(*_REVIEW_COLUMNS).where(documents.c.doc_id.in_(ids))).mappings()} if ids else {}
+    total = int(conn.execute(select(func.count()).select_from(documents).where(*cond)).scalar()
+                or 0)
+    return Page([found[i] for i in ids if i in found], total, offset, limit)
 
 
 def review_batches(conn: Connection, limit: int = 50) -> Sequence[RowMapping]:
@@ -165,6 +173,22 @@ def plan_items_page(conn: Connection, plan_id: str, offset: int, limit: int) -> 
          .where(*cond).order_by(disposition_items.c.doc_id))
     return _page(conn, q, select(func.count()).select_from(disposition_items).where(*cond),
                  offset, limit)
+
+
+def rows_by_id(conn: Connection, doc_ids: Sequence[str]) -> dict[str, RowMapping]:
+    """Document rows of some ids, in one query."""
+    q = select(documents).where(documents.c.doc_id.in_(list(doc_ids)))
+    return {r["doc_id"]: r for r in conn.execute(q).mappings()}
+
+
+def last_encounters(conn: Connection, mrns: Sequence[str]) -> dict[tuple[str, str], Any]:
+    """Latest service date per (facility, MRN) of some MRNs, in one query."""
+    if not mrns:
+        return {}
+    d = documents.c
+    q = (select(d.facility, d.mrn, func.max(d.service_date))
+         .where(d.mrn.in_(sorted(set(mrns)))).group_by(d.facility, d.mrn))
+    return {(r[0], r[1]): r[2] for r in conn.execute(q)}
 
 
 def plan_item_statuses(conn: Connection, plan_id: str) -> dict[str, int]:

@@ -79,6 +79,11 @@ def decide_at_ingest(catalog: Catalog, routing: Routing, u: Understanding) -> Re
 
 def facts_from_row(catalog: Catalog, row: Any) -> RetentionFacts:
     """Retention facts of a catalogued document (for explain and recomputation)."""
+    return facts_with(row, last_encounter(catalog, row["facility"], row["mrn"]))
+
+
+def facts_with(row: Any, last: date | None) -> RetentionFacts:
+    """Retention facts of a catalog row whose patient's last encounter is known already."""
     return RetentionFacts(
         doc_type=row["doc_type"],
         facility=row["facility"],
@@ -87,8 +92,7 @@ def facts_from_row(catalog: Catalog, row: Any) -> RetentionFacts:
         service_date=row["service_date"],
         document_date=row["document_date"],
         discharge_date=row["discharge_date"],
-        last_encounter=last_encounter(catalog, row["facility"], row["mrn"])
-        or row["service_date"],
+        last_encounter=last or row["service_date"],
         needs_review=row["needs_review"],
     )
 

@@ -58,7 +58,7 @@ class RegisterActions(Guard):
                 raise NotFound(f"no plan {plan_id}")
             statuses = wq.plan_item_statuses(conn, plan_id)
             page = wq.plan_items_page(conn, plan_id, max(0, offset), min(max(1, limit), 100))
-        items = [plan_view.item_view(self.catalog, i, plan["as_of"]) for i in page.rows]
+        items = plan_view.item_views(self.catalog, page.rows, plan["as_of"])
         self.catalog.audit(p.username, "retention_plan_show", [i.doc_id for i in items],
                            detail={"plan_id": plan_id, "offset": page.offset})
         return PlanDetail(plan, statuses, items, page)

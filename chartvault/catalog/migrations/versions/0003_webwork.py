@@ -17,7 +17,8 @@ depends_on = None
 def upgrade() -> None:
     """Apply."""
     op.create_index("ix_documents_review", "documents",
-                    ["needs_review", "status", "ingested_at"], unique=False)
+                    ["needs_review", "status", "ingested_at", "doc_id", "batch_id", "intake"],
+                    unique=False)
     op.create_index("ix_quarantine_open", "quarantine", ["resolved", "at"], unique=False)
 
 
