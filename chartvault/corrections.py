@@ -61,7 +61,8 @@ def _clean(name: str, value: Any) -> Any:
         return None
     text = value.isoformat() if isinstance(value, date) else str(value).strip()
     if kind == "type" and text not in DOC_TYPE_KEYS:
-        raise CorrectionError(f"unknown document type {text!r}")
+        raise CorrectionError("unknown document type: choose one of "
+                              + ", ".join(DOC_TYPE_KEYS))  # not echoed: it may be anything
     if kind == "date":
         try:
             return date.fromisoformat(text).isoformat()
