@@ -69,11 +69,30 @@ def _service(settings: Settings) -> Any:
     return Service(_catalog(settings), open_store(settings), settings)
 
 
+def _people_service(settings: Settings) -> Any:
+    """The running server's API when ``web.api_url`` is set, else the service in-process."""
+    if settings.web.api_url:
+        from chartvault.client import ApiClient
+
+        return ApiClient(settings.web.api_url)
+    return _service(settings)
+
+
+def _close(service: Any) -> None:
+    """Release the archive (in-process) or the connection (API client)."""
+    from chartvault.client import ApiClient
+
+    if isinstance(service, ApiClient):
+        service.close()
+    else:
+        service.catalog.close()
+
+
 def _person(args: argparse.Namespace) -> tuple[Any, str]:
     """The service and the bearer this person presents (checked by every service call)."""
     settings = _settings(args)
     bearer = cli_session.bearer()  # no credential: refused before the archive is opened
-    return _service(settings), bearer
+    return _people_service(settings), bearer
 
 
 def _maintenance(args: argparse.Namespace, verb: str) -> tuple[Settings, Any]:
@@ -634,7 +653,7 @@ def cmd_login(args: argparse.Namespace) -> int:
     from chartvault.auth.signin import PasswordChangeRequired
 
     settings = _settings(args)
-    service = _service(settings)
+    service = _people_service(settings)
     try:
         username = args.username or cli_session.ask("username", secret=False)
         if args.password_stdin:
@@ -656,7 +675,7 @@ def cmd_login(args: argparse.Namespace) -> int:
             got = service.sign_in(username, password, code or None, new_password=new)
         path = cli_session.store_token(got.bearer)
     finally:
-        service.catalog.close()
+        _close(service)
     roles = ", ".join(sorted(got.principal.roles)) or "none"
     print(f"signed in as {got.principal.username} (roles: {roles}); session kept in {path}; "
           f"it ends after {settings.auth.session_idle_minutes:g} min idle or with chartvault "
@@ -670,11 +689,11 @@ def cmd_logout(args: argparse.Namespace) -> int:
     if bearer is None:
         print("not signed in")
         return EXIT_OK
-    service = _service(_settings(args))
+    service = _people_service(_settings(args))
     try:
         service.sign_out(bearer)
     finally:
-        service.catalog.close()
+        _close(service)
         cli_session.drop_token()
     print("signed out; session revoked")
     return EXIT_OK

@@ -126,6 +126,9 @@ class AuthSettings(BaseModel):
     hold_release_second_person: bool = Field(
         False, description="A hold is released only when a second legal account confirms.")
     min_password_length: int = Field(12, description="Shortest password accepted.")
+    totp_key: SecretStr | None = Field(
+        None, description="Key sealing TOTP secrets (base64, 32 bytes); give every process "
+        "at scale-out the same one. None: <data_dir>/totp.key, made on first use.")
     argon2_time_cost: int = Field(3, description="argon2id passes (RFC 9106 low-memory: 3).")
     argon2_memory_kib: int = Field(65536, description="argon2id memory (64 MiB).")
     oidc_issuer: str | None = Field(None, description="OpenID Connect issuer URL; None: off.")
@@ -171,8 +174,8 @@ class WebSettings(BaseModel):
     secure_cookies: bool = Field(
         True, description="Mark the session cookie Secure (browsers accept it on localhost).")
     api_url: str | None = Field(
-        None, description="Where the CLI finds a running API (default http://host:port); "
-        "set it empty to make the CLI act in-process.")
+        None, description="A running `chartvault serve` (e.g. http://127.0.0.1:8765): "
+        "people's CLI commands then call its API. None: the CLI opens the archive itself.")
 
 
 class Settings(BaseSettings):

@@ -58,10 +58,11 @@ def _roles(names: set[str] | frozenset[str]) -> frozenset[Role]:
 class Authenticator:
     """Verifies credentials against the catalog's accounts."""
 
-    def __init__(self, catalog: Catalog, settings: AuthSettings,
+    def __init__(self, catalog: Catalog, settings: AuthSettings, totp_key: bytes,
                  clock: Callable[[], datetime] = utc_now) -> None:
         self.catalog = catalog
         self.settings = settings
+        self.totp_key = totp_key  # seals TOTP secrets in the catalog (chartvault.auth.keys)
         self.clock = clock
 
     # --- audit of refusals (own transaction, committed before the raise) ---------------
@@ -110,10 +111,12 @@ class Authenticator:
                 None, False)
         if not code:
             return "second_factor_missing", False
-        step = totp.matching_step(secret["secret"], code, secret["last_step"],
-                                  self.clock().timestamp())
+        plain = totp.unseal(self.totp_key, secret["secret"])
+        step = totp.matching_step(plain, code, secret["last_step"], self.clock().timestamp())
         if step is None or not q.advance_totp(conn, row["account_id"], step):
             return "second_factor_wrong", False
+        if not secret["secret"].startswith(totp.SEALED):  # enrolled before sealing
+            q.reseal_totp(conn, row["account_id"], totp.seal(self.totp_key, plain))
         return None, True
 
     def sign_in(self, username: str, password: str, code: str | None = None, *,

@@ -229,7 +229,7 @@ totp_secrets = Table(
     "totp_secrets",
     metadata,
     Column("account_id", String(40), primary_key=True),
-    Column("secret", String(64), nullable=False),
+    Column("secret", String(128), nullable=False),  # sealed (chartvault.auth.totp.seal)
     Column("last_step", Integer, nullable=False, default=0),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )

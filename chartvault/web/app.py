@@ -28,6 +28,14 @@ STATIC = Path(__file__).parent / "static"
 JSON_PREFIXES = ("/api/", "/fhir/")
 
 
+def _drop(record: logging.LogRecord) -> bool:
+    return False
+
+
+_DROP_ALL = logging.Filter()
+_DROP_ALL.filter = _drop  # type: ignore[method-assign]
+
+
 def status_of(err: ChartvaultError) -> int:
     """The HTTP status of a chartvault error."""
     explicit = getattr(err, "http_status", None)
@@ -74,6 +82,11 @@ def create_app(settings: Settings, service: Service | None = None) -> FastAPI:
                   openapi_url="/api/openapi.json",
                   description="The archive's JSON API. Every call takes `Authorization: "
                   "Bearer <token>` (a session from POST /api/v1/session, or an API token).")
+    # access logs would carry query strings (names, MRNs, birth dates): never written,
+    # whatever logging configuration uvicorn applies later (a filter outlives dictConfig)
+    access = logging.getLogger("uvicorn.access")
+    if _DROP_ALL not in access.filters:
+        access.addFilter(_DROP_ALL)
     app.state.service = service
     app.state.settings = settings
     app.state.csrf_key = security.load_key(settings.ensure_data_dir())
