@@ -1,29 +1,51 @@
 """``chartvault quarantine release|purge`` and ``chartvault review ...`` as real processes,
-on the same service calls as the pages: a person's bearer in ``CHARTVAULT_TOKEN``."""
+on the same service calls as the pages: a person's bearer in ``CHARTVAULT_TOKEN``; in
+process, and over a running server's API (the CLI's own data directory then empty)."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+from contextlib import ExitStack
 from datetime import date
 from pathlib import Path
 
+import pytest
+
 from chartvault.auth.roles import Role
 from tests.support.quarantine import intake, quarantine_file
+from tests.support.web import serving
 from tests.support.world import World, build_world, file_doc
+
+API_URL: dict[str, str] = {}
 
 
 def cv(w: World, bearer: str, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CHARTVAULT_")}
     env.update(CHARTVAULT_DATA_DIR=str(w.settings.data_dir), CHARTVAULT_TOKEN=bearer,
                XDG_CONFIG_HOME=str(w.settings.data_dir.parent / "config"))
+    if API_URL:
+        env.update(CHARTVAULT_WEB__API_URL=API_URL["url"],
+                   CHARTVAULT_DATA_DIR=str(w.settings.data_dir.parent / "client"))
     return subprocess.run([sys.executable, "-m", "chartvault.cli", *args], capture_output=True,
                           text=True, env=env, timeout=120)
 
 
-def test_review_and_quarantine_from_the_command_line(tmp_path: Path) -> None:
+@pytest.mark.parametrize("over_api", [False, True], ids=["in_process", "over_api"])
+def test_review_and_quarantine_from_the_command_line(tmp_path: Path, over_api: bool) -> None:
     w = build_world(tmp_path)
+    with ExitStack() as stack:
+        API_URL.clear()
+        if over_api:
+            API_URL["url"] = stack.enter_context(serving(w))
+        try:
+            _commands(w)
+        finally:
+            API_URL.clear()
+
+
+def _commands(w: World) -> None:
     docs = [file_doc(w, n, retain_until=date(2090, 1, 1), review=True) for n in (1, 2, 3)]
     qid = quarantine_file(w, "Doe Jane.pdf")
     gone = quarantine_file(w, "Blank sheet.pdf")

@@ -1,15 +1,15 @@
 """Indexes of the work pages: the review queue and the open quarantine, paged.
 
-Revision ID: 0003_webwork
-Revises: 0002_intake
+Revision ID: 0004_webwork
+Revises: 0003_totp_seal
 """
 
 from __future__ import annotations
 
 from alembic import op
 
-revision = "0003_webwork"
-down_revision = "0002_intake"
+revision = "0004_webwork"
+down_revision = "0003_totp_seal"
 branch_labels = None
 depends_on = None
 
