@@ -6,6 +6,7 @@ and is refused (403, audited) for the others; corrections are event objects that
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -24,7 +25,7 @@ from chartvault.settings import RegistrySettings
 from classifiers.doctype import labelled_pairs
 from tests.support.quarantine import intake, quarantine_file
 from tests.support.web import serving
-from tests.support.world import World, build_world, file_doc
+from tests.support.world import World, build_world, file_doc, password_of
 
 
 @dataclass
@@ -349,3 +350,30 @@ def test_every_new_route_wants_a_bearer(api: Api, method: str, path: str) -> Non
     r = api.call(method, path, json={"reason": "rescanned"})
     assert r.status_code == 401 and r.headers["www-authenticate"] == "Bearer"
 
+
+
+def test_approval_with_both_proofs_needs_both_right(tmp_path: Path) -> None:
+    w = build_world(tmp_path)
+    file_doc(w, 20, retain_until=date(2001, 1, 1))
+    arch = w.person("arch1", Role.ARCHIVIST)
+    rm = w.person("rm1", Role.RECORDS_MANAGER)
+    plan_id = w.service.sweep(arch)
+    with serving(w) as url:
+        def approve(body: dict[str, str]) -> httpx.Response:
+            return httpx.post(url + f"/api/v1/plans/{plan_id}/approve", json=body,
+                              headers={"Authorization": f"Bearer {rm}"}, timeout=60)
+
+        wrong = approve({"password": "not my password at all", "code": w.code("rm1")})
+        assert wrong.status_code == 401
+        assert (w.catalog.plan(plan_id) or {})["status"] == "planned"
+        refusal = [e for e in w.events() if e["outcome"] == "refused"][-1]
+        assert (refusal["actor"], refusal["detail"]["why"]) == ("rm1", "bad_credentials")
+    # the session survives a failed re-authentication; with both right, the plan runs
+    code = None
+    while code is None:  # one code per 30 s step, and the refused try used one: wait
+        try:
+            code = w.code("rm1")
+        except AssertionError:
+            time.sleep(1)
+    w.service.approve_plan(rm, plan_id, password=password_of("rm1"), code=code)
+    assert (w.catalog.plan(plan_id) or {})["status"] == "approved"
