@@ -112,6 +112,13 @@ def test_release_a_quarantined_file(site: tuple[World, str], page: object) -> No
     assert row.get_by_role("button").count() == 0
     page.get_by_role("button", name="Sign out").click()  # type: ignore[attr-defined]
     sign_in(page, url, w, "ruth")
+    go(page, "Intake")  # the status counts the entry and its batch
+    line = page.get_by_role("table", name="Intake folders now and over the last 24 hours")  # type: ignore[attr-defined]
+    cells = line.get_by_role("row").filter(has_text="Main Facility").get_by_role("cell")
+    assert int(cells.nth(8).inner_text()) >= 1  # quarantined (open)
+    batches = page.get_by_role("table", name="Last batches")  # type: ignore[attr-defined]
+    assert batches.get_by_role("row").count() >= 2
+    screenshot(page, "intake_status")
     go(page, "Quarantine")
     screenshot(page, "quarantine_before_release")
     row = page.get_by_role("row").filter(has_text=qid)  # type: ignore[attr-defined]
@@ -212,3 +219,32 @@ def test_a_role_is_refused_a_page_it_may_not_see(site: tuple[World, str], page: 
     ev = w.last_event()
     assert (ev["actor"], ev["outcome"]) == (who, "refused")
     screenshot(page, f"refused_{role.value}_{path.strip('/')}")
+
+
+def test_purge_with_the_keyboard_only(site: tuple[World, str], page: object) -> None:
+    w, url = site
+    qid = quarantine_file(w, "Blank cover sheet.pdf")
+    w.person("kai", Role.ARCHIVIST)
+    sign_in(page, url, w, "kai")
+    page.goto(url + "/quarantine")  # type: ignore[attr-defined]
+    target = f"why-{qid}"
+    for _ in range(80):  # Tab through the page until the entry's purge reason has focus
+        page.keyboard.press("Tab")  # type: ignore[attr-defined]
+        if page.evaluate("document.activeElement.id") == target:  # type: ignore[attr-defined]
+            break
+    else:
+        pytest.fail("the purge reason cannot be reached with Tab")
+    page.keyboard.press("ArrowDown")  # type: ignore[attr-defined]
+    chosen = page.locator(f"#{target}").input_value()  # type: ignore[attr-defined]
+    assert chosen == "duplicate_of_archived"
+    page.keyboard.press("Tab")  # type: ignore[attr-defined]
+    page.keyboard.type("blank page, not a record")  # type: ignore[attr-defined]
+    page.keyboard.press("Tab")  # type: ignore[attr-defined]
+    assert page.evaluate("document.activeElement.textContent") == "Purge"  # type: ignore[attr-defined]
+    page.keyboard.press("Enter")  # type: ignore[attr-defined]
+    page.get_by_role("status").wait_for()  # type: ignore[attr-defined]
+    assert "Purged" in page.get_by_role("status").inner_text()  # type: ignore[attr-defined]
+    ev = [e for e in w.events() if e["action"] == "quarantine_purge"][-1]
+    assert (ev["actor"], ev["detail"]["quarantine_id"], ev["detail"]["purge_reason"]) == (
+        "kai", qid, "duplicate_of_archived")
+    screenshot(page, "quarantine_purged_by_keyboard")
