@@ -28,7 +28,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, NoReturn
 
-from chartvault import cli_accounts, cli_release, cli_session, runtime
+from chartvault import cli_accounts, cli_release, cli_session, cli_work, runtime
 from chartvault.errors import ChartvaultError, NotFound, UserError
 from chartvault.exitcodes import (
     EXIT_CHECK_FAILED,
@@ -904,6 +904,7 @@ def build_parser() -> argparse.ArgumentParser:
     q = s.add_subparsers(dest="quarantine_command", required=True)
     ql = q.add_parser("list")
     ql.set_defaults(func=cmd_quarantine_list)
+    cli_work.register(sub, q, _person)
     return p
 
 

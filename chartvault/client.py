@@ -200,6 +200,65 @@ class ApiClient(ReleaseApi):
         """Withdraw a plan."""
         self._call("POST", f"/plans/{plan_id}/cancel", bearer)
 
+    # --- quarantine handling and the review queue ---------------------------------------
+
+    def quarantine_release(self, bearer: str, quarantine_id: str, note: str = "") -> str:
+        """Put a quarantined file back in its intake folder; the intake's name."""
+        got = self._call("POST", f"/quarantine/{quarantine_id}/release", bearer,
+                         json={"note": note}).json()
+        return str(got["intake"])
+
+    def quarantine_purge(self, bearer: str, quarantine_id: str, reason: str,
+                         note: str = "") -> None:
+        """Delete a quarantined copy, with a reason."""
+        self._call("POST", f"/quarantine/{quarantine_id}/purge", bearer,
+                   json={"reason": reason, "note": note})
+
+    def review_list(self, bearer: str, batch_id: str | None = None, offset: int = 0,
+                    limit: int = 50) -> Any:
+        """A page of the review queue."""
+        from chartvault.catalog.worklists import Page
+        from chartvault.service.review import ReviewList
+
+        params: dict[str, Any] = {"offset": offset, "limit": min(max(limit, 1), 200)}
+        if batch_id:
+            params["batch"] = batch_id
+        got = _revive(self._call("GET", "/review/queue", bearer, params=params).json())
+        return ReviewList(Page(got["documents"], got["total"], got["offset"], got["limit"]),
+                          got["batches"])
+
+    def review_item(self, bearer: str, doc_id: str) -> Any:
+        """A flagged record with its fields, candidates and registry matches."""
+        from chartvault.service.review import RegistryMatch, ReviewItem
+
+        got = _revive(self._call("GET", f"/review/{doc_id}", bearer).json())
+        return ReviewItem(got["doc_id"], got["row"], tuple(got["reasons"]),
+                          tuple((t, s) for t, s in got["candidates"]), got["classifier"],
+                          got["confidence"], tuple(got["flags"]), got["registry"],
+                          [RegistryMatch(**m) for m in got["matches"]])
+
+    def correct(self, bearer: str, doc_id: str, fields: dict[str, Any],
+                note: str = "") -> Any:
+        """Correct a record's type and patient."""
+        from chartvault.corrections import Corrected
+
+        body = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in fields.items()}
+        got = self._call("POST", f"/review/{doc_id}/correct", bearer,
+                         json={**body, "note": note}).json()
+        return Corrected(got["doc_id"], tuple(got["changed"]), got["event_key"], got["kind"])
+
+    def confirm(self, bearer: str, doc_id: str) -> Any:
+        """Confirm a record as read."""
+        from chartvault.corrections import Corrected
+
+        got = self._call("POST", f"/review/{doc_id}/confirm", bearer).json()
+        return Corrected(got["doc_id"], tuple(got["changed"]), got["event_key"], got["kind"])
+
+    def confirm_batch(self, bearer: str, batch_id: str) -> list[str]:
+        """Confirm every waiting record of a batch; their ids."""
+        got = self._call("POST", f"/review/batches/{batch_id}/confirm", bearer).json()
+        return list(got["confirmed"])
+
     def audit_verify(self, bearer: str) -> ChainReport:
         """Re-walk the audit chain on the server."""
         got = self._call("POST", "/audit/verify", bearer).json()

@@ -198,7 +198,10 @@ class Authenticator:
 
     def reauthenticate(self, principal: Principal, *, password: str | None = None,
                        code: str | None = None, action: str = "reauthenticate") -> None:
-        """The signed-in person proves presence again with a password or a TOTP code."""
+        """The signed-in person proves presence again with a password or a TOTP code.
+
+        Given both (the web app's approval form asks for both), both must be right.
+        """
         with self.catalog.transaction() as conn:
             row = q.by_id(conn, principal.account_id)
             why: str | None = "no_proof"
@@ -206,7 +209,7 @@ class Authenticator:
                 why, _ = self._check_code(conn, row, code)
                 if why is None and q.totp_of(conn, row["account_id"]) is None:
                     why = "second_factor_not_enrolled"
-            elif row is not None and password:
+            if row is not None and password and (why is None or not code):
                 ok = passwords.verify_password(self.settings, row["password_hash"], password)
                 why = None if ok else "bad_credentials"
         if why is not None:

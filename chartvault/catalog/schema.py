@@ -78,6 +78,9 @@ documents = Table(
     Index("ix_documents_type", "doc_type"),
     Index("ix_documents_service", "service_date"),
     Index("ix_documents_retain", "retain_until"),
+    # covering for the review queue's pages and its batches (needs_review rows only are read)
+    Index("ix_documents_review", "needs_review", "status", "ingested_at", "doc_id",
+          "batch_id", "intake"),
 )
 
 quarantine = Table(
@@ -92,6 +95,7 @@ quarantine = Table(
     Column("detail", Text, nullable=False),
     Column("folder", String(400), nullable=False),  # relative to the data directory
     Column("resolved", Boolean, nullable=False, default=False),
+    Index("ix_quarantine_open", "resolved", "at"),
 )
 
 batches = Table(
