@@ -11,14 +11,16 @@ app are meant to be thin adapters over this class.
 from chartvault.auth.errors import Forbidden, Unauthenticated
 from chartvault.service.intake import IntakeActions
 from chartvault.service.legal import LegalActions, ReleaseOutcome
+from chartvault.service.oversight import Dashboard, OversightActions, TrailPage
 from chartvault.service.people import AccountInfo, NewToken, PeopleActions, TokenError
-from chartvault.service.records import RecordsActions
+from chartvault.service.records import RecordsActions, SearchPage
 from chartvault.service.retention import PlanView, RetentionActions
 
 
-class Service(PeopleActions, RecordsActions, IntakeActions, RetentionActions, LegalActions):
+class Service(PeopleActions, RecordsActions, IntakeActions, RetentionActions, LegalActions,
+              OversightActions):
     """Every person-action on the archive, guarded."""
 
 
-__all__ = ["AccountInfo", "Forbidden", "NewToken", "PlanView", "ReleaseOutcome", "Service",
-           "TokenError", "Unauthenticated"]
+__all__ = ["AccountInfo", "Dashboard", "Forbidden", "NewToken", "PlanView", "ReleaseOutcome",
+           "SearchPage", "Service", "TokenError", "TrailPage", "Unauthenticated"]

@@ -64,7 +64,15 @@ def _error_response(request: Request, err: ChartvaultError) -> Response:
 
 def create_app(settings: Settings, service: Service | None = None) -> FastAPI:
     """The web app and API over ``service`` (built from ``settings`` when not given)."""
-    from chartvault.web import api, apidocs, pages
+    from chartvault.web import (
+        admin_pages,
+        api,
+        api_oversight,
+        apidocs,
+        audit_pages,
+        pages,
+        records_pages,
+    )
 
     if service is None:
         from chartvault.web.wiring import open_service
@@ -105,6 +113,9 @@ def create_app(settings: Settings, service: Service | None = None) -> FastAPI:
         return response
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for router in (*api.ROUTERS, *apidocs.ROUTERS, *pages.ROUTERS):
+    app.state.prefect_upstream = None  # ``chartvault serve`` sets these (admin_pages)
+    app.state.prefect_auth = None
+    for router in (*api.ROUTERS, *api_oversight.ROUTERS, *apidocs.ROUTERS, *pages.ROUTERS,
+                   *records_pages.ROUTERS, *audit_pages.ROUTERS, *admin_pages.ROUTERS):
         app.include_router(router)
     return app
