@@ -7,6 +7,7 @@ repeated, it is not.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from rapidfuzz import fuzz, process
@@ -28,10 +29,21 @@ def parse_day(text: str | None, what: str = "date", *, birth: bool = False) -> d
         return date.fromisoformat(value)
     except ValueError:
         pass
-    got = parse_date(value, birth=birth)
-    if got is None or not any(c.isdigit() for c in value):
+    got = parse_date(value, birth=birth) if _only_date_words(value) else None
+    if got is None:
         raise UserError(f"{what} not understood; write it like {DATE_FORMATS}")
     return got
+
+
+def _only_date_words(value: str) -> bool:
+    """Digits, separators and month names only: "30.04.19x4" is a typo, not 2019."""
+    from extractors.metadata.normalise import MONTHS
+
+    words = re.findall(r"[A-Za-z]+", value)
+    ordinal = {"st", "nd", "rd", "th"}
+    return any(c.isdigit() for c in value) and all(
+        w.lower() in ordinal or w[:3].lower() in MONTHS for w in words) and not re.search(
+        r"[^\w\s/.,-]", value)
 
 
 def parse_dob(text: str | None) -> date | None:
