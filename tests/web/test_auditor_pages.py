@@ -31,7 +31,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[World, str,
 
 def test_search_by_a_misspelt_name_with_the_keyboard(site: tuple[World, str, str],
                                                       page: object) -> None:
-    w, url, laura = site
+    w, url, _ = site
     sign_in(page, url, "audrey")
     page.get_by_role("link", name="Search").first.click()  # type: ignore[attr-defined]
     name = page.get_by_label("Patient name")  # type: ignore[attr-defined]
