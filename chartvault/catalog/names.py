@@ -4,18 +4,19 @@ Two indexed phonetic keys per document (``family_key``, ``given_key``: American 
 after folding OCR confusions such as ``1``→``i``, ``rn``→``m``) narrow 100,000 documents
 to the few hundred distinct names that sound like a query word; ``rapidfuzz`` then
 scores those names word by word. A misspelling in one part is still found through the
-other ("Garsia, Laura" by its given name too), and the first letter may be wrong
-("Karcia") because the query tries every letter that Soundex codes alike.
+other ("Laura Garcla" by its given name and the family's initial), and the first letter
+may be wrong ("Karcia") because the query tries every letter that Soundex codes alike.
 """
 
 from __future__ import annotations
 
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
 
 from rapidfuzz import fuzz
-from sqlalchemy import Connection, or_, select
+from sqlalchemy import Connection, and_, or_, select
 
 from chartvault.catalog.schema import documents
 
@@ -34,6 +35,7 @@ MAX_NAMES = 200  # best-scoring distinct names kept for the documents query
 MAX_CANDIDATES = 20_000  # distinct names scored at most
 
 
+@lru_cache(maxsize=100_000)
 def fold(text: str) -> str:
     """Lower-case ASCII letters and spaces, OCR digit confusions read as letters."""
     ascii_ = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
@@ -90,6 +92,17 @@ class NameQuery:
     """A typed name split into folded words; one word means a family name."""
 
     words: tuple[str, ...]
+    _ratios: dict[tuple[str, str], float] = field(default_factory=dict, compare=False,
+                                                  repr=False)
+
+    def _ratio(self, word: str, target: str) -> float:
+        """Word against word, cached: candidate names share most of their words."""
+        got = self._ratios.get((word, target))
+        if got is None:
+            got = 100.0 if len(word) >= 3 and target.startswith(word) else fuzz.ratio(
+                word, target)
+            self._ratios[(word, target)] = got
+        return got
 
     @classmethod
     def parse(cls, text: str) -> NameQuery:
@@ -105,8 +118,7 @@ class NameQuery:
         targets = fold(family or "").split() if len(self.words) == 1 else fold(name_key).split()
         if not targets or not self.words:
             return 0.0
-        best = [max(100.0 if len(w) >= 3 and t.startswith(w) else fuzz.ratio(w, t)
-                    for t in targets) for w in self.words]
+        best = [max(self._ratio(w, t) for t in targets) for w in self.words]
         by_word = sum(best) / len(best) if min(best) >= MIN_WORD else 0.0
         # words split or joined differently ("O Brien" / "OBrien", "De la Cruz"): the
         # letters alone, in the name's order or the other way round
@@ -126,8 +138,13 @@ def matching_names(conn: Connection, text: str) -> dict[str, float]:
     if not keys:
         return {}
     d = documents.c
+    # by the given name, only names whose family starts as a typed word does: a misspelt
+    # family keeps its first letter far more often than not (a misread one is found
+    # through the family's own key variants)
+    initials = sorted({w[0] for w in query.words})
+    by_given = and_(d.given_key.in_(keys), or_(*[d.name_key.like(c + "%") for c in initials]))
     q = (select(d.name_key, d.patient_family)
-         .where(or_(d.family_key.in_(keys), d.given_key.in_(keys)),
+         .where(or_(d.family_key.in_(keys), by_given),
                 d.status != "destroyed", d.name_key.is_not(None))
          .distinct().limit(MAX_CANDIDATES))
     scored: dict[str, float] = {}

@@ -76,8 +76,9 @@ documents = Table(
     Index("ix_documents_patient", "facility", "mrn"),
     Index("ix_documents_mrn", "mrn"),
     Index("ix_documents_name", "name_key"),
-    Index("ix_documents_family_key", "family_key"),
-    Index("ix_documents_given_key", "given_key"),
+    # covering: the name search reads these three columns from the index alone
+    Index("ix_documents_family_key", "family_key", "name_key", "patient_family"),
+    Index("ix_documents_given_key", "given_key", "name_key", "patient_family"),
     Index("ix_documents_birth", "birth_date"),
     Index("ix_documents_type", "doc_type"),
     Index("ix_documents_service", "service_date"),
