@@ -28,7 +28,8 @@ _OCR_DIGITS = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "
                              "7": "t", "8": "b", "2": "z", "|": "l", "!": "i"})
 _OCR_PAIRS = (("rn", "m"), ("vv", "w"))
 
-MIN_WORD = 75.0  # each query word must match some word of the name this well (0-100)
+MIN_WORD = 75.0  # each query word must match some word of the name this well (0-100;
+# a typed word that begins a word of the name, "Garc" of "Garcia", counts 95)
 MIN_MEAN = 80.0  # and all of them on average
 MIN_WHOLE = 85.0  # or the letters of the whole name, spaces aside, this well
 MAX_NAMES = 200  # best-scoring distinct names kept for the documents query
@@ -99,7 +100,7 @@ class NameQuery:
         """Word against word, cached: candidate names share most of their words."""
         got = self._ratios.get((word, target))
         if got is None:
-            got = 100.0 if len(word) >= 3 and target.startswith(word) else fuzz.ratio(
+            got = 95.0 if len(word) >= 3 and target.startswith(word) else fuzz.ratio(
                 word, target)
             self._ratios[(word, target)] = got
         return got
@@ -131,10 +132,30 @@ class NameQuery:
         return score if score >= MIN_MEAN else 0.0
 
 
+GOOD_ENOUGH = 90.0  # a name this close found with the exact keys: skip the wider pass
+
+
 def matching_names(conn: Connection, text: str) -> dict[str, float]:
-    """``name_key`` → score of the distinct catalogued names that match ``text``, best first."""
+    """``name_key`` → score of the distinct catalogued names that match ``text``, best first.
+
+    First with the words' own phonetic keys; only when that finds nothing this close,
+    again with every first letter that codes alike (a misread initial).
+    """
     query = NameQuery.parse(text)
-    keys = query.keys()
+    exact = sorted({k for w in query.words if (k := soundex(w))})
+    if not exact:
+        return {}
+    scored = _scored(conn, query, exact)
+    if max(scored.values(), default=0.0) < GOOD_ENOUGH:
+        wider = sorted(set(query.keys()) - set(exact))
+        for key, score in _scored(conn, query, wider).items():
+            scored[key] = max(score, scored.get(key, 0.0))
+    best = sorted(scored.items(), key=lambda kv: kv[1], reverse=True)[:MAX_NAMES]
+    return dict(best)
+
+
+def _scored(conn: Connection, query: NameQuery, keys: list[str]) -> dict[str, float]:
+    """Scores of the names whose family key, or given key and initial, is one of ``keys``."""
     if not keys:
         return {}
     d = documents.c
@@ -152,8 +173,7 @@ def matching_names(conn: Connection, text: str) -> dict[str, float]:
         s = query.score(str(key), family)
         if s > scored.get(str(key), 0.0):
             scored[str(key)] = s
-    best = sorted(scored.items(), key=lambda kv: kv[1], reverse=True)[:MAX_NAMES]
-    return dict(best)
+    return {k: v for k, v in scored.items() if v > 0}
 
 
 def fill_missing(rows: Sequence[dict[str, object]]) -> None:

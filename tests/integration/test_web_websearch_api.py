@@ -168,3 +168,38 @@ def test_dashboard_for_admin_only(api: Api, monkeypatch: pytest.MonkeyPatch) -> 
     for who in ("auditor", "archivist", "records_manager"):
         assert api.call("/api/v1/dashboard", who).status_code == 403
         assert api.world.last_event()["action"] == "schedule_admin"
+
+
+def test_prefect_ui_needs_an_admin_and_a_running_serve(api: Api) -> None:
+    def ui(who: str | None) -> httpx.Response:
+        cookies = {"cv_session": api.bearers[who]} if who else {}
+        return httpx.get(api.url + "/prefect/", cookies=cookies, timeout=30)
+
+    anonymous = ui(None)
+    assert anonymous.status_code == 303 and anonymous.headers["location"].startswith("/login")
+    assert ui("auditor").status_code == 403
+    assert api.world.last_event()["action"] == "schedule_admin"
+    outside = ui("admin")  # this app was not started by ``chartvault serve``
+    assert outside.status_code == 404 and "chartvault serve" in outside.text
+
+
+def test_page_download_needs_the_form_token_and_a_purpose(api: Api) -> None:
+    cookies = {"cv_session": api.bearers["auditor"]}
+    path = f"{api.url}/documents/{api.docs[0]}/download"
+    forged = httpx.post(path, cookies=cookies, data={"purpose": "audit"}, timeout=30)
+    assert forged.status_code == 403
+    assert api.world.last_event()["action"] == "web_form"
+    from chartvault.web import security
+
+    token = security.csrf_token(security.load_key(api.world.settings.data_dir),
+                                api.bearers["auditor"])
+    no_purpose = httpx.post(path, cookies=cookies, data={"csrf": token}, timeout=30)
+    assert no_purpose.status_code == 400
+    ev = api.world.last_event()
+    assert (ev["action"], ev["outcome"], ev["detail"]["why"]) == ("retrieve", "refused",
+                                                                  "no_purpose")
+    ok = httpx.post(path, cookies=cookies, data={"csrf": token, "purpose": "operations"},
+                    timeout=30)
+    row = api.world.catalog.get(api.docs[0])
+    assert ok.status_code == 200 and row is not None
+    assert hashlib.sha256(ok.content).hexdigest() == row["sha256"]
