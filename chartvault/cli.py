@@ -301,17 +301,23 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 def cmd_search(args: argparse.Namespace) -> int:
     from chartvault.catalog import SearchCriteria
+    from chartvault.search_terms import parse_day, parse_dob
 
     criteria = SearchCriteria(
-        mrn=args.mrn, facility=args.facility, name=args.name, dob=args.dob,
-        doc_type=args.type, date_from=args.date_from, date_to=args.date_to,
+        mrn=args.mrn, facility=args.facility, name=args.name, dob=parse_dob(args.dob),
+        doc_type=args.type, date_from=parse_day(args.date_from, "--from"),
+        date_to=parse_day(args.date_to, "--to"),
         text=" ".join(args.text) if args.text else None, limit=args.limit,
+        offset=args.offset,
     )
     if not criteria.fields_used():
         print("give at least one criterion (see --help)", file=sys.stderr)
         return 2
     service, bearer = _person(args)
-    hits = service.search(bearer, criteria)
+    found = service.search_page(bearer, criteria)
+    for warning in found.warnings:
+        print(f"chartvault: warning: {warning}", file=sys.stderr)
+    hits = found.hits
     for h in hits:
         r = h.row
         if args.json:
@@ -323,7 +329,8 @@ def cmd_search(args: argparse.Namespace) -> int:
             flag = " REVIEW" if r["needs_review"] else ""
             print(f"{r['doc_id']}  {r['doc_type']:26s} {when!s:10s}  MRN {r['mrn'] or '-':10s} "
                   f"{name}  ({r['pages']} p){flag}")
-    print(f"{len(hits)} document(s)", file=sys.stderr)
+    more = f"; more: --offset {criteria.offset + len(hits)}" if found.has_more else ""
+    print(f"{len(hits)} document(s){more}", file=sys.stderr)
     return 0
 
 
@@ -773,12 +780,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("text", nargs="*", help="free text")
     s.add_argument("--mrn")
     s.add_argument("--facility")
-    s.add_argument("--name", help='"Family", "Family, Given" or "Given Family"')
-    s.add_argument("--dob", type=date.fromisoformat)
-    s.add_argument("--type", help="document type key")
-    s.add_argument("--from", dest="date_from", type=date.fromisoformat)
-    s.add_argument("--to", dest="date_to", type=date.fromisoformat)
+    s.add_argument("--name", help='"Family", "Family, Given" or "Given Family"; tolerant of '
+                   "misspellings and OCR errors")
+    s.add_argument("--dob", help="date of birth: 04/30/1964, 30.04.1964, 1964-04-30, Apr 30 1964")
+    s.add_argument("--type", help="document type key or label (a misspelt one is warned of)")
+    s.add_argument("--from", dest="date_from", help="service date from (same formats)")
+    s.add_argument("--to", dest="date_to", help="service date to (same formats)")
     s.add_argument("--limit", type=int, default=50)
+    s.add_argument("--offset", type=int, default=0, help="skip this many hits (next page)")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_search)
 
@@ -824,7 +833,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", type=Path)
     s.set_defaults(func=cmd_rendition)
 
-    s = sub.add_parser("serve", help="long-lived Prefect server + scheduled deployments")
+    s = sub.add_parser("serve", help="web app + Prefect server (UI behind sign-in) + scheduled "
+                       "deployments + intake watcher")
     s.set_defaults(func=cmd_serve)
 
     s = sub.add_parser("hold", help="legal holds")

@@ -1,14 +1,18 @@
-"""``chartvault serve``: a long-lived Prefect server and the scheduled deployments.
+"""``chartvault serve``: the web app, a long-lived Prefect server and the deployments.
 
 The server's database lives in ``<data_dir>/prefect`` (so destruction can reach it, and
-it survives restarts); the deployments appear in the Prefect UI. At scale-out the same
-flows run on a work pool instead (``prefect.yaml``, ``docker-compose.yml``).
+it survives restarts); the deployments appear in the Prefect UI. Prefect listens on
+127.0.0.1 only and requires an API auth string (a random secret kept 0600 under the data
+directory); its UI is reached through the web app's ``/prefect/``, for signed-in
+administrators. At scale-out the same flows run on a work pool instead (``prefect.yaml``,
+``docker-compose.yml``).
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import secrets
 import subprocess
 import sys
 import threading
@@ -32,15 +36,48 @@ def _healthy(api_url: str) -> bool:
         return False
 
 
+UI_BASE = "/prefect"  # where the web app forwards the Prefect UI (chartvault.web.admin_pages)
+
+
+def api_auth_secret(settings: Settings) -> str:
+    """The Prefect API auth string of this installation (``<data_dir>/prefect/api-auth``, 0600).
+
+    Made on first use; every process that talks to ``serve``'s Prefect server reads it.
+    """
+    path = settings.data_dir / "prefect" / "api-auth"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    secret = "chartvault:" + secrets.token_urlsafe(32)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process made it first
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as out:
+        out.write(secret + "\n")
+    return secret
+
+
 @contextmanager
-def prefect_server(settings: Settings, timeout_s: float = 180.0) -> Iterator[str]:
-    """Start ``prefect server`` with its home under the data directory; yield its API URL."""
+def prefect_server(settings: Settings, timeout_s: float = 180.0,
+                   auth_string: str | None = None) -> Iterator[str]:
+    """Start ``prefect server`` with its home under the data directory; yield its API URL.
+
+    With ``auth_string`` the API requires it and the UI is on, served under ``UI_BASE``
+    for the web app's proxy.
+    """
     home = settings.data_dir / "prefect"
     home.mkdir(parents=True, exist_ok=True)
     port = settings.schedules.server_port
     api_url = f"http://127.0.0.1:{port}/api"
     env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
     env.pop("PREFECT_API_URL", None)
+    env.pop("PREFECT_API_AUTH_STRING", None)
+    if auth_string:
+        env.update({"PREFECT_SERVER_API_AUTH_STRING": auth_string, "PREFECT_UI_ENABLED": "true",
+                    "PREFECT_UI_SERVE_BASE": UI_BASE, "PREFECT_UI_API_URL": UI_BASE + "/api"})
     exe = Path(sys.executable).parent / "prefect"
     with (home / "server.log").open("ab") as out:
         proc = subprocess.Popen(
@@ -109,14 +146,45 @@ def _print_batch(batch: dict[str, Any], seconds: float) -> None:
           flush=True)
 
 
+@contextmanager
+def web_app(settings: Settings, prefect_url: str | None, auth_string: str | None
+            ) -> Iterator[str]:
+    """Serve the web app and JSON API (uvicorn, in a thread); yield its URL."""
+    import uvicorn
+
+    from chartvault.web import create_app
+
+    app = create_app(settings)
+    app.state.prefect_upstream = prefect_url
+    app.state.prefect_auth = auth_string
+    host, port = settings.web.host, settings.web.port
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning",
+                                           access_log=False))
+    thread = threading.Thread(target=server.run, name="web", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError(f"the web app did not start on {host}:{port}")
+        time.sleep(0.05)
+    shown = "localhost" if host in ("127.0.0.1", "0.0.0.0", "::") else host
+    try:
+        yield f"http://{shown}:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
 def serve(settings: Settings, fork: bool = False) -> None:
-    """Run the server, the intake watcher and the deployments until interrupted.
+    """Run the web app, the server, the intake watcher and the deployments until interrupted.
 
     ``fork``: as for ``IntakeWatcher.warm``; the watcher's OCR workers start before the
     watcher's thread and Prefect's runner do.
     """
-    with prefect_server(settings) as api_url:
+    secret = api_auth_secret(settings)
+    with prefect_server(settings, auth_string=secret) as api_url:
         os.environ["PREFECT_API_URL"] = api_url
+        os.environ["PREFECT_API_AUTH_STRING"] = secret
         stop = threading.Event()
         watcher = None
         if settings.schedules.watch_intake:
@@ -128,13 +196,18 @@ def serve(settings: Settings, fork: bool = False) -> None:
                              daemon=True).start()
         from prefect import serve as prefect_serve
 
-        print(f"Prefect server: {api_url.removesuffix('/api')} (state in "
-              f"{settings.data_dir / 'prefect'}); serving deployments"
-              f"{', watching the intake folders' if watcher else ''}; Ctrl-C to stop",
-              flush=True)
-        try:
-            prefect_serve(*deployments(settings.schedules), print_starting_message=False)
-        finally:
-            stop.set()
-            if watcher is not None:
-                watcher.close()
+        with web_app(settings, api_url.removesuffix("/api"), secret) as url:
+            print(f"Web app: {url}/  (sign in with your chartvault account; the first admin "
+                  "comes from `chartvault account bootstrap`); API docs: "
+                  f"{url}/api/docs; Prefect UI: {url}{UI_BASE}/ (administrators)", flush=True)
+            print(f"Prefect server: {api_url.removesuffix('/api')} (127.0.0.1 only, API auth "
+                  f"in {settings.data_dir / 'prefect' / 'api-auth'}; state in "
+                  f"{settings.data_dir / 'prefect'}); serving deployments"
+                  f"{', watching the intake folders' if watcher else ''}; Ctrl-C to stop",
+                  flush=True)
+            try:
+                prefect_serve(*deployments(settings.schedules), print_starting_message=False)
+            finally:
+                stop.set()
+                if watcher is not None:
+                    watcher.close()

@@ -136,3 +136,29 @@ def _pg_search(
                "plainto_tsquery('english', :q) q ORDER BY r DESC LIMIT :n")
     rows = conn.execute(text(sql), params).all()
     return [(str(d), float(r)) for d, r in rows]
+
+
+SNIPPET_MARKS = ("\x02", "\x03")  # around each matched word in a snippet (never in text)
+
+
+def snippets(conn: Connection, doc_ids: Sequence[str], query: str) -> dict[str, str]:
+    """The best short passage of each document for ``query``, matches between marks."""
+    terms = query_terms(query)
+    if not terms or not doc_ids:
+        return {}
+    start, stop = SNIPPET_MARKS
+    if is_sqlite(conn):
+        match = " ".join('"' + t.replace('"', "") + '"' for t in terms)
+        stmt = text(
+            "SELECT doc_id, snippet(document_fts, 1, :a, :b, ' … ', 16) FROM document_fts "
+            "WHERE document_fts MATCH :q AND doc_id IN :ids"
+        ).bindparams(bindparam("ids", expanding=True))
+        params: dict[str, object] = {"q": match, "a": start, "b": stop, "ids": list(doc_ids)}
+    else:
+        stmt = text(
+            "SELECT doc_id, ts_headline('english', body, plainto_tsquery('english', :q), "
+            ":opts) FROM document_text WHERE doc_id = ANY(:ids)")
+        params = {"q": " ".join(terms), "ids": list(doc_ids),
+                  "opts": f'StartSel="{start}", StopSel="{stop}", MaxWords=24, MinWords=10, '
+                          'MaxFragments=2, FragmentDelimiter=" … "'}
+    return {str(d): str(s or "") for d, s in conn.execute(stmt, params).all()}

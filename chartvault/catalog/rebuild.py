@@ -23,7 +23,8 @@ from pydantic import ValidationError
 from sqlalchemy import Connection, insert, select, update
 
 from chartvault.catalog import dialect
-from chartvault.catalog.repository import Catalog, document_row, name_key, normalise_mrn
+from chartvault.catalog.names import name_columns
+from chartvault.catalog.repository import Catalog, document_row, normalise_mrn
 from chartvault.catalog.schema import (
     disposition_items,
     disposition_plans,
@@ -71,7 +72,7 @@ def apply_event(conn: Connection, event: RecordEvent) -> None:
         current = conn.execute(documents.select().where(where)).mappings().first()
         if current is not None:
             conn.execute(update(documents).where(where).values(
-                name_key=name_key(current["patient_family"], current["patient_given"])))
+                **name_columns(current["patient_family"], current["patient_given"])))
     elif event.kind == "purged":
         dialect.unindex_text(conn, event.doc_id)
         conn.execute(update(documents).where(where).values(status="purged"))

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Engine,
     RowMapping,
     and_,
+    case,
     create_engine,
     event,
     func,
@@ -28,7 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.pool import ConnectionPoolEntry
 
-from chartvault.catalog import audit, dialect
+from chartvault.catalog import audit, dialect, names
 from chartvault.catalog.audit import ChainReport
 from chartvault.catalog.schema import (
     batches,
@@ -64,6 +65,7 @@ class SearchCriteria:
     date_to: date | None = None
     text: str | None = None
     limit: int = 50
+    offset: int = 0  # paging: hits to skip (ranked or newest-first order)
 
     def fields_used(self) -> list[str]:
         """Names (never values) of the criteria given, for the audit trail."""
@@ -167,16 +169,18 @@ class Catalog:
         dialect.index_text(conn, manifest.doc_id, text)
 
     def search(self, criteria: SearchCriteria) -> list[SearchHit]:
-        """Documents matching every criterion; text hits ranked best first."""
+        """Documents matching every criterion; text hits ranked best first.
+
+        A name is matched tolerantly (``catalog.names``): hits of better-matching names come
+        first, each hit's ``extra["name_score"]`` says how well (0-100). With text, each
+        hit's ``extra["snippet"]`` is the best passage, matches between ``SNIPPET_MARKS``.
+        """
         conds = []
+        name_scores: dict[str, float] = {}
         if criteria.mrn:
             conds.append(documents.c.mrn == normalise_mrn(criteria.mrn))
         if criteria.facility:
             conds.append(documents.c.facility == criteria.facility)
-        if criteria.name:
-            key = _name_query_key(criteria.name)
-            if key:
-                conds.append(documents.c.name_key.like(key + "%"))
         if criteria.dob:
             conds.append(documents.c.birth_date == criteria.dob)
         if criteria.doc_type:
@@ -188,10 +192,29 @@ class Catalog:
             conds.append(served <= criteria.date_to)
         conds.append(documents.c.status != "destroyed")
         with self.engine.connect() as conn:
+            if criteria.name:
+                name_scores = names.matching_names(conn, criteria.name)
+                if not name_scores:
+                    return []
+                conds.append(documents.c.name_key.in_(list(name_scores)))
             if criteria.text:
-                return self._text_search(conn, criteria, conds)
-            q = select(documents).where(and_(*conds)).order_by(served.desc()).limit(criteria.limit)
-            return [SearchHit(r) for r in conn.execute(q).mappings().all()]
+                hits = self._text_search(conn, criteria, conds)
+            else:
+                order = [served.desc(), documents.c.doc_id]
+                if name_scores:
+                    order.insert(0, case(name_scores, value=documents.c.name_key,
+                                         else_=0.0).desc())
+                q = (select(documents).where(and_(*conds)).order_by(*order)
+                     .offset(max(criteria.offset, 0)).limit(criteria.limit))
+                hits = [SearchHit(r) for r in conn.execute(q).mappings().all()]
+            for h in hits:
+                if name_scores:
+                    h.extra["name_score"] = round(name_scores.get(h.row["name_key"], 0.0), 1)
+            if criteria.text and hits:
+                snips = dialect.snippets(conn, [h.row["doc_id"] for h in hits], criteria.text)
+                for h in hits:
+                    h.extra["snippet"] = snips.get(h.row["doc_id"], "")
+            return hits
 
     def _text_search(
         self, conn: Connection, criteria: SearchCriteria, conds: list[Any]
@@ -199,17 +222,30 @@ class Catalog:
         assert criteria.text
         structured = len(conds) > 1  # more than the status filter
         within = None
+        offset = max(criteria.offset, 0)
         if structured:  # narrow by fields first, then rank the text among those
             q = select(documents.c.doc_id).where(and_(*conds)).limit(MAX_CANDIDATES)
             within = [r[0] for r in conn.execute(q)]
-        ranked = dialect.text_search(conn, criteria.text, criteria.limit * 2, within)
+        ranked = dialect.text_search(conn, criteria.text, (offset + criteria.limit) * 2, within)
         if not ranked:
             return []
         rank = dict(ranked)
         q = select(documents).where(and_(documents.c.doc_id.in_(list(rank)), *conds))
         hits = [SearchHit(r, rank[r["doc_id"]]) for r in conn.execute(q).mappings()]
         hits.sort(key=lambda h: h.rank or 0.0, reverse=True)
-        return hits[: criteria.limit]
+        return hits[offset: offset + criteria.limit]
+
+    def bulk_insert(self, rows: Sequence[dict[str, Any]],
+                    texts: Sequence[tuple[str, str]] = ()) -> None:
+        """Insert document rows (and their texts) at once: seeding benchmarks and imports.
+
+        Name search columns are filled from each row's name when the row lacks them.
+        """
+        names.fill_missing(rows)
+        with self.transaction() as conn:
+            conn.execute(insert(documents), list(rows))
+            for doc_id, body in texts:
+                dialect.index_text(conn, doc_id, body)
 
     # --- quarantine and batches -------------------------------------------------------
 
@@ -334,16 +370,6 @@ def normalise_mrn(mrn: str) -> str:
     return "".join(c for c in mrn if c.isalnum()).upper()
 
 
-def _name_query_key(name: str) -> str | None:
-    if "," in name:
-        family, _, given = name.partition(",")
-        return name_key(family.strip(), given.strip())
-    parts = name.split()
-    if len(parts) >= 2:  # "Given Family"
-        return name_key(parts[-1], " ".join(parts[:-1]))
-    return name_key(name, None)
-
-
 def document_row(manifest: Manifest, manifest_key: str) -> dict[str, Any]:
     """Catalog row of a manifest (also used by ``catalog rebuild``)."""
     ex = manifest.extraction
@@ -365,7 +391,7 @@ def document_row(manifest: Manifest, manifest_key: str) -> dict[str, Any]:
         "mrn": normalise_mrn(p.mrn) if p.mrn else None,
         "patient_family": p.family,
         "patient_given": p.given,
-        "name_key": name_key(p.family, p.given),
+        **names.name_columns(p.family, p.given),
         "birth_date": p.birth_date,
         "sex": p.sex,
         "service_date": ex.service_date,

@@ -45,6 +45,8 @@ documents = Table(
     Column("patient_family", String(200)),
     Column("patient_given", String(200)),
     Column("name_key", String(400)),  # normalised "family given" for search
+    Column("family_key", String(8)),  # phonetic keys of the name parts (catalog.names)
+    Column("given_key", String(8)),
     Column("birth_date", Date),
     Column("sex", String(1)),
     Column("service_date", Date),
@@ -74,6 +76,9 @@ documents = Table(
     Index("ix_documents_patient", "facility", "mrn"),
     Index("ix_documents_mrn", "mrn"),
     Index("ix_documents_name", "name_key"),
+    # covering: the name search reads these three columns from the index alone
+    Index("ix_documents_family_key", "family_key", "name_key", "patient_family"),
+    Index("ix_documents_given_key", "given_key", "name_key", "patient_family"),
     Index("ix_documents_birth", "birth_date"),
     Index("ix_documents_type", "doc_type"),
     Index("ix_documents_service", "service_date"),

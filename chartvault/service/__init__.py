@@ -12,8 +12,9 @@ from chartvault.auth.errors import Forbidden, Unauthenticated
 from chartvault.service.intake import IntakeActions
 from chartvault.service.intake_work import IntakeWorkActions
 from chartvault.service.legal import LegalActions, ReleaseOutcome
+from chartvault.service.oversight import Dashboard, OversightActions, TrailPage
 from chartvault.service.people import AccountInfo, NewToken, PeopleActions, TokenError
-from chartvault.service.records import RecordsActions
+from chartvault.service.records import RecordsActions, SearchPage
 from chartvault.service.registers import RegisterActions
 from chartvault.service.release import ReleaseActions
 from chartvault.service.retention import PlanView, RetentionActions
@@ -21,9 +22,10 @@ from chartvault.service.review import ReviewActions
 
 
 class Service(PeopleActions, RecordsActions, IntakeActions, RetentionActions, LegalActions,
-              IntakeWorkActions, ReviewActions, RegisterActions, ReleaseActions):
+              IntakeWorkActions, ReviewActions, RegisterActions, ReleaseActions,
+              OversightActions):
     """Every person-action on the archive, guarded."""
 
 
-__all__ = ["AccountInfo", "Forbidden", "NewToken", "PlanView", "ReleaseOutcome", "Service",
-           "TokenError", "Unauthenticated"]
+__all__ = ["AccountInfo", "Dashboard", "Forbidden", "NewToken", "PlanView", "ReleaseOutcome",
+           "SearchPage", "Service", "TokenError", "TrailPage", "Unauthenticated"]

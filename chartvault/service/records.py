@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import NoReturn
 
@@ -18,6 +18,17 @@ from chartvault.catalog.audit import ChainReport
 from chartvault.errors import UserError
 from chartvault.fixity import FixityReport
 from chartvault.service.guard import Guard
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    """One page of hits, whether more follow, and warnings about the query itself."""
+
+    hits: list[SearchHit]
+    has_more: bool
+    warnings: tuple[str, ...] = ()
+    criteria: SearchCriteria | None = None
+
 
 SEARCH_LIMIT = 500  # more hits than this at once is an export, a separate permission
 EXPORT_LIMIT = 1_000_000
@@ -41,6 +52,16 @@ class RecordsActions(Guard):
         if criteria.limit > SEARCH_LIMIT and not p.may(Action.EXPORT):
             self.deny(p, Action.EXPORT, "bulk_search", detail={"limit": criteria.limit})
         return access.search(self.catalog, criteria, p.username)
+
+    def search_page(self, bearer: str, criteria: SearchCriteria) -> SearchPage:
+        """A page of ``search``: a type typed by name is resolved, a misspelt one warned of."""
+        from chartvault.search_terms import resolve_type
+
+        doc_type, warning = resolve_type(criteria.doc_type)
+        criteria = replace(criteria, doc_type=doc_type, offset=max(criteria.offset, 0))
+        hits = self.search(bearer, replace(criteria, limit=criteria.limit + 1))
+        return SearchPage(hits[:criteria.limit], len(hits) > criteria.limit,
+                          (warning,) if warning else (), criteria)
 
     def export(self, bearer: str, criteria: SearchCriteria) -> list[SearchHit]:
         """Every matching document (a bulk export, audited as such)."""
@@ -79,7 +100,8 @@ class RecordsActions(Guard):
                         UserError("a download needs a purpose of use"))
         return access.original_bytes(self.catalog, self.store, doc_id, p.username, why)
 
-    def page_image(self, bearer: str, doc_id: str, index: int) -> bytes:
+    def page_image(self, bearer: str, doc_id: str, index: int,
+                   purpose: str | None = None) -> bytes:
         """One page as a PNG: auditors for any record, archivists for one awaiting review."""
         from extractors.preview import NoSuchPage, page_png
 
@@ -95,13 +117,18 @@ class RecordsActions(Guard):
             png = page_png(self.store.get(row["original_key"]), str(row["source_format"]), index)
         except NoSuchPage:
             raise NotFound(f"document {doc_id} has no page {index + 1}") from None
+        why = access.purpose_of(purpose)
         self.catalog.audit(p.username, "view_page", [doc_id],
-                           detail={"page": index, "token": p.token_id})
+                           detail={"page": index, "token": p.token_id,
+                                   "purpose": why.value if why else None})
         return png
 
     def rendition(self, bearer: str, doc_id: str) -> str:
         """Key of the searchable PDF of a document (built once from the stored OCR)."""
         p = self.require(bearer, Action.RENDITION, [doc_id])
+        return self._rendition_key(p.username, doc_id)
+
+    def _rendition_key(self, actor: str, doc_id: str, audit_cached: bool = True) -> str:
         row = self.catalog.get(doc_id)
         if row is None or row["status"] == "destroyed":
             self._not_archived(doc_id, row)
@@ -109,11 +136,27 @@ class RecordsActions(Guard):
             raise UserError(f"document {doc_id} was purged: its OCR words are gone, so no "
                             "rendition can be built")
         built = self.store.head(renditions.rendition_key(doc_id)) is not None
-        key = renditions.build(self.catalog, self.store, doc_id, p.username)
-        if built:  # ``build`` audits only when it builds
-            self.catalog.audit(p.username, Action.RENDITION.value, [doc_id],
+        key = renditions.build(self.catalog, self.store, doc_id, actor)
+        if built and audit_cached:  # ``build`` audits only when it builds
+            self.catalog.audit(actor, Action.RENDITION.value, [doc_id],
                                detail={"cached": True})
         return key
+
+    def download_rendition(self, bearer: str, doc_id: str, purpose: str) -> Original:
+        """The searchable PDF's bytes for a stated purpose of use (web and API downloads)."""
+        import hashlib
+
+        p = self.require(bearer, Action.RENDITION, [doc_id])
+        why = access.purpose_of(purpose)
+        if why is None:
+            self.reject(p, Action.RENDITION, "no_purpose",
+                        UserError("a download needs a purpose of use"))
+        data = self.store.get(self._rendition_key(p.username, doc_id, audit_cached=False))
+        sha = hashlib.sha256(data).hexdigest()
+        self.catalog.audit(p.username, Action.RENDITION.value, [doc_id],
+                           detail={"sha256": sha, "purpose": why.value, "via": "download",
+                                   "token": p.token_id})
+        return Original(doc_id, data, sha, "application/pdf", "pdf")
 
     def audit_verify(self, bearer: str) -> ChainReport:
         """Re-walk the audit chain."""

@@ -113,18 +113,32 @@ SUMMARY = ("doc_id", "doc_type", "status", "mrn", "patient_family", "patient_giv
 
 
 @router.get("/documents", tags=["records"])
-def search(svc: Svc, b: Bearer, mrn: str | None = None, name: str | None = None,
-           dob: date | None = None, doc_type: Annotated[str | None, Query(alias="type")] = None,
-           date_from: Annotated[date | None, Query(alias="from")] = None,
-           date_to: Annotated[date | None, Query(alias="to")] = None,
+def search(svc: Svc, b: Bearer, mrn: str | None = None,
+           name: Annotated[str | None, Query(description="tolerant of misspellings and OCR "
+                                             "errors; best matches first")] = None,
+           dob: Annotated[str | None, Query(description="04/30/1964, 30.04.1964, 1964-04-30 "
+                                            "or Apr 30 1964")] = None,
+           doc_type: Annotated[str | None, Query(alias="type", description="type key or "
+                                                 "label; an unknown one is warned of")] = None,
+           date_from: Annotated[str | None, Query(alias="from")] = None,
+           date_to: Annotated[str | None, Query(alias="to")] = None,
            text: str | None = None, facility: str | None = None,
-           limit: Annotated[int, Query(ge=1, le=500)] = 50) -> dict[str, Any]:
-    """Documents matching every criterion given."""
-    hits = svc.search(b, SearchCriteria(mrn=mrn, facility=facility, name=name, dob=dob,
-                                        doc_type=doc_type, date_from=date_from,
-                                        date_to=date_to, text=text, limit=limit))
+           limit: Annotated[int, Query(ge=1, le=500)] = 50,
+           offset: Annotated[int, Query(ge=0)] = 0) -> dict[str, Any]:
+    """Documents matching every criterion given, a page at a time.
+
+    ``warnings`` says when the query itself cannot match (a misspelt type, with the
+    closest known one); ``snippet`` marks text matches between ``\u0002`` and ``\u0003``.
+    """
+    from chartvault.search_terms import parse_day, parse_dob
+
+    found = svc.search_page(b, SearchCriteria(
+        mrn=mrn, facility=facility, name=name, dob=parse_dob(dob), doc_type=doc_type,
+        date_from=parse_day(date_from, "from"), date_to=parse_day(date_to, "to"), text=text,
+        limit=limit, offset=offset))
     return {"documents": [{k: plain(h.row[k]) for k in SUMMARY} | {"rank": h.rank}
-                          for h in hits]}
+                          | plain(h.extra) for h in found.hits],
+            "warnings": list(found.warnings), "offset": offset, "has_more": found.has_more}
 
 
 @router.get("/documents/{doc_id}", tags=["records"])
@@ -144,12 +158,23 @@ def original(doc_id: str, purpose: Purpose, svc: Svc, b: Bearer) -> Response:
         "X-Checksum-SHA256": got.sha256})
 
 
+@router.get("/documents/{doc_id}/rendition", tags=["records"],
+            responses={200: {"content": {"application/pdf": {}}}})
+def rendition(doc_id: str, purpose: Purpose, svc: Svc, b: Bearer) -> Response:
+    """The searchable PDF (page images with the OCR text under them), for a purpose."""
+    got = svc.download_rendition(b, doc_id, purpose.value)
+    return Response(got.data, media_type="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="{doc_id}-searchable.pdf"',
+        "X-Checksum-SHA256": got.sha256})
+
+
 @router.get("/documents/{doc_id}/pages/{number}", tags=["records"],
             responses={200: {"content": {"image/png": {}}}})
-def page_image(doc_id: str, number: Annotated[int, Path(ge=1)], svc: Svc, b: Bearer
-               ) -> Response:
+def page_image(doc_id: str, number: Annotated[int, Path(ge=1)], svc: Svc, b: Bearer,
+               purpose: Purpose | None = None) -> Response:
     """Page ``number`` (from 1) as a PNG preview."""
-    return Response(svc.page_image(b, doc_id, number - 1), media_type="image/png")
+    return Response(svc.page_image(b, doc_id, number - 1, purpose.value if purpose else None),
+                    media_type="image/png")
 
 
 @router.get("/documents/{doc_id}/retention", tags=["retention"])

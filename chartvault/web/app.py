@@ -73,11 +73,15 @@ def _error_response(request: Request, err: ChartvaultError) -> Response:
 def create_app(settings: Settings, service: Service | None = None) -> FastAPI:
     """The web app and API over ``service`` (built from ``settings`` when not given)."""
     from chartvault.web import (
+        admin_pages,
         api,
+        api_oversight,
         api_work,
         apidocs,
+        audit_pages,
         fhir,
         pages,
+        records_pages,
         registers,
         release,
         release_pages,
@@ -128,8 +132,11 @@ def create_app(settings: Settings, service: Service | None = None) -> FastAPI:
         return response
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for router in (*api.ROUTERS, *api_work.ROUTERS, *release.ROUTERS, *fhir.ROUTERS,
-                   *apidocs.ROUTERS, *pages.ROUTERS, *work.ROUTERS, *registers.ROUTERS,
-                   *release_pages.ROUTERS):
+    app.state.prefect_upstream = None  # ``chartvault serve`` sets these (admin_pages)
+    app.state.prefect_auth = None
+    for router in (*api.ROUTERS, *api_oversight.ROUTERS, *api_work.ROUTERS, *release.ROUTERS,
+                   *fhir.ROUTERS, *apidocs.ROUTERS, *pages.ROUTERS, *records_pages.ROUTERS,
+                   *audit_pages.ROUTERS, *admin_pages.ROUTERS, *work.ROUTERS,
+                   *registers.ROUTERS, *release_pages.ROUTERS):
         app.include_router(router)
     return app

@@ -87,11 +87,12 @@ def home(request: Request, v: Annotated[Viewer, Depends(viewer)]) -> HTMLRespons
 
 @router.get("/documents/{doc_id}/pages/{number}.png")
 def page_image(request: Request, doc_id: str, number: int,
-               v: Annotated[Viewer, Depends(viewer)]) -> Response:
+               v: Annotated[Viewer, Depends(viewer)], purpose: str | None = None) -> Response:
     """A page preview for ``<img>`` tags of the review and document pages."""
     if number < 1:
         number = 1
-    return Response(request.app.state.service.page_image(v.bearer, doc_id, number - 1),
+    return Response(request.app.state.service.page_image(v.bearer, doc_id, number - 1,
+                                                         purpose or None),
                     media_type="image/png")
 
 

@@ -96,6 +96,8 @@ CASES: list[tuple[list[str], int, str]] = [
     (["retention", "sweep", "--as-of", "someday"], 2, "invalid fromisoformat value"),
     (["no-such-command"], 2, "invalid choice"),
     (["search"], 2, "give at least one criterion"),
+    (["search", "--dob", "30.04.19x4"], 2, "date of birth not understood; write it like"),
+    (["search", "--to", "soon"], 2, "--to not understood"),
     (["catalog", "rebuild"], 2, "the target catalog is not empty"),
 ]
 

@@ -1,11 +1,15 @@
 """`chartvault serve`: a long-lived Prefect server under the data directory serving the
 scheduled deployments; a deployment run triggered through the API completes; a scan
-dropped into the intake folder is archived by serve's intake watcher."""
+dropped into the intake folder is archived by serve's intake watcher. The web app answers
+beside it; Prefect wants its API auth string (kept 0600 under the data directory), and
+its UI is reached through the web app's /prefect/ only by a signed-in administrator."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
+import re
 import signal
 import socket
 import sqlite3
@@ -29,6 +33,9 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+AUTH: dict[str, str] = {}  # the Prefect API's Authorization header, once serve made it
+
+
 def _call(url: str, body: dict[str, object] | None = None) -> object:
     """GET (or POST ``body``) the server's API; retried while it answers 503.
 
@@ -38,7 +45,7 @@ def _call(url: str, body: dict[str, object] | None = None) -> object:
     data = None if body is None else json.dumps(body).encode()
     for attempt in range(10):
         req = urllib.request.Request(url, data=data, method="GET" if body is None else "POST",
-                                     headers={"Content-Type": "application/json"})
+                                     headers={"Content-Type": "application/json", **AUTH})
         try:
             with urllib.request.urlopen(req, timeout=10) as r:
                 return json.loads(r.read())
@@ -54,9 +61,10 @@ def _post(url: str, body: dict[str, object]) -> object:
 
 
 def test_serve_runs_server_and_deployments(tmp_path: Path) -> None:
-    port = _free_port()
+    port, web = _free_port(), _free_port()
     env = {**os.environ, "CHARTVAULT_DATA_DIR": str(tmp_path),
-           "CHARTVAULT_SCHEDULES__SERVER_PORT": str(port), "CHARTVAULT_SETTLE_SECONDS": "0"}
+           "CHARTVAULT_SCHEDULES__SERVER_PORT": str(port), "CHARTVAULT_SETTLE_SECONDS": "0",
+           "CHARTVAULT_WEB__PORT": str(web)}
     env.pop("PREFECT_API_URL", None)
     env.pop("PREFECT_HOME", None)
     exe = Path(sys.executable).parent / "chartvault"
@@ -70,12 +78,18 @@ def test_serve_runs_server_and_deployments(tmp_path: Path) -> None:
         while time.monotonic() < deadline and not {"ingest-poll", "fixity-check"} <= names:
             time.sleep(2)
             assert proc.poll() is None, proc.stdout.read().decode() if proc.stdout else ""
+            secret = tmp_path / "prefect" / "api-auth"
+            if not AUTH and secret.exists():
+                assert secret.stat().st_mode & 0o777 == 0o600
+                token = base64.b64encode(secret.read_text().strip().encode()).decode()
+                AUTH["Authorization"] = f"Basic {token}"
             try:
                 deployments = _post(api + "/deployments/filter", {})  # type: ignore[assignment]
             except OSError:
                 continue
             names = {str(d["name"]) for d in deployments}
         assert {"ingest-poll", "fixity-check"} <= names
+        _web_app_guards_the_prefect_ui(f"http://127.0.0.1:{web}", api, env)
         ingest_dep = next(d for d in deployments if d["name"] == "ingest-poll")
         assert not ingest_dep["schedules"], "the watcher ingests; the poll runs when triggered"
         # a scan dropped into the intake folder is archived by serve's own watcher
@@ -110,6 +124,45 @@ def test_serve_runs_server_and_deployments(tmp_path: Path) -> None:
     finally:
         os.killpg(proc.pid, signal.SIGINT)
         try:
-            proc.wait(timeout=30)
+            out, _ = proc.communicate(timeout=30)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
+            out, _ = proc.communicate()
+    assert f"Web app: http://localhost:{web}/" in out.decode()
+    assert f"Prefect UI: http://localhost:{web}/prefect/" in out.decode()
+
+
+def _web_app_guards_the_prefect_ui(web: str, api: str, env: dict[str, str]) -> None:
+    import httpx
+    import pyotp
+
+    # Prefect itself refuses a caller without the auth string
+    bare = httpx.post(api + "/deployments/filter", json={}, timeout=10)
+    assert bare.status_code == 401
+    start = httpx.get(web + "/", timeout=10)
+    assert start.status_code == 303 and start.headers["location"].startswith("/login")
+    ui = httpx.get(web + "/prefect/", timeout=10)
+    assert ui.status_code == 303 and ui.headers["location"] == "/login?next=/prefect/"
+    assert httpx.get(web + "/prefect/api/health", timeout=10).status_code == 303
+    # the first admin signs in; the UI answers through the web app, with no auth prompt
+    exe = Path(sys.executable).parent / "chartvault"
+    boot = subprocess.run([str(exe), "account", "bootstrap"], env=env, capture_output=True,
+                          text=True, timeout=120, check=True).stdout
+    otp = re.search(r"one-time password: (\S+)", boot)
+    totp = re.search(r"TOTP secret: (\S+)", boot)
+    assert otp and totp
+    signed = httpx.post(web + "/api/v1/session", timeout=30, json={
+        "username": "admin", "password": otp.group(1), "code": pyotp.TOTP(totp.group(1)).now(),
+        "new_password": "a long new admin password 42"})
+    assert signed.status_code == 200, signed.text
+    cookies = {"cv_session": signed.json()["bearer"]}
+    page = httpx.get(web + "/prefect/", cookies=cookies, timeout=30, follow_redirects=True)
+    assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+    settings = httpx.get(web + "/prefect/ui-settings", cookies=cookies, timeout=30).json()
+    assert settings["auth"] is None and settings["api_url"] == "/prefect/api"
+    flows = httpx.post(web + "/prefect/api/deployments/filter", json={}, cookies=cookies,
+                       timeout=30)
+    assert flows.status_code == 200 and {d["name"] for d in flows.json()} >= {"fixity-check"}
+    dash = httpx.get(web + "/admin", cookies=cookies, timeout=30)
+    assert dash.status_code == 200 and "Open the Prefect UI" in dash.text
+    assert "Prefect not reachable" not in dash.text

@@ -94,7 +94,8 @@ class World:
 
 
 def file_doc(world: World, n: int, *, retain_until: date | None, review: bool = False,
-             intake: str = "default", mrn: str | None = None) -> str:
+             intake: str = "default", mrn: str | None = None, family: str = "Testperson",
+             given: str | None = None) -> str:
     """File one born-digital document; returns its id."""
     from chartvault.synth.content import make_document
     from chartvault.synth.render import render
@@ -107,7 +108,7 @@ def file_doc(world: World, n: int, *, retain_until: date | None, review: bool = 
     text = f"progress note {n} patient Testperson follow-up visit"
     u = Understanding(
         Classification(doc_type="progress_note", loinc="11506-3", confidence=0.93),
-        Extraction(patient=Patient(family="Testperson", given=f"Ann{n}",
+        Extraction(patient=Patient(family=family, given=given or f"Ann{n}",
                                    mrn=mrn or f"MRN{1000 + n}", birth_date=date(1970, 1, n))),
         review, ("identity_not_established",) if review else ())
     retention = Retention(policy_id="chartvault-default", policy_version="1",
