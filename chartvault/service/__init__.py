@@ -9,6 +9,7 @@ app are meant to be thin adapters over this class.
 """
 
 from chartvault.auth.errors import Forbidden, Unauthenticated
+from chartvault.service.fhir import FhirActions
 from chartvault.service.intake import IntakeActions
 from chartvault.service.legal import LegalActions, ReleaseOutcome
 from chartvault.service.people import AccountInfo, NewToken, PeopleActions, TokenError
@@ -18,7 +19,7 @@ from chartvault.service.retention import PlanView, RetentionActions
 
 
 class Service(PeopleActions, RecordsActions, IntakeActions, RetentionActions, LegalActions,
-              ReleaseActions):
+              ReleaseActions, FhirActions):
     """Every person-action on the archive, guarded."""
 
 
