@@ -9,6 +9,7 @@ app are meant to be thin adapters over this class.
 """
 
 from chartvault.auth.errors import Forbidden, Unauthenticated
+from chartvault.service.fhir import FhirActions
 from chartvault.service.intake import IntakeActions
 from chartvault.service.intake_work import IntakeWorkActions
 from chartvault.service.legal import LegalActions, ReleaseOutcome
@@ -23,7 +24,7 @@ from chartvault.service.review import ReviewActions
 
 class Service(PeopleActions, RecordsActions, IntakeActions, RetentionActions, LegalActions,
               IntakeWorkActions, ReviewActions, RegisterActions, ReleaseActions,
-              OversightActions):
+              FhirActions, OversightActions):
     """Every person-action on the archive, guarded."""
 
 
