@@ -29,6 +29,7 @@ from chartvault.catalog.schema import disposition_items, disposition_plans, docu
 from chartvault.disposal import destroy_record, purge_record, why_not
 from chartvault.errors import ChartvaultError, NotFound, UserError
 from chartvault.events import RecordEvent
+from chartvault.pipeline import crash
 from storage.base import ObjectStore
 
 log = logging.getLogger(__name__)
@@ -317,6 +318,7 @@ def execute(catalog: Catalog, store: ObjectStore, plan_id: str, actor: str,
             _close_item(catalog, plan_id, doc_id, "failed", actor, code)
             report.failed.append(doc_id)
             continue
+        crash.point("destroy-after-row")
         _count(report, store, row, action)  # the row as it was before destruction
         _close_item(catalog, plan_id, doc_id, "done", actor)
         (report.purged if action == "purge" else report.done).append(doc_id)

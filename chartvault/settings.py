@@ -153,6 +153,18 @@ class AuditSettings(BaseModel):
         2557, ge=1, description="Anchors are locked this long (HIPAA 164.316(b)(2): 6 years).")
 
 
+class RetrySettings(BaseModel):
+    """Bounded exponential backoff when the object store or the catalog is unavailable."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    attempts: int = Field(6, ge=1, description="Tries per document before it is deferred "
+                          "(left in custody for the next run, never quarantined).")
+    base_delay_s: float = Field(1.0, ge=0, description="Wait after the first failure; "
+                                "doubled after each further one.")
+    max_delay_s: float = Field(30.0, ge=0, description="Longest single wait.")
+
+
 class RegistrySettings(BaseModel):
     """The master patient index documents are linked to (see ``extractors.registry``)."""
 
@@ -182,6 +194,7 @@ class Settings(BaseSettings):
     auth: AuthSettings = AuthSettings()
     audit: AuditSettings = AuditSettings()
     registry: RegistrySettings = RegistrySettings()
+    retry: RetrySettings = RetrySettings()
     intakes: list[IntakeFolder] = Field(default_factory=lambda: [IntakeFolder(name="default")])
     review_threshold: float = Field(0.5, description="Below this type confidence: review.")
     classifier_model: Path | None = Field(
