@@ -13,7 +13,7 @@ import copy
 import hashlib
 import logging
 from collections.abc import Callable, Iterator, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -121,6 +121,10 @@ class S3ObjectStore:
         validate_key(key)
         tags_ = validate_tags(tags)
         until = as_utc(retain_until) if retain_until is not None else None
+        if until is not None and until <= datetime.now(UTC):
+            # S3 refuses a retain-until in the past (InvalidArgument); such a lock would
+            # protect nothing anyway: the record is already due for disposition
+            until = None
         sha, size = sha256_of(data)
         existing = self.head(key)
         if existing is not None:

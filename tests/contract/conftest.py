@@ -81,7 +81,21 @@ def _free_port_block(n: int) -> int:
 
 @contextmanager
 def ceph_rgw() -> Iterator[tuple[str, str, str]]:
-    """A throw-away Ceph RGW on free ports: (endpoint, access key, secret key).
+    """A throw-away Ceph RGW on free ports: (endpoint, access key, secret key)."""
+    with ceph_rgw_controlled() as (url, ak, sk, _):
+        yield url, ak, sk
+
+
+def rgw(env: dict[str, str], command: str) -> None:
+    """``rgw-stop`` or ``rgw-start``: the gateway only, cluster and data kept."""
+    out = subprocess.run(["bash", str(REPO / "scripts" / "ceph-rgw.sh"), command], env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+
+
+@contextmanager
+def ceph_rgw_controlled() -> Iterator[tuple[str, str, str, dict[str, str]]]:
+    """A throw-away Ceph RGW on free ports: endpoint, keys, and the env for ``rgw``.
 
     Missing binaries skip the tests, except under CI=true where CI is expected to have
     installed them and a skip would hide a broken set-up.
@@ -103,7 +117,7 @@ def ceph_rgw() -> Iterator[tuple[str, str, str]]:
         if out.returncode != 0:
             pytest.fail(f"Ceph RGW did not start: {out.stderr[-2000:]}")
         url, ak, sk = out.stdout.strip().splitlines()[-1].split()
-        yield url, ak, sk
+        yield url, ak, sk, env
     finally:
         subprocess.run(["bash", str(script), "stop"], env=env, capture_output=True, timeout=60)
         shutil.rmtree(base, ignore_errors=True)
