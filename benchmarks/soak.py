@@ -16,7 +16,8 @@ quarantine list: ``lost`` counts inputs found in neither (or still in custody),
 than one stored original. The flat-RSS check: the last quarter's peak is within 10 % of
 the first quarter's. The last line:
 
-    SOAK docs=.. pages=.. archived=.. quarantined=.. lost=0 duplicated=0 peak_rss_mb=.. pages_per_s=..
+    SOAK docs=.. pages=.. archived=.. quarantined=.. lost=0 duplicated=0 peak_rss_mb=..
+         pages_per_s=..   (one line)
 """
 
 from __future__ import annotations
@@ -151,7 +152,7 @@ def main() -> None:
     env = {**os.environ, "CHARTVAULT_DATA_DIR": str(data), "CHARTVAULT_SETTLE_SECONDS": "0",
            "CHARTVAULT_USER": "soak", "CHARTVAULT_SCRATCH_ROOT": str(root / "scratch"),
            "PREFECT_HOME": str(root / "prefect")}
-    err = open(root / "worker.err", "w")  # noqa: SIM115 - closed after the worker ends
+    err = open(root / "worker.err", "w")  # closed after the worker ends
     proc = subprocess.Popen([sys.executable, __file__, "--worker", str(listing), str(status)],
                             env=env, stdout=subprocess.PIPE, stderr=err, text=True)
     peaks: dict[int, float] = {}
