@@ -105,6 +105,9 @@ class ScheduleSettings(BaseModel):
         "ingest-poll deployment then runs only when triggered.")
     watch_poll_s: float = Field(
         0.25, description="Seconds between looks at the intake folders (a look costs ~11 us).")
+    watch_claims_every_s: float = Field(
+        30.0, ge=0, description="The watcher takes claims left in custody (a failed run, "
+        "documents deferred in an outage) up again this often, new files or not.")
     ingest_interval_s: float | None = Field(300.0, description="Poll intake every N seconds.")
     ingest_cron: str | None = Field(None, description="Or poll intake on this cron.")
     fixity_cron: str | None = Field("0 3 * * 0", description="Fixity check (Sun 03:00).")
