@@ -245,3 +245,43 @@ def test_a_kill_during_hold_flag_propagation_is_finished_by_the_outbox(
     assert code == 0, err[-3000:]
     by_action = _assert_executed(data, plan_id, tmp_path)
     assert sorted(by_action["destroy"]) == sorted(docs)
+
+
+def test_a_hold_placed_after_a_killed_destruction_withdraws_its_tombstone(
+        data: Path, tmp_path: Path) -> None:
+    from chartvault.catalog.rebuild import rebuild
+    from chartvault.fixity import verify
+    from chartvault.holds import add_hold
+
+    plan_id = _approved_plan(data)
+    mrn, docs = _patient_docs(data)
+    env = _env(data)
+    code, _, err = _run(DRIVER, {**env, "CHARTVAULT_CRASH_AT": "destroy-after-tombstone"},
+                        tmp_path / "crashed", "execute", plan_id)
+    assert code == -signal.SIGKILL, err[-2000:]
+    tombstones = data / "objects" / "tombstones"
+    (first,) = [p.stem for p in tombstones.iterdir()]
+    assert first in docs  # the proof came first
+    with _opened(data) as (settings, catalog, store):  # counsel holds the patient now
+        add_hold(catalog, store, actor="counsel", case_name="case", reason="litigation",
+                 mrn=mrn, facility=settings.intakes[0].facility)
+    code, out, err = _run(DRIVER, env, tmp_path / "resumed", "execute", plan_id)
+    assert code == 0, err[-3000:]
+    result = json.loads(out.strip().splitlines()[-1])
+    assert result["status"] == "done" and sorted(result["skipped_hold"]) == sorted(docs)
+    assert not any(tombstones.iterdir()), "a tombstone of a record that was not destroyed"
+    assert _rows(data, "SELECT COUNT(*) FROM audit_events WHERE action='tombstone_withdrawn'"
+                 ) == [(1,)]
+    with _opened(data) as (_, catalog, store):
+        assert verify(catalog, store, "crash-matrix").ok
+        into = f"sqlite:///{tmp_path / 'rebuilt.db'}"
+        from chartvault.catalog import Catalog
+
+        target = Catalog(into)
+        target.create()
+        rebuild(target, store, data_dir=data)
+        target.close()
+    rebuilt = sqlite3.connect(tmp_path / "rebuilt.db")
+    for doc_id in docs:  # rebuilt from storage: still archived, still held
+        assert list(rebuilt.execute("SELECT status, legal_hold FROM documents WHERE doc_id=?",
+                                    (doc_id,))) == [("archived", 1)]
