@@ -81,7 +81,12 @@ def _active(conn: Connection, doc_id: str, facility: str, mrn: str | None) -> li
     return [r[0] for r in conn.execute(q)]
 
 
-def _object_keys(store: ObjectStore, manifest_key: str) -> list[str]:
+def _object_keys(store: ObjectStore, doc_id: str, manifest_key: str) -> list[str]:
+    if store.head(manifest_key) is None:
+        # a destruction stopped half-way through the record's objects: hold what is left
+        from chartvault.pipeline.archive import record_prefix
+
+        return [k for k in store.list(record_prefix(doc_id)) if "/events/" not in k]
     manifest = Manifest.model_validate_json(store.get(manifest_key))
     return [ref.key for ref in manifest.objects.values()] + [manifest_key]
 
@@ -108,7 +113,7 @@ def sync_flags(catalog: Catalog, store: ObjectStore, doc_id: str, hold_id: str,
         return
     with catalog.engine.connect() as conn:
         on = bool(_active(conn, doc_id, row["facility"], row["mrn"]))
-    for i, key in enumerate(_object_keys(store, row["manifest_key"])):
+    for i, key in enumerate(_object_keys(store, doc_id, row["manifest_key"])):
         store.set_legal_hold(key, on)
         if i == 0:
             crash.point("hold-mid-flags")

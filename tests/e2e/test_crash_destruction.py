@@ -285,3 +285,43 @@ def test_a_hold_placed_after_a_killed_destruction_withdraws_its_tombstone(
     for doc_id in docs:  # rebuilt from storage: still archived, still held
         assert list(rebuilt.execute("SELECT status, legal_hold FROM documents WHERE doc_id=?",
                                     (doc_id,))) == [("archived", 1)]
+
+
+def test_a_hold_on_a_half_destroyed_record_keeps_the_rest_until_released(
+        data: Path, tmp_path: Path) -> None:
+    from chartvault.holds import add_hold, release_hold
+
+    plan_id = _approved_plan(data)
+    mrn, docs = _patient_docs(data)
+    env = _env(data)
+    code, _, err = _run(DRIVER, {**env, "CHARTVAULT_CRASH_AT": "destroy-mid-objects",
+                                 "CHARTVAULT_CRASH_SKIP": "1"}, tmp_path / "crashed",
+                        "execute", plan_id)
+    assert code == -signal.SIGKILL, err[-2000:]
+    (first,) = [p.stem for p in (data / "objects" / "tombstones").iterdir()]
+    assert first in docs
+    with _opened(data) as (settings, catalog, store):
+        hold = add_hold(catalog, store, actor="counsel", case_name="case", reason="litigation",
+                        mrn=mrn, facility=settings.intakes[0].facility)
+        left = list(store.list(f"records/{first}/"))
+        assert left and all(store.head(k).legal_hold for k in left if "/events/" not in k)
+    code, out, err = _run(DRIVER, env, tmp_path / "held", "execute", plan_id)
+    result = json.loads(out.strip().splitlines()[-1])
+    assert result["status"] == "executing" and result["failed"] == [first], result
+    assert _rows(data, "SELECT COUNT(*) FROM outbox WHERE done_at IS NULL") == [(0,)]
+    with _opened(data) as (_, catalog, store):
+        release_hold(catalog, store, hold.hold_id, "counsel")
+    code, out, err = _run(DRIVER, env, tmp_path / "resumed", "execute", plan_id)
+    assert code == 0, err[-3000:]
+    result = json.loads(out.strip().splitlines()[-1])
+    assert result["status"] == "done" and result["failed"] == [], result
+    destroyed = {r[0] for r in _rows(data, "SELECT doc_id FROM documents "
+                                           "WHERE status='destroyed'")}
+    assert destroyed == {first}  # the other was refused (held) and closed as such
+    assert (data / "objects" / "tombstones" / f"{first}.json").is_file()
+    rest = data / "objects" / "records" / first
+    assert not rest.exists() or not [k for k in rest.rglob("*") if k.is_file()]
+    from chartvault.fixity import verify
+
+    with _opened(data) as (_, catalog, store):
+        assert verify(catalog, store, "crash-matrix").ok
