@@ -4,7 +4,7 @@
 
 On the embedded default (local object store, SQLite catalog): ``--docs`` documents from
 ``chartvault.synth`` (the demo's generator, its format mix: scans, TIFF, JPEG, PNG,
-born-digital and mixed PDFs; about 2.5 pages a document) plus ``--bad-share`` bad files
+born-digital and mixed PDFs) plus ``--bad-share`` bad files
 (``chartvault.synth.badfiles``: empty, truncated, corrupt, encrypted, wrong types),
 dropped in four quarters into the intake of ONE long-lived ingest process, which files
 each quarter as it arrives (the same steps as ``chartvault ingest``; no Prefect server,
