@@ -325,3 +325,100 @@ def test_a_hold_on_a_half_destroyed_record_keeps_the_rest_until_released(
 
     with _opened(data) as (_, catalog, store):
         assert verify(catalog, store, "crash-matrix").ok
+
+
+@pytest.fixture(scope="module")
+def ceph() -> Iterator[tuple[str, str, str]]:
+    from tests.contract.conftest import ceph_rgw
+
+    with ceph_rgw() as server:
+        yield server
+
+
+def test_on_ceph_killed_hold_and_release_flags_end_applied_and_the_plan_resumes(
+        ceph: tuple[str, str, str], tmp_path: Path) -> None:
+    """The same kills against real S3 Object Lock flags (Ceph RGW), then destruction."""
+    import uuid
+
+    from tests.e2e.expired import _charts
+
+    url, ak, sk = ceph
+    data = tmp_path / "data"
+    intake = data / "intake" / "default"
+    intake.mkdir(parents=True)
+    _charts(intake)
+    env = {**_env(data), "CHARTVAULT_STORE": "s3", "CHARTVAULT_S3__ENDPOINT_URL": url,
+           "CHARTVAULT_S3__BUCKET": f"cv-{uuid.uuid4().hex[:12]}",
+           "CHARTVAULT_S3__ACCESS_KEY": ak, "CHARTVAULT_S3__SECRET_KEY": sk}
+    code, _, err = _run(INGEST, env, tmp_path / "ingest")
+    assert code == 0, err[-3000:]
+    mrn, docs = _patient_docs(data)
+    saved = dict(os.environ)
+    os.environ.update(env)
+    try:
+        from chartvault.model import Manifest
+        from chartvault.settings import Settings
+        from storage.factory import open_store
+
+        store = open_store(Settings())
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+    def flags() -> list[bool]:
+        out = []
+        for doc_id in docs:
+            (key,), = _rows(data, "SELECT manifest_key FROM documents WHERE doc_id=?", doc_id)
+            manifest = Manifest.model_validate_json(store.get(key))
+            out += [store.head(k).legal_hold for k in
+                    [ref.key for ref in manifest.objects.values()] + [key]]
+        return out
+
+    code, _, err = _run(DRIVER, {**env, "CHARTVAULT_CRASH_AT": "hold-mid-flags"},
+                        tmp_path / "add", "hold-add", mrn)
+    assert code == -signal.SIGKILL, err[-2000:]
+    assert flags().count(True) == 1  # killed after its first object
+    assert _run(DRIVER, env, tmp_path / "outbox1", "outbox")[0] == 0
+    assert all(flags())
+    (hold_id,), = _rows(data, "SELECT hold_id FROM holds")
+    code, _, err = _run(DRIVER, {**env, "CHARTVAULT_CRASH_AT": "release-after-row"},
+                        tmp_path / "release", "hold-release", hold_id)
+    assert code == -signal.SIGKILL, err[-2000:]
+    assert all(flags())  # released in the catalog; storage still holds: the safe side
+    assert store.head(f"holds/{hold_id}.released.json") is None
+    assert _run(DRIVER, env, tmp_path / "outbox2", "outbox")[0] == 0
+    assert not any(flags()) and store.head(f"holds/{hold_id}.released.json") is not None
+    plan_id = _approved_plan_env(env)
+    code, _, err = _run(DRIVER, {**env, "CHARTVAULT_CRASH_AT": "destroy-mid-objects"},
+                        tmp_path / "crashed", "execute", plan_id)
+    assert code == -signal.SIGKILL, err[-2000:]
+    code, out, err = _run(DRIVER, env, tmp_path / "resumed", "execute", plan_id)
+    assert code == 0, err[-3000:]
+    result = json.loads(out.strip().splitlines()[-1])
+    assert result["status"] == "done" and sorted(
+        r[0] for r in _rows(data, "SELECT doc_id FROM documents WHERE status='destroyed'")
+    ) == sorted(docs), result
+    for doc_id in docs:
+        assert list(store.list(f"records/{doc_id}/")) == []
+        versions = store.client.list_object_versions(Bucket=store.bucket,
+                                                     Prefix=f"records/{doc_id}/")
+        assert not versions.get("Versions") and not versions.get("DeleteMarkers")
+        assert store.head(f"tombstones/{doc_id}.json") is not None
+
+
+def _approved_plan_env(env: dict[str, str]) -> str:
+    from chartvault.catalog import Catalog
+    from chartvault.disposition import approve, sweep
+    from chartvault.settings import Settings
+
+    saved = dict(os.environ)
+    os.environ.update(env)
+    try:
+        catalog = Catalog(Settings().sqlalchemy_url)
+        plan_id = sweep(catalog, datetime.now(UTC).date(), "records.manager")
+        approve(catalog, plan_id, "second.person")
+        catalog.close()
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    return plan_id
