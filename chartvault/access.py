@@ -8,10 +8,11 @@ patient data.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 
 from chartvault.catalog import Catalog, SearchCriteria, SearchHit
-from chartvault.errors import ChartvaultError, IntegrityError
+from chartvault.errors import ChartvaultError, IntegrityError, UserError
 from storage.base import ObjectStore
 
 
@@ -19,6 +20,28 @@ class NotFound(ChartvaultError):
     """No such document in the catalog."""
 
     code = "not_found"
+
+
+class Purpose(StrEnum):
+    """Why a person opens or copies a chart (HIPAA's purposes of use), kept in the audit."""
+
+    TREATMENT = "treatment"
+    PAYMENT = "payment"
+    OPERATIONS = "operations"
+    LEGAL = "legal"
+    AUDIT = "audit"
+    PATIENT_REQUEST = "patient_request"
+
+
+def purpose_of(value: str | None) -> Purpose | None:
+    """A stated purpose, or None; an unknown one is a user error naming the choices."""
+    if value is None or value == "":
+        return None
+    try:
+        return Purpose(value)
+    except ValueError:
+        raise UserError(f"unknown purpose {value!r}; one of: "
+                        + ", ".join(p.value for p in Purpose)) from None
 
 
 def search(catalog: Catalog, criteria: SearchCriteria, actor: str) -> list[SearchHit]:
@@ -45,7 +68,8 @@ class Retrieved:
 
 
 def retrieve(
-    catalog: Catalog, store: ObjectStore, doc_id: str, out: Path, actor: str
+    catalog: Catalog, store: ObjectStore, doc_id: str, out: Path, actor: str,
+    purpose: Purpose | None = None,
 ) -> Retrieved:
     """Copy a document's original to ``out``, verified against the catalogued SHA-256."""
     row = catalog.get(doc_id)
@@ -60,6 +84,41 @@ def retrieve(
         catalog.audit(actor, "retrieve", [doc_id], outcome="integrity_error")
         raise IntegrityError(f"document {doc_id}: stored original does not match its SHA-256")
     tmp.replace(out)
-    catalog.audit(actor, "retrieve", [doc_id], outcome="ok", detail={"sha256": got})
+    catalog.audit(actor, "retrieve", [doc_id], outcome="ok",
+                  detail={"sha256": got, "purpose": purpose.value if purpose else None})
     return Retrieved(doc_id, out, got, out.stat().st_size)
+
+
+@dataclass(frozen=True)
+class Original:
+    """An original's bytes, verified against the catalogued SHA-256."""
+
+    doc_id: str
+    data: bytes
+    sha256: str
+    content_type: str
+    suffix: str
+
+
+def original_bytes(catalog: Catalog, store: ObjectStore, doc_id: str, actor: str,
+                   purpose: Purpose | None) -> Original:
+    """A document's original in memory (for the web and API download), verified, audited."""
+    import hashlib
+
+    row = catalog.get(doc_id)
+    if row is None or row["status"] == "destroyed":
+        catalog.audit(actor, "retrieve", [doc_id], outcome="not_found")
+        raise NotFound(f"document {doc_id} is not in the archive")
+    data = store.get(row["original_key"])
+    got = hashlib.sha256(data).hexdigest()
+    if got != row["sha256"]:
+        catalog.audit(actor, "retrieve", [doc_id], outcome="integrity_error")
+        raise IntegrityError(f"document {doc_id}: stored original does not match its SHA-256")
+    catalog.audit(actor, "retrieve", [doc_id], outcome="ok",
+                  detail={"sha256": got, "purpose": purpose.value if purpose else None,
+                          "via": "download"})
+    from chartvault.pipeline.archive import stored_type
+
+    suffix, content_type = stored_type(str(row["source_format"]))
+    return Original(doc_id, data, got, content_type, suffix.lstrip("."))
 

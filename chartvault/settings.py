@@ -129,6 +129,9 @@ class AuthSettings(BaseModel):
     hold_release_second_person: bool = Field(
         False, description="A hold is released only when a second legal account confirms.")
     min_password_length: int = Field(12, description="Shortest password accepted.")
+    totp_key: SecretStr | None = Field(
+        None, description="Key sealing TOTP secrets (base64, 32 bytes); give every process "
+        "at scale-out the same one. None: <data_dir>/totp.key, made on first use.")
     argon2_time_cost: int = Field(3, description="argon2id passes (RFC 9106 low-memory: 3).")
     argon2_memory_kib: int = Field(65536, description="argon2id memory (64 MiB).")
     oidc_issuer: str | None = Field(None, description="OpenID Connect issuer URL; None: off.")
@@ -178,6 +181,34 @@ class RegistrySettings(BaseModel):
         "HL7 v2 ADT A04/A08 messages; none: plain extraction only.")
 
 
+class ReleaseSettings(BaseModel):
+    """Release of information (``chartvault.release``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    due_days: int = Field(
+        30, ge=1, description="Days to answer a request (HIPAA 164.524(b)(2): 30; a state "
+        "law or site policy may set fewer).")
+    due_soon_days: int = Field(7, ge=0, description="Open requests due within this many "
+                                                    "days are listed as due soon.")
+    accounting_years: int = Field(
+        6, ge=1, description="Years an accounting of disclosures covers (HIPAA 164.528: 6).")
+    fhir_page_size: int = Field(50, ge=1, le=1000,
+                                description="DocumentReference search results per page.")
+
+
+class WebSettings(BaseModel):
+    """The web app and JSON API that ``chartvault serve`` runs."""
+
+    host: str = Field("127.0.0.1", description="Address to listen on (behind a TLS proxy).")
+    port: int = Field(8765, description="Port of the web app and the API.")
+    secure_cookies: bool = Field(
+        True, description="Mark the session cookie Secure (browsers accept it on localhost).")
+    api_url: str | None = Field(
+        None, description="A running `chartvault serve` (e.g. http://127.0.0.1:8765): "
+        "people's CLI commands then call its API. None: the CLI opens the archive itself.")
+
+
 class Settings(BaseSettings):
     """All of chartvault's settings."""
 
@@ -198,6 +229,8 @@ class Settings(BaseSettings):
     audit: AuditSettings = AuditSettings()
     registry: RegistrySettings = RegistrySettings()
     retry: RetrySettings = RetrySettings()
+    release: ReleaseSettings = ReleaseSettings()
+    web: WebSettings = WebSettings()
     intakes: list[IntakeFolder] = Field(default_factory=lambda: [IntakeFolder(name="default")])
     review_threshold: float = Field(0.5, description="Below this type confidence: review.")
     classifier_model: Path | None = Field(

@@ -9,7 +9,7 @@ export DEBIAN_FRONTEND=noninteractive
 
 pkgs=(tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd poppler-utils fonts-dejavu-core python3-venv python3-dev)
 if [ "${1:-}" = "--with-servers" ]; then
-  pkgs+=(ocrmypdf postgresql radosgw ceph-mon ceph-osd docker-compose curl time)
+  pkgs+=(ocrmypdf postgresql radosgw ceph-mon ceph-osd docker-compose curl time chromium)
 fi
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

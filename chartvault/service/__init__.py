@@ -10,13 +10,18 @@ app are meant to be thin adapters over this class.
 
 from chartvault.auth.errors import Forbidden, Unauthenticated
 from chartvault.service.intake import IntakeActions
+from chartvault.service.intake_work import IntakeWorkActions
 from chartvault.service.legal import LegalActions, ReleaseOutcome
 from chartvault.service.people import AccountInfo, NewToken, PeopleActions, TokenError
 from chartvault.service.records import RecordsActions
+from chartvault.service.registers import RegisterActions
+from chartvault.service.release import ReleaseActions
 from chartvault.service.retention import PlanView, RetentionActions
+from chartvault.service.review import ReviewActions
 
 
-class Service(PeopleActions, RecordsActions, IntakeActions, RetentionActions, LegalActions):
+class Service(PeopleActions, RecordsActions, IntakeActions, RetentionActions, LegalActions,
+              IntakeWorkActions, ReviewActions, RegisterActions, ReleaseActions):
     """Every person-action on the archive, guarded."""
 
 

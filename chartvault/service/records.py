@@ -10,7 +10,7 @@ from typing import NoReturn
 from sqlalchemy import RowMapping
 
 from chartvault import access, anchors, fixity, renditions
-from chartvault.access import NotFound, Retrieved
+from chartvault.access import NotFound, Original, Retrieved
 from chartvault.auth.roles import Action
 from chartvault.catalog import SearchCriteria, SearchHit
 from chartvault.catalog import guarded as gq
@@ -50,21 +50,54 @@ class RecordsActions(Guard):
                            detail={"criteria": criteria.fields_used(), "hits": len(hits)})
         return hits
 
-    def show(self, bearer: str, doc_id: str) -> bytes:
+    def show(self, bearer: str, doc_id: str, purpose: str | None = None) -> bytes:
         """A document's manifest (JSON)."""
         p = self.require(bearer, Action.VIEW, [doc_id])
+        why = access.purpose_of(purpose)
         row = self.catalog.get(doc_id)
         if row is None or row["status"] == "destroyed":
             self.catalog.audit(p.username, Action.VIEW.value, [doc_id], outcome="not_found")
             self._not_archived(doc_id, row)
         data = self.store.get(row["manifest_key"])
-        self.catalog.audit(p.username, Action.VIEW.value, [doc_id], detail={"token": p.token_id})
+        self.catalog.audit(p.username, Action.VIEW.value, [doc_id],
+                           detail={"token": p.token_id, "purpose": why.value if why else None})
         return data
 
-    def retrieve(self, bearer: str, doc_id: str, out: Path) -> Retrieved:
+    def retrieve(self, bearer: str, doc_id: str, out: Path,
+                 purpose: str | None = None) -> Retrieved:
         """Copy the original out, verified against its SHA-256."""
         p = self.require(bearer, Action.RETRIEVE, [doc_id])
-        return access.retrieve(self.catalog, self.store, doc_id, out, p.username)
+        return access.retrieve(self.catalog, self.store, doc_id, out, p.username,
+                               access.purpose_of(purpose))
+
+    def download(self, bearer: str, doc_id: str, purpose: str) -> Original:
+        """The original's bytes for a stated purpose of use (web and API downloads)."""
+        p = self.require(bearer, Action.RETRIEVE, [doc_id])
+        why = access.purpose_of(purpose)
+        if why is None:
+            self.reject(p, Action.RETRIEVE, "no_purpose",
+                        UserError("a download needs a purpose of use"))
+        return access.original_bytes(self.catalog, self.store, doc_id, p.username, why)
+
+    def page_image(self, bearer: str, doc_id: str, index: int) -> bytes:
+        """One page as a PNG: auditors for any record, archivists for one awaiting review."""
+        from extractors.preview import NoSuchPage, page_png
+
+        p = self.auth.authenticate(bearer, Action.VIEW.value)
+        row = self.catalog.get(doc_id) if p.may(Action.VIEW) or p.may(Action.REVIEW_QUEUE) \
+            else None
+        reviewing = row is not None and bool(row["needs_review"]) and p.may(Action.REVIEW_QUEUE)
+        if not (p.may(Action.VIEW) or reviewing):
+            self.deny(p, Action.VIEW, "role", [doc_id], {"page": index})
+        if row is None or row["status"] == "destroyed":
+            self._not_archived(doc_id, row)
+        try:
+            png = page_png(self.store.get(row["original_key"]), str(row["source_format"]), index)
+        except NoSuchPage:
+            raise NotFound(f"document {doc_id} has no page {index + 1}") from None
+        self.catalog.audit(p.username, "view_page", [doc_id],
+                           detail={"page": index, "token": p.token_id})
+        return png
 
     def rendition(self, bearer: str, doc_id: str) -> str:
         """Key of the searchable PDF of a document (built once from the stored OCR)."""
