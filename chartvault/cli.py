@@ -191,16 +191,34 @@ def _report(batches: list[dict[str, Any]], seconds: float, settings: Settings) -
         if b.get("failed"):
             print(f"  {b['failed']} file(s) could not be filed and stay in custody for the next "
                   f"run: claims {', '.join(b['failed_claims'])}")
+        _report_outage(b)
     catalog = _catalog(settings)
     try:
         for b in batches:
             for row in catalog.quarantined(b["batch_id"]):
                 print(f"  quarantined {row['quarantine_id']}: {row['reason']} ({row['detail']}) "
                       f"-> {settings.data_dir / row['folder']}")
+    except Exception as err:
+        from chartvault.pipeline.outage import outage_of
+
+        if outage_of(err) is None:
+            raise
+        print("  (the quarantine list cannot be shown: the catalog is unavailable)")
     finally:
         catalog.close()
     rate = total_pages / seconds if seconds else 0.0
     print(f"time: {seconds:.1f} s ({rate:.2f} pages/s); data directory: {settings.data_dir}")
+
+
+def _report_outage(b: dict[str, Any]) -> None:
+    """What a storage or catalog outage did to a batch: retries, documents deferred."""
+    storage, catalog = b.get("deferred_storage", 0), b.get("deferred_catalog", 0)
+    if not (storage or catalog or b.get("retried")):
+        return
+    print(f"  outage: {b.get('retried', 0)} attempt(s) retried with backoff; "
+          f"{storage} document(s) deferred because the object store was unavailable, "
+          f"{catalog} because the catalog was; deferred documents stay in custody (not "
+          "quarantined) and the next run files them")
 
 
 def cmd_watch(args: argparse.Namespace) -> int:
@@ -211,10 +229,12 @@ def cmd_watch(args: argparse.Namespace) -> int:
     def report(batch: dict[str, Any], seconds: float) -> None:
         if args.json:
             keys = ("batch_id", "intake", "busy", "archived", "duplicates", "quarantined",
-                    "needs_review", "pages", "failed")
+                    "needs_review", "pages", "failed", "retried", "deferred_storage",
+                    "deferred_catalog")
             print(json.dumps({**{k: batch[k] for k in keys}, "seconds": round(seconds, 3)}),
                   flush=True)
-        elif handled(batch) or batch["failed"]:
+        elif handled(batch) or batch["failed"] or batch.get("deferred_storage") \
+                or batch.get("deferred_catalog"):
             _report([batch], seconds, settings)  # (a pass that found nothing says nothing)
             sys.stdout.flush()
 

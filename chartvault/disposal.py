@@ -25,6 +25,7 @@ from chartvault.catalog.schema import documents
 from chartvault.events import RecordEvent
 from chartvault.holds import is_held
 from chartvault.model import Manifest
+from chartvault.pipeline import crash
 from storage.base import ObjectStore
 
 
@@ -106,13 +107,21 @@ def destroy_record(catalog: Catalog, store: ObjectStore, doc_id: str, plan_id: s
     if store.head(tomb.key()) is None:
         store.put(tomb.key(), tomb.model_dump_json().encode(),
                   content_type="application/json")
+    else:
+        # a resumed destruction: the tombstone written before the crash is the proof (it
+        # was made while the manifest still existed); the catalog row must be its copy
+        tomb = RecordEvent.model_validate_json(store.get(tomb.key()))
+    crash.point("destroy-after-tombstone")
     from extractors.scratch import sweep as sweep_scratch
 
     sweep_scratch()  # page images that a killed ingest run left in its scratch folder
     for copy in _local_copies(data_dir, doc_id, row["sha256"]):
         shutil.rmtree(copy) if copy.is_dir() else copy.unlink()
+    crash.point("destroy-after-local")
     for key in record_keys(store, doc_id):
         store.delete(key)
+        crash.point("destroy-mid-objects")
+    crash.point("destroy-before-row")
     with catalog.transaction() as conn:
         dialect.unindex_text(conn, doc_id)
         conn.execute(documents.delete().where(documents.c.doc_id == doc_id))
@@ -138,9 +147,11 @@ def purge_record(catalog: Catalog, store: ObjectStore, doc_id: str, plan_id: str
     event = RecordEvent(doc_id=doc_id, kind="purged", actor=actor,
                         data={"plan_id": plan_id, "removed": sorted(removed)})
     store.put(event.key(), event.model_dump_json().encode(), content_type="application/json")
+    crash.point("purge-after-event")
     for key in sorted(removed):
         if store.head(key) is not None:
             store.delete(key)
+            crash.point("purge-mid-delete")
     with catalog.transaction() as conn:
         apply_event(conn, event)
         catalog.audit(actor, "purge", [doc_id], detail={"plan_id": plan_id}, conn=conn)

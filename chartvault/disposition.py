@@ -29,6 +29,7 @@ from chartvault.catalog.schema import disposition_items, disposition_plans, docu
 from chartvault.disposal import destroy_record, purge_record, why_not
 from chartvault.errors import ChartvaultError, NotFound, UserError
 from chartvault.events import RecordEvent
+from chartvault.pipeline import crash
 from storage.base import ObjectStore
 
 log = logging.getLogger(__name__)
@@ -214,6 +215,31 @@ def _already_done(store: ObjectStore, row: RowMapping | None, action: str,
     return bool(json.loads(store.get(tomb)).get("data", {}).get("plan_id") == plan_id)
 
 
+def _withdraw_tombstone(catalog: Catalog, store: ObjectStore, row: RowMapping | None,
+                        plan_id: str, actor: str) -> bool:
+    """Before a refused item closes: no tombstone of this plan may outlive a whole record.
+
+    A destruction killed after its tombstone and refused on resume (a hold placed in
+    between) left a proof of a destruction that did not happen (``catalog rebuild``
+    would replay it). While the record is whole (manifest and original stored) the
+    tombstone is withdrawn, audited; False when the record is only partly there.
+    """
+    if row is None or row["status"] != "archived":
+        return True
+    key = RecordEvent(doc_id=row["doc_id"], kind="tombstone", actor="check").key()
+    if store.head(key) is None:
+        return True
+    if json.loads(store.get(key)).get("data", {}).get("plan_id") != plan_id:
+        return True
+    if store.head(row["manifest_key"]) is None or store.head(row["original_key"]) is None:
+        return False
+    store.delete(key)
+    catalog.audit(actor, "tombstone_withdrawn", [row["doc_id"]], detail={"plan_id": plan_id})
+    log.info("plan %s: destruction of %s refused on resume; its tombstone withdrawn",
+             plan_id, row["doc_id"])
+    return True
+
+
 def _served(store: ObjectStore, row: RowMapping) -> date | None:
     """Service date of a record, from its tombstone once destroyed (the row has none)."""
     if row["status"] != "destroyed":
@@ -298,6 +324,13 @@ def execute(catalog: Catalog, store: ObjectStore, plan_id: str, actor: str,
             (report.purged if action == "purge" else report.done).append(doc_id)
             continue
         why = why_not(catalog, store, row, action, plan["as_of"], now)
+        if why is not None and action == "destroy" and not _withdraw_tombstone(
+                catalog, store, row, plan_id, actor):
+            # stopped half-way through its objects, and now refused (a hold came): what
+            # is left is kept, the item stays open; resume once the hold is released
+            _close_item(catalog, plan_id, doc_id, "failed", actor, "partly_destroyed_" + why)
+            report.failed.append(doc_id)
+            continue
         if why is not None:
             _close_item(catalog, plan_id, doc_id, why, actor, why)
             if why == "skipped_hold":
@@ -317,6 +350,7 @@ def execute(catalog: Catalog, store: ObjectStore, plan_id: str, actor: str,
             _close_item(catalog, plan_id, doc_id, "failed", actor, code)
             report.failed.append(doc_id)
             continue
+        crash.point("destroy-after-row")
         _count(report, store, row, action)  # the row as it was before destruction
         _close_item(catalog, plan_id, doc_id, "done", actor)
         (report.purged if action == "purge" else report.done).append(doc_id)

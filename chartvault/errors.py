@@ -98,6 +98,12 @@ class StorageError(ChartvaultError):
     code = "storage_error"
 
 
+class StorageUnavailable(StorageError):
+    """The object store could not be reached or answered 5xx: try again later."""
+
+    code = "storage_unavailable"
+
+
 class ObjectExists(StorageError):
     """A write-once key already holds an object."""
 

@@ -5,8 +5,11 @@ the record (S3 legal-hold flag, which Object Lock enforces), as an event object 
 the manifest, and as a hold object ``holds/<hold_id>.json`` (its release as
 ``holds/<hold_id>.released.json``), so ``catalog rebuild`` restores the holds table too,
 patient holds included. The hold object is written before the catalog row (a crash
-leaves a hold that storage still remembers: the safe side), the release object after
-the catalog commit (a crash leaves the hold active in storage, again the safe side).
+leaves a hold that storage still remembers: the safe side); the flags on the records'
+objects and the release object follow through the outbox (``catalog.custody``), recorded
+in the hold's or the release's own transaction and run until done, so a crash half-way
+through delays them (the hold stays active in storage meanwhile: the safe side) and
+never loses them.
 A patient hold (facility, MRN) also covers documents of that patient ingested later
 (see ``apply_patient_holds``).
 Holds and releases are audit events with their actor.
@@ -26,10 +29,12 @@ from typing import Any
 from sqlalchemy import Connection, and_, insert, select, update
 
 from chartvault.catalog import Catalog, normalise_mrn
+from chartvault.catalog.custody import add_steps
 from chartvault.catalog.schema import documents, holds
 from chartvault.errors import NotFound, UserError
 from chartvault.events import RecordEvent
 from chartvault.model import Manifest
+from chartvault.pipeline import crash
 from storage.base import ObjectStore
 
 log = logging.getLogger(__name__)
@@ -76,24 +81,68 @@ def _active(conn: Connection, doc_id: str, facility: str, mrn: str | None) -> li
     return [r[0] for r in conn.execute(q)]
 
 
-def _object_keys(store: ObjectStore, manifest_key: str) -> list[str]:
+def _object_keys(store: ObjectStore, doc_id: str, manifest_key: str) -> list[str]:
+    if store.head(manifest_key) is None:
+        # a destruction stopped half-way through the record's objects: hold what is left
+        from chartvault.pipeline.archive import record_prefix
+
+        return [k for k in store.list(record_prefix(doc_id)) if "/events/" not in k]
     manifest = Manifest.model_validate_json(store.get(manifest_key))
     return [ref.key for ref in manifest.objects.values()] + [manifest_key]
 
 
-def _flag(catalog: Catalog, store: ObjectStore, doc_id: str, on: bool, hold_id: str,
-          actor: str, other_holds: bool = False) -> None:
+def hold_step(hold_id: str, on: bool) -> str:
+    """Outbox step that brings a record's flags in line after a hold is set or released."""
+    return f"{FLAG_SET if on else FLAG_RELEASED}{hold_id}"
+
+
+FLAG_SET = "hold_flags:"
+FLAG_RELEASED = "release_flags:"
+RELEASE_OBJECT = "release_object:"
+
+
+def sync_flags(catalog: Catalog, store: ObjectStore, doc_id: str, hold_id: str,
+               actor: str) -> None:
+    """Make a record's flags (every object, an event, the catalog) match its active holds.
+
+    The state is computed, not applied as a delta, so the step is idempotent and steps
+    of one record may run in any order or again after a crash.
+    """
     row = catalog.get(doc_id)
     if row is None or row["status"] == "destroyed":
         return
-    for key in _object_keys(store, row["manifest_key"]):
-        store.set_legal_hold(key, on or other_holds)
+    with catalog.engine.connect() as conn:
+        on = bool(_active(conn, doc_id, row["facility"], row["mrn"]))
+    for i, key in enumerate(_object_keys(store, doc_id, row["manifest_key"])):
+        store.set_legal_hold(key, on)
+        if i == 0:
+            crash.point("hold-mid-flags")
     event = RecordEvent(doc_id=doc_id, kind="hold_set" if on else "hold_released", actor=actor,
-                        data={"hold_id": hold_id, "other_holds": other_holds})
+                        data={"hold_id": hold_id, "other_holds": on})
     store.put(event.key(), event.model_dump_json().encode(), content_type="application/json")
     with catalog.transaction() as conn:
         conn.execute(update(documents).where(documents.c.doc_id == doc_id)
-                     .values(legal_hold=on or other_holds))
+                     .values(legal_hold=on))
+
+
+def write_release_object(store: ObjectStore, catalog: Catalog, hold_id: str) -> None:
+    """Store a hold's release (after its commit; a crash before it leaves storage held)."""
+    with catalog.engine.connect() as conn:
+        hold = conn.execute(select(holds.c.released_at, holds.c.released_by)
+                            .where(holds.c.hold_id == hold_id)).first()
+    if hold is None or hold[0] is None:
+        return
+    released = hold[0] if hold[0].tzinfo else hold[0].replace(tzinfo=UTC)
+    _put_json(store, release_key(hold_id), {"schema_version": 1, "hold_id": hold_id,
+                                            "released_at": released.isoformat(),
+                                            "released_by": hold[1]})
+
+
+def run_steps(catalog: Catalog, store: ObjectStore, actor: str, step_ids: set[str]) -> None:
+    """Run the hold's outbox steps now (a crash leaves them to the next outbox run)."""
+    from chartvault.pipeline.retention import run_post_commit
+
+    run_post_commit(catalog, store, actor, only=step_ids)
 
 
 def _patient_scope(conn: Connection, mrn: str, facility: str | None) -> tuple[list[str], str]:
@@ -166,8 +215,9 @@ def _add_hold(catalog: Catalog, store: ObjectStore, *, actor: str, case_name: st
             created_at=created, created_by=actor, **values))
         catalog.audit(actor, "hold_set", targets, detail={"hold_id": hold_id,
                                                            "kind": values["kind"]}, conn=conn)
-    for target in targets:
-        _flag(catalog, store, target, True, hold_id, actor)
+        steps = _record_steps(conn, targets, hold_step(hold_id, True))
+    crash.point("hold-after-row")
+    run_steps(catalog, store, actor, steps)
     log.info("hold %s set on %d documents", hold_id, len(targets))
     return HoldResult(hold_id, tuple(targets))
 
@@ -193,17 +243,11 @@ def release_hold(catalog: Catalog, store: ObjectStore, hold_id: str, actor: str)
             q = select(documents.c.doc_id).where(documents.c.mrn == hold["mrn"],
                                                  documents.c.facility == hold["facility"])
             targets = [r[0] for r in conn.execute(q)]
-        remaining = {}
-        for t in targets:
-            row = conn.execute(select(documents.c.facility, documents.c.mrn)
-                               .where(documents.c.doc_id == t)).first()
-            remaining[t] = bool(row and _active(conn, t, row[0], row[1]))
         catalog.audit(actor, "hold_released", targets, detail={"hold_id": hold_id}, conn=conn)
-    _put_json(store, release_key(hold_id), {"schema_version": 1, "hold_id": hold_id,
-                                            "released_at": released.isoformat(),
-                                            "released_by": actor})
-    for t in targets:
-        _flag(catalog, store, t, False, hold_id, actor, other_holds=remaining[t])
+        steps = _record_steps(conn, [hold_id], RELEASE_OBJECT + hold_id)
+        steps |= _record_steps(conn, targets, hold_step(hold_id, False))
+    crash.point("release-after-row")
+    run_steps(catalog, store, actor, steps)
     return HoldResult(hold_id, tuple(targets))
 
 
@@ -215,10 +259,19 @@ def apply_patient_holds(catalog: Catalog, store: ObjectStore, doc_id: str, actor
     with catalog.engine.connect() as conn:
         active = _active(conn, doc_id, row["facility"], row["mrn"])
     for hold_id in active:
-        _flag(catalog, store, doc_id, True, hold_id, actor)
+        sync_flags(catalog, store, doc_id, hold_id, actor)
         catalog.audit(actor, "hold_set", [doc_id], detail={"hold_id": hold_id,
                                                            "kind": "patient", "at": "ingest"})
     return bool(active)
+
+
+def _record_steps(conn: Connection, subjects: list[str], step: str) -> set[str]:
+    """Outbox rows for ``step`` on each subject, in the caller's transaction; their ids."""
+    ids = set()
+    for subject in subjects:
+        add_steps(conn, subject, [step])
+        ids.add(f"{subject}:{step}")
+    return ids
 
 
 def is_held(catalog: Catalog, doc_id: str) -> bool:

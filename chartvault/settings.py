@@ -105,6 +105,9 @@ class ScheduleSettings(BaseModel):
         "ingest-poll deployment then runs only when triggered.")
     watch_poll_s: float = Field(
         0.25, description="Seconds between looks at the intake folders (a look costs ~11 us).")
+    watch_claims_every_s: float = Field(
+        30.0, ge=0, description="The watcher takes claims left in custody (a failed run, "
+        "documents deferred in an outage) up again this often, new files or not.")
     ingest_interval_s: float | None = Field(300.0, description="Poll intake every N seconds.")
     ingest_cron: str | None = Field(None, description="Or poll intake on this cron.")
     fixity_cron: str | None = Field("0 3 * * 0", description="Fixity check (Sun 03:00).")
@@ -154,6 +157,18 @@ class AuditSettings(BaseModel):
         60.0, gt=0, description="Or when the last anchor is older than this (and events came).")
     anchor_retain_days: int = Field(
         2557, ge=1, description="Anchors are locked this long (HIPAA 164.316(b)(2): 6 years).")
+
+
+class RetrySettings(BaseModel):
+    """Bounded exponential backoff when the object store or the catalog is unavailable."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    attempts: int = Field(6, ge=1, description="Tries per document before it is deferred "
+                          "(left in custody for the next run, never quarantined).")
+    base_delay_s: float = Field(1.0, ge=0, description="Wait after the first failure; "
+                                "doubled after each further one.")
+    max_delay_s: float = Field(30.0, ge=0, description="Longest single wait.")
 
 
 class RegistrySettings(BaseModel):
@@ -213,6 +228,7 @@ class Settings(BaseSettings):
     auth: AuthSettings = AuthSettings()
     audit: AuditSettings = AuditSettings()
     registry: RegistrySettings = RegistrySettings()
+    retry: RetrySettings = RetrySettings()
     release: ReleaseSettings = ReleaseSettings()
     web: WebSettings = WebSettings()
     intakes: list[IntakeFolder] = Field(default_factory=lambda: [IntakeFolder(name="default")])

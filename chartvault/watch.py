@@ -11,6 +11,9 @@ settled files. The OCR workers stay up between runs; runs over one folder never 
 (``exclusive_run``), whoever else starts one. Its runs go without Prefect's heartbeats,
 as the CLI's do (see ``runtime.foreground_run``): if the watcher dies mid-run, its claims
 stay in custody, and its next start marks that run Crashed (``orphans``) and files them.
+Claims left in custody while it keeps running (a run that failed half-way, documents
+deferred during a storage or catalog outage) are revisited every ``claims_every_s``
+seconds, new files or not: they do not wait for the next drop or the next start.
 """
 
 from __future__ import annotations
@@ -19,10 +22,11 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from chartvault.orphans import mark_orphans, run_tags
-from chartvault.pipeline.intake import exclusive_run, ready_files
+from chartvault.pipeline.intake import exclusive_run, pending_claims, ready_files
 from chartvault.runtime import foreground_run
 from chartvault.settings import Settings
 
@@ -40,10 +44,14 @@ class IntakeWatcher:
     """Runs the ingest flow in-process whenever an intake folder has settled files."""
 
     def __init__(self, settings: Settings, report: BatchReport, poll_s: float = 0.25,
-                 model_strings_limit: int = 200_000) -> None:
+                 model_strings_limit: int = 200_000, claims_every_s: float | None = None
+                 ) -> None:
         self.settings = settings
         self.report = report
         self.poll_s = poll_s
+        self.claims_every_s = (settings.schedules.watch_claims_every_s
+                               if claims_every_s is None else claims_every_s)
+        self._custody_run: dict[str, float] = {}  # intake -> monotonic time of its last run
         self.model_strings_limit = model_strings_limit  # strings added since loading
         self.failures = 0  # consecutive runs that raised
         self._loaded: tuple[object, list[int]] | None = None  # models, string counts at load
@@ -104,12 +112,20 @@ class IntakeWatcher:
         out = []
         for intake in self.settings.intakes:
             folder = self.settings.intake_path(intake)
-            if next(ready_files(folder, self.settings.settle_seconds), None) is None:
+            if next(ready_files(folder, self.settings.settle_seconds), None) is None \
+                    and not self._custody_due(intake.name, folder):
                 continue
             with exclusive_run(folder) as free:
                 if free:
                     out.append(intake.name)
         return out
+
+    def _custody_due(self, name: str, folder: Path) -> bool:
+        """Claims are in custody and were last run over ``claims_every_s`` ago (or never)."""
+        last = self._custody_run.get(name)
+        if last is not None and time.monotonic() - last < self.claims_every_s:
+            return False
+        return bool(pending_claims(folder, name))
 
     def run_once(self, names: list[str] | None = None) -> int:
         """Ingest the named intake folders (default: all); returns documents handled.
@@ -124,6 +140,7 @@ class IntakeWatcher:
 
         total = 0
         for name in names if names is not None else [i.name for i in self.settings.intakes]:
+            self._custody_run[name] = time.monotonic()  # its claims are taken up now
             t0 = time.perf_counter()
             try:
                 with tags(*run_tags()), foreground_run():

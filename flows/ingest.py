@@ -31,12 +31,13 @@ from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
 from chartvault import anchors
 from chartvault.catalog import Catalog
-from chartvault.errors import ChartvaultError, StepFailed, StorageError, phi_safe
+from chartvault.errors import ChartvaultError, phi_safe
 from chartvault.pipeline.archive import Filed
 from chartvault.pipeline.batch import IngestRun
 from chartvault.pipeline.intake import Claim, exclusive_run
+from chartvault.pipeline.outage import Backoff, Outage, OutageState, outage_of
 from chartvault.pipeline.quarantine import Quarantined
-from chartvault.settings import Settings
+from chartvault.settings import RetrySettings, Settings
 from extractors.pages import SourceInfo
 from flows.base import flow
 from storage.factory import open_store
@@ -51,23 +52,48 @@ def claim_files(run: IngestRun) -> list[Claim]:
         return run.claim_all()
 
 
-FILE_ATTEMPTS = 3
-RETRY_DELAY_S = 5.0
+FILE_ATTEMPTS = 3  # a document's own failure (not an outage) is tried this often
 _DONE = None  # end of the batch on the filing queue
 
 
-def file_one(run: IngestRun, claim: Claim, info: SourceInfo, attempts: int = FILE_ATTEMPTS,
-             delay_s: float = RETRY_DELAY_S) -> Filed | Quarantined | None:
+class Deferred:
+    """A document left in custody because storage or the catalog was unavailable."""
+
+    def __init__(self, outage: Outage) -> None:
+        self.outage = outage
+
+
+def _backoff(run: IngestRun, attempts: int | None, delay_s: float | None) -> Backoff:
+    retry = getattr(getattr(run, "settings", None), "retry", None) or RetrySettings()
+    n = attempts if attempts is not None else retry.attempts
+    if delay_s is not None:
+        return Backoff(n, delay_s, delay_s)
+    return Backoff(n, retry.base_delay_s, retry.max_delay_s)
+
+
+def file_one(run: IngestRun, claim: Claim, info: SourceInfo, attempts: int | None = None,
+             delay_s: float | None = None) -> Filed | Quarantined | Deferred | None:
     """Classify, extract, store, catalogue and release one document; None if it failed.
 
     Filing is idempotent per document id (the same bytes give the same id and
     write-once storage returns the existing copy), so a retry never makes a second copy.
+    An outage (``outage_of``) is waited out with bounded exponential backoff; if it lasts,
+    the document is ``Deferred``: it stays in custody and its attempt is not counted
+    towards quarantine. While an outage is known, a document gets one probe only.
     """
-    outage = False
-    for attempt in range(1, attempts + 1):
+    backoff = _backoff(run, attempts, delay_s)
+    summary = getattr(run, "summary", None)
+    state: OutageState | None = getattr(summary, "outages", None)
+    probe_only = state is not None and state.current is not None
+    outage: Outage | None = None
+    attempt = 0
+    while True:
+        attempt += 1
         try:
             with phi_safe("file-document", claim.claim_id):
                 filed = run.file(claim, info)
+            if state is not None:
+                state.current = None
             if isinstance(filed, Quarantined):
                 log.info("claim %s quarantined as %s", claim.claim_id, filed.quarantine_id)
             else:
@@ -75,24 +101,27 @@ def file_one(run: IngestRun, claim: Claim, info: SourceInfo, attempts: int = FIL
                          filed.status)
             return filed
         except Exception as err:  # phi_safe: the message carries ids and a type only
-            outage = _outage(err)
-            log.warning("claim %s: attempt %d/%d failed: %s", claim.claim_id, attempt,
-                        attempts, err)
-            if attempt < attempts:
-                time.sleep(delay_s)
-    if outage and hasattr(claim, "count_attempt"):
-        # storage or catalog unavailable: not the file's fault, so the run does not count
-        # towards quarantining it; it stays in custody until they are back
+            outage = outage_of(err)
+            limit = 1 if probe_only else (
+                backoff.attempts if outage else min(FILE_ATTEMPTS, backoff.attempts))
+            log.warning("claim %s: attempt %d/%d failed%s: %s", claim.claim_id, attempt,
+                        limit, f" ({outage} unavailable)" if outage else "", err)
+            if attempt >= limit:
+                break
+            if state is not None and outage:
+                state.retried += 1
+            time.sleep(backoff.delay(attempt))
+    if outage is None:
+        return None
+    # storage or catalog unavailable: not the file's fault, so the run does not count
+    # towards quarantining it; it stays in custody until they are back
+    if hasattr(claim, "count_attempt"):
         claim.count_attempt(-1)
-    return None
-
-
-def _outage(err: BaseException) -> bool:
-    """Whether a filing failure was the storage's or the catalog's, not the document's."""
-    from sqlalchemy.exc import DBAPIError
-
-    cause = err.__context__ if isinstance(err, StepFailed) and err.__context__ else err
-    return isinstance(cause, StorageError | DBAPIError | ConnectionError | TimeoutError)
+    if state is not None:
+        state.defer(outage)
+    log.warning("claim %s deferred: %s unavailable; kept in custody for the next run",
+                claim.claim_id, outage)
+    return Deferred(outage)
 
 
 @task(name="file-documents", cache_policy=NO_CACHE, persist_result=False)
@@ -101,7 +130,7 @@ def file_documents(run: IngestRun, queue: Queue[tuple[Claim, SourceInfo] | None]
     failed = []
     while (item := queue.get()) is not _DONE:
         claim, info = item
-        if file_one(run, claim, info) is None:
+        if file_one(run, claim, info) is None:  # (a deferred one is counted apart)
             # Left in custody: the next run finds the claim again and retries it.
             failed.append(claim.claim_id)
             log.warning("claim %s not filed; kept in custody for the next run",
@@ -131,9 +160,26 @@ def run_intake(settings: Settings, intake_name: str, catalog: Catalog,
             failed = _run_plain(run)
         else:
             failed = _run_tasks(run)
-        catalog.finish_batch(run.batch_id, run.summary.counts())
+        _finish_batch(run, catalog)
     log.info("batch %s finished: %s", run.batch_id, run.summary.counts())
     return _summary(run, failed)
+
+
+def _finish_batch(run: IngestRun, catalog: Catalog) -> None:
+    """Close the batch row; a catalog still away at the end leaves it open, not a crash."""
+    backoff = _backoff(run, None, None)
+    for attempt in range(1, backoff.attempts + 1):
+        try:
+            catalog.finish_batch(run.batch_id, run.summary.counts())
+            return
+        except Exception as err:
+            if outage_of(err) is None:
+                raise
+            if attempt == backoff.attempts:
+                log.warning("batch %s: its row not closed (catalog unavailable)",
+                            run.batch_id)
+                return
+            time.sleep(backoff.delay(attempt))
 
 
 def _run_tasks(run: IngestRun) -> list[str]:

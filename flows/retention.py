@@ -26,6 +26,7 @@ from chartvault.disposition import (
     scrub,
     sweep,
 )
+from chartvault.pipeline import crash
 from chartvault.settings import Settings
 from flows.base import flow
 from storage.base import ObjectStore
@@ -73,10 +74,17 @@ def certify(catalog: Catalog, store: ObjectStore, settings: Settings, plan_id: s
     until = compliance_until()
     key = f"compliance/certificates/{plan_id}"
     tags = {"record_class": "compliance", "doc_type": "certificate_of_destruction"}
-    store.put(key + ".json", json.dumps(cert, indent=2).encode(),
-              content_type="application/json", tags=tags, retain_until=until)
-    store.put(key + ".pdf", to_pdf(cert), content_type="application/pdf", tags=tags,
-              retain_until=until)
+    if store.head(key + ".json") is not None:
+        # a resumed run after a crash between the certificate and the plan's close: the
+        # stored certificate (locked, write-once) is the one; the PDF is made from it
+        cert = json.loads(store.get(key + ".json"))
+    else:
+        store.put(key + ".json", json.dumps(cert, indent=2).encode(),
+                  content_type="application/json", tags=tags, retain_until=until)
+    crash.point("certificate-json-only")
+    if store.head(key + ".pdf") is None:
+        store.put(key + ".pdf", to_pdf(cert), content_type="application/pdf", tags=tags,
+                  retain_until=until)
     return key + ".pdf"
 
 
@@ -86,21 +94,26 @@ def _summary(report: ExecutionReport) -> dict[str, Any]:
             "skipped": report.skipped, "review": report.review, "failed": report.failed}
 
 
-@flow(name="retention-execute", persist_result=False, log_prints=False)
-def retention_execute(plan_id: str) -> dict[str, Any]:
-    """Carry out an approved plan and store its certificate of destruction.
+def run_execution(settings: Settings, plan_id: str, actor: str) -> dict[str, Any]:
+    """Carry out an approved plan and store its certificate (plain; the flow's body).
 
-    Items that failed leave the plan ``executing`` (no certificate yet): resume it, or
-    abandon it, which certifies what was destroyed.
+    Safe to run again after a crash at any point (that is what ``resume`` does): pending
+    outbox steps run first (a release's flags cleared, so the re-check sees storage as
+    the holds say), items already done are counted, not redone, and a stored certificate
+    is reused.
     """
-    settings = Settings()
+    from chartvault.pipeline.retention import run_post_commit
+
     catalog = _catalog(settings)
     store = open_store(settings)
     try:
-        report = execute(catalog, store, plan_id, "svc:retention-execute", settings.data_dir)
+        run_post_commit(catalog, store, actor)
+        report = execute(catalog, store, plan_id, actor, settings.data_dir)
         if report.failed:
             return {**_summary(report), "status": "executing", "certificate": None}
+        crash.point("execute-before-certificate")
         key = certify(catalog, store, settings, plan_id, report)
+        crash.point("certificate-before-finish")
         finish(catalog, plan_id, key, report)
         # the destruction's closing event is vouched for outside the database at once
         anchors.anchor_now(catalog, store, "certificate",
@@ -108,6 +121,16 @@ def retention_execute(plan_id: str) -> dict[str, Any]:
         return {**_summary(report), "status": "done", "certificate": key}
     finally:
         catalog.close()
+
+
+@flow(name="retention-execute", persist_result=False, log_prints=False)
+def retention_execute(plan_id: str) -> dict[str, Any]:
+    """Carry out an approved plan and store its certificate of destruction.
+
+    Items that failed leave the plan ``executing`` (no certificate yet): resume it, or
+    abandon it, which certifies what was destroyed.
+    """
+    return run_execution(Settings(), plan_id, "svc:retention-execute")
 
 
 def abandon_execution(plan_id: str, actor: str) -> dict[str, Any]:

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Throw-away single-node Ceph (1 monitor, 1 memstore OSD) + radosgw on 127.0.0.1, for tests.
-# Usage: scripts/ceph-rgw.sh start|stop|adduser UID AK SK   Env: CEPH_BASE (dir), RGW_PORT, CEPH_PORT_BASE (mon
+# Usage: scripts/ceph-rgw.sh start|stop|adduser UID AK SK|rgw-stop|rgw-start (the last
+# two stop and start only the gateway, keeping the cluster and its data: an S3 outage
+# for tests). Env: CEPH_BASE (dir), RGW_PORT, CEPH_PORT_BASE (mon
 # v2/v1 on BASE and BASE+1, OSD on BASE+2..BASE+9, so sessions can run side by side),
 # RGW_ACCESS_KEY, RGW_SECRET_KEY. Needs Debian's radosgw ceph-mon ceph-osd. Data is wiped on
 # every start. Prints "<endpoint> <access key> <secret key>" on its last line.
@@ -92,6 +94,23 @@ CONF
   echo "http://127.0.0.1:$PORT $AK $SK"
 }
 
+rgw_stop() {
+  local f="$BASE/run/client.rgw.gw.pid"
+  [ -f "$f" ] || { echo "no radosgw pid file in $BASE/run" >&2; exit 1; }
+  local pid; pid=$(cat "$f")
+  kill "$pid" 2>/dev/null || true
+  for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+  kill -9 "$pid" 2>/dev/null || true
+}
+
+rgw_start() {
+  radosgw -c "$CONF" -n client.rgw.gw
+  for _ in $(seq 1 240); do
+    curl -s -o /dev/null "http://127.0.0.1:$PORT/" && return 0; sleep 0.25
+  done
+  echo "radosgw did not restart; logs in $BASE/log" >&2; exit 1
+}
+
 adduser() {  # a further S3 user (no admin caps): adduser UID ACCESS_KEY SECRET_KEY
   radosgw-admin -c "$CONF" user create --uid="$1" --display-name="$1" \
     --access-key="$2" --secret-key="$3" >/dev/null
@@ -100,6 +119,8 @@ adduser() {  # a further S3 user (no admin caps): adduser UID ACCESS_KEY SECRET_
 case "${1:-}" in
   start) start ;;
   stop) stop ;;
+  rgw-stop) rgw_stop ;;
+  rgw-start) rgw_start ;;
   adduser) shift; adduser "$@" ;;
-  *) echo "usage: $0 start|stop|adduser UID AK SK" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|adduser UID AK SK|rgw-stop|rgw-start" >&2; exit 2 ;;
 esac

@@ -13,7 +13,7 @@ import copy
 import hashlib
 import logging
 from collections.abc import Callable, Iterator, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -24,7 +24,13 @@ from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from chartvault.errors import IntegrityError, ObjectExists, ObjectLocked, StorageError
+from chartvault.errors import (
+    IntegrityError,
+    ObjectExists,
+    ObjectLocked,
+    StorageError,
+    StorageUnavailable,
+)
 from chartvault.model import ObjectRef
 from storage.base import ObjectInfo, as_utc, sha256_of, validate_key, validate_tags
 
@@ -33,6 +39,12 @@ T = TypeVar("T")
 _LOCKED = {"AccessDenied", "InvalidRequest", "ObjectLocked"}
 MiB = 1 << 20
 LockMode = Literal["GOVERNANCE", "COMPLIANCE"]
+
+
+def _unavailable(err: ClientError) -> bool:
+    """A 5xx answer (503 SlowDown, 500, 502 from a proxy before a stopped gateway)."""
+    status = err.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
+    return int(status) >= 500
 
 
 class S3ObjectStore:
@@ -57,7 +69,10 @@ class S3ObjectStore:
         self.client: Any = boto3.client(  # untyped: stubs disagree across servers
             "s3", endpoint_url=endpoint_url, region_name=region,
             aws_access_key_id=access_key, aws_secret_access_key=secret_key, verify=verify_tls,
-            config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 5}),
+            # few quick tries here: an outage is waited out by the caller's bounded
+            # backoff (``chartvault.pipeline.outage``), which can defer the document
+            config=Config(s3={"addressing_style": "path"}, connect_timeout=5,
+                          read_timeout=60, retries={"max_attempts": 3, "mode": "standard"}),
         )
         if create_bucket:
             self._ensure_bucket()
@@ -84,9 +99,13 @@ class S3ObjectStore:
                                    ) from None
             if code in ("NoSuchKey", "404", "NotFound"):
                 raise StorageError(f"no object {key}") from None
+            if _unavailable(err):
+                raise StorageUnavailable(f"S3 {what} of {key} failed ({code})") from None
             raise StorageError(f"S3 {what} of {key} failed ({code})") from None
         except BotoCoreError as err:
-            raise StorageError(f"S3 {what} of {key} failed ({type(err).__name__})") from None
+            # connection refused or reset, timeouts: the server is away, not the request
+            raise StorageUnavailable(f"S3 {what} of {key} failed ({type(err).__name__})"
+                                     ) from None
 
     def _ensure_bucket(self) -> None:
         try:
@@ -102,6 +121,10 @@ class S3ObjectStore:
         validate_key(key)
         tags_ = validate_tags(tags)
         until = as_utc(retain_until) if retain_until is not None else None
+        if until is not None and until <= datetime.now(UTC):
+            # S3 refuses a retain-until in the past (InvalidArgument); such a lock would
+            # protect nothing anyway: the record is already due for disposition
+            until = None
         sha, size = sha256_of(data)
         existing = self.head(key)
         if existing is not None:
@@ -208,7 +231,12 @@ class S3ObjectStore:
         except ClientError as err:
             if err.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
                 return None
+            if _unavailable(err):
+                raise StorageUnavailable(f"S3 head of {key} failed") from None
             raise StorageError(f"S3 head of {key} failed") from None
+        except BotoCoreError as err:
+            raise StorageUnavailable(f"S3 head of {key} failed ({type(err).__name__})"
+                                     ) from None
         tags = self._call("tags", key, lambda: self.client.get_object_tagging(
             Bucket=self.bucket, Key=key))
         meta = dict(h.get("Metadata", {}))
@@ -223,11 +251,14 @@ class S3ObjectStore:
 
     def list(self, prefix: str = "") -> Iterator[str]:
         """Keys under a prefix, sorted."""
-        keys: list[str] = []
-        paginator = self.client.get_paginator("list_objects_v2")
-        for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
-            keys.extend(o["Key"] for o in page.get("Contents", []))
-        yield from sorted(keys)
+        def pages() -> list[str]:
+            keys: list[str] = []
+            paginator = self.client.get_paginator("list_objects_v2")
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
+                keys.extend(o["Key"] for o in page.get("Contents", []))
+            return keys
+
+        yield from sorted(self._call("list", prefix or "/", pages))
 
     def delete(self, key: str) -> None:
         """Delete every version (and delete marker); refused while locked or held."""

@@ -112,7 +112,10 @@ class Catalog:
     def __init__(self, url: str) -> None:
         # hide_parameters: SQL parameters carry patient data; keep them out of logs and
         # of exception messages even when someone turns SQLAlchemy logging on.
-        self.engine: Engine = create_engine(url, future=True, hide_parameters=True)
+        # pool_pre_ping (server databases): after a database restart the pool's old
+        # connections are replaced at checkout instead of failing the next statement
+        self.engine: Engine = create_engine(url, future=True, hide_parameters=True,
+                                            pool_pre_ping=not url.startswith("sqlite"))
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
         # Called after a commit that appended audit events (``chartvault.anchors.attach``

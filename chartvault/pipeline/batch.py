@@ -31,6 +31,7 @@ from chartvault.model import PageText, Provenance, Routing, doc_id_for
 from chartvault.pipeline import crash
 from chartvault.pipeline import intake as intake_mod
 from chartvault.pipeline.archive import Filed, file_document
+from chartvault.pipeline.outage import OutageState, outage_of
 from chartvault.pipeline.quarantine import (
     Quarantined,
     file_sha256,
@@ -73,6 +74,7 @@ class BatchSummary:
     unclaimable: int = 0  # entries that could not be moved into custody (left in place)
     held: int = 0  # claims kept in custody for a later run
     post_commit: int = 0  # outbox steps run
+    outages: OutageState = field(default_factory=OutageState)  # retries, deferrals
 
     def counts(self) -> dict[str, int]:
         """Numbers for the batch row and metrics."""
@@ -86,6 +88,9 @@ class BatchSummary:
             "unclaimable": self.unclaimable,
             "held": self.held,
             "post_commit": self.post_commit,
+            "retried": self.outages.retried,  # attempts repeated while a service was away
+            "deferred_storage": self.outages.deferred_storage,  # left in custody
+            "deferred_catalog": self.outages.deferred_catalog,
         }
 
 
@@ -117,8 +122,18 @@ class IngestRun:
         """Clear what a killed run left: orphan claims, scratch files, outbox steps."""
         intake_mod.clean_orphans(self.folder)
         sweep_scratch()
-        self.summary.post_commit += run_post_commit(self.catalog, self.store,
-                                                    self.settings.user)
+        self._post_commit(None)
+
+    def _post_commit(self, doc_id: str | None) -> None:
+        """Run pending outbox steps; with the catalog away they wait for the next run."""
+        try:
+            self.summary.post_commit += run_post_commit(self.catalog, self.store,
+                                                        self.settings.user, doc_id)
+        except Exception as err:  # the steps stay in the outbox, committed
+            if outage_of(err) is None:
+                raise
+            log.warning("batch %s: post-commit steps wait (%s unavailable)", self.batch_id,
+                        outage_of(err))
 
     def claim_all(self) -> list[intake_mod.Claim]:
         """Unfinished claims of earlier runs first, then every settled new file."""
@@ -271,9 +286,9 @@ class IngestRun:
         except QuarantineError as err:
             return self.quarantine(claim, err.reason, err.detail)
         # post-commit steps (holds, extensions): recorded with the commit; run now, and on
-        # the duplicate path too, in case a crash came between the commit and them
-        self.summary.post_commit += run_post_commit(self.catalog, self.store,
-                                                    self.settings.user, doc_id)
+        # the duplicate path too, in case a crash came between the commit and them; an
+        # outage now must not make the retry see its own commit as a "duplicate"
+        self._post_commit(doc_id)
         crash.point("before-release")
         processed = self.settings.processed_dir if self.settings.keep_processed else None
         intake_mod.release(claim, processed, doc_id, filed.ext)
@@ -288,6 +303,10 @@ class IngestRun:
         except Exception as err:  # disk full, catalog down: not this file's last word
             log.warning("claim %s: quarantine failed (%s); kept in custody", claim.claim_id,
                         type(err).__name__)
+            outage = outage_of(err)
+            if outage is not None:  # the catalog is away, not this file's fault
+                claim.count_attempt(-1)
+                self.summary.outages.defer(outage)
             return Quarantined(quarantine_id="", reason=reason, detail=detail)
 
     def quarantine(

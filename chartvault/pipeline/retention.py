@@ -160,32 +160,42 @@ def extend_patient_records(
 
 
 def run_post_commit(catalog: Catalog, store: ObjectStore, actor: str,
-                    doc_id: str | None = None) -> int:
-    """Run the outbox's pending post-commit steps (of one document, or all); how many ran.
+                    doc_id: str | None = None, only: set[str] | None = None) -> int:
+    """Run the outbox's pending steps (of one document, or all, or ``only`` these ids).
 
     A step that fails stays pending (its error type counted) and is tried again by the
     next run: a crash between a document's commit and its holds or extensions can delay
-    them, never skip them. Both steps are idempotent (a hold flag set twice is one flag;
-    retention only ever extends).
+    them, never skip them. Every step is idempotent (a hold flag is set to the state the
+    active holds give; retention only ever extends). Hold and release steps
+    (``holds.hold_step``) bring a record's object flags in line with its holds.
     """
-    from chartvault.holds import apply_patient_holds
+    from chartvault import holds as holds_mod
 
     ran = 0
     for step_id, did, step in pending_steps(catalog, doc_id):
+        if only is not None and step_id not in only:
+            continue
         try:
             with phi_safe("post-commit", step_id):
                 if step == "patient_holds":
-                    apply_patient_holds(catalog, store, did, actor)
+                    holds_mod.apply_patient_holds(catalog, store, did, actor)
                 elif step == "extend_retention":
                     row = catalog.get(did)
                     if row is not None and row["status"] == "archived":
                         extend_patient_records(catalog, store, row["facility"], row["mrn"],
                                                actor, exclude=did)
+                elif step.startswith((holds_mod.FLAG_SET, holds_mod.FLAG_RELEASED)):
+                    holds_mod.sync_flags(catalog, store, did, step.split(":", 1)[1], actor)
+                elif step.startswith(holds_mod.RELEASE_OBJECT):
+                    holds_mod.write_release_object(store, catalog, did)
                 crash.point("post-commit-step")
             finish_step(catalog, step_id)
             ran += 1
         except Exception as err:  # phi_safe: a type name and ids only
-            fail_step(catalog, step_id, type(err).__name__)
+            try:
+                fail_step(catalog, step_id, type(err).__name__)
+            except Exception:  # the catalog is away: the step stays pending all the same
+                log.warning("post-commit step %s: its failure not counted", step_id)
             log.warning("post-commit step %s failed (%s); kept for the next run", step_id,
                         type(err).__name__)
     return ran

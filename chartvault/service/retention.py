@@ -7,7 +7,6 @@ before ``disposition.approve``, so that the refusal is audited in its own transa
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -19,7 +18,6 @@ from chartvault import disposition, plan_view
 from chartvault.auth.errors import Forbidden
 from chartvault.auth.roles import Action
 from chartvault.catalog import guarded as gq
-from chartvault.certificate import certificate, compliance_until, to_pdf
 from chartvault.disposition import DispositionError
 from chartvault.errors import NotFound
 from chartvault.pipeline.retention import explain_document
@@ -148,24 +146,13 @@ class RetentionActions(Guard):
                            detail={"plan_id": plan_id, "token": p.token_id})
         report = disposition.execute(self.catalog, self.store, plan_id, p.username,
                                      self.settings.data_dir)
-        with self.catalog.engine.connect() as conn:
-            plan = gq.plan(conn, plan_id)
-            facilities, rules = gq.certificate_facts(conn, report.done)
-        assert plan is not None
-        cert = certificate(dict(plan), facilities, dict(report.by_type), report.done,
-                           report.first_date.isoformat() if report.first_date else None,
-                           report.last_date.isoformat() if report.last_date else None, rules)
-        until = compliance_until()
-        key = CERTIFICATES + plan_id
-        tags = {"record_class": "compliance", "doc_type": "certificate_of_destruction"}
-        self.store.put(key + ".json", json.dumps(cert, indent=2).encode(),
-                       content_type="application/json", tags=tags, retain_until=until)
-        self.store.put(key + ".pdf", to_pdf(cert), content_type="application/pdf", tags=tags,
-                       retain_until=until)
-        disposition.finish(self.catalog, plan_id, key + ".pdf", report)
+        from flows.retention import certify  # reuses a certificate stored before a crash
+
+        key = certify(self.catalog, self.store, self.settings, plan_id, report)
+        disposition.finish(self.catalog, plan_id, key, report)
         return {"plan_id": plan_id, "destroyed": len(report.done), "purged": len(report.purged),
                 "skipped_hold": report.skipped_hold, "review": report.review,
-                "certificate": key + ".pdf", "executed_by": p.username}
+                "certificate": key, "executed_by": p.username}
 
     def certificate(self, bearer: str, plan_id: str) -> bytes:
         """The certificate of destruction of an executed plan (PDF)."""

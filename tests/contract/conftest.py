@@ -82,13 +82,35 @@ def _free_port_block(n: int) -> int:
 @contextmanager
 def ceph_rgw() -> Iterator[tuple[str, str, str]]:
     """A throw-away Ceph RGW on free ports: (endpoint, access key, secret key)."""
-    with ceph_rgw_users() as (endpoint, _):
-        yield endpoint
+    with _ceph_rgw_started() as (url, ak, sk, _, _):
+        yield url, ak, sk
+
+
+def rgw(env: dict[str, str], command: str) -> None:
+    """``rgw-stop`` or ``rgw-start``: the gateway only, cluster and data kept."""
+    out = subprocess.run(["bash", str(REPO / "scripts" / "ceph-rgw.sh"), command], env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+
+
+@contextmanager
+def ceph_rgw_controlled() -> Iterator[tuple[str, str, str, dict[str, str]]]:
+    """A throw-away Ceph RGW: endpoint, keys, and the env for ``rgw`` (stop/start it)."""
+    with _ceph_rgw_started() as (url, ak, sk, env, _):
+        yield url, ak, sk, env
 
 
 @contextmanager
 def ceph_rgw_users() -> Iterator[tuple[tuple[str, str, str], Callable[[str, str, str], None]]]:
-    """Ceph RGW as ``ceph_rgw``, and a function that adds an ordinary S3 user (uid, ak, sk).
+    """Ceph RGW as ``ceph_rgw``, and a function that adds an ordinary S3 user (uid, ak, sk)."""
+    with _ceph_rgw_started() as (url, ak, sk, _, add_user):
+        yield (url, ak, sk), add_user
+
+
+@contextmanager
+def _ceph_rgw_started() -> Iterator[tuple[str, str, str, dict[str, str],
+                                          Callable[[str, str, str], None]]]:
+    """Start it: endpoint, keys, its env, and the add-user function.
 
     Missing binaries skip the tests, except under CI=true where CI is expected to have
     installed them and a skip would hide a broken set-up.
@@ -115,7 +137,7 @@ def ceph_rgw_users() -> Iterator[tuple[tuple[str, str, str], Callable[[str, str,
             subprocess.run(["bash", str(script), "adduser", uid, access, secret], env=env,
                            check=True, capture_output=True, timeout=60)
 
-        yield (url, ak, sk), add_user
+        yield url, ak, sk, env, add_user
     finally:
         subprocess.run(["bash", str(script), "stop"], env=env, capture_output=True, timeout=60)
         shutil.rmtree(base, ignore_errors=True)

@@ -35,6 +35,30 @@ def _free_port() -> int:
 @contextmanager
 def postgres_server() -> Iterator[str]:
     """Yield a SQLAlchemy URL of a fresh database; stop and wipe the server after."""
+    with postgres_cluster() as cluster:
+        yield cluster.url
+
+
+class Cluster:
+    """A running throw-away server that a test may stop and start again (an outage)."""
+
+    def __init__(self, url: str, ctl: list[str]) -> None:
+        self.url = url
+        self._ctl = ctl
+
+    def stop(self) -> None:
+        """Fast shutdown: sessions are cut, as when the database host restarts."""
+        subprocess.run([*self._ctl, "-m", "fast", "stop"], check=True, capture_output=True,
+                       timeout=120)
+
+    def start(self) -> None:
+        """Start again (same data, same port) and wait until it accepts connections."""
+        subprocess.run([*self._ctl, "start"], check=True, capture_output=True, timeout=120)
+
+
+@contextmanager
+def postgres_cluster() -> Iterator[Cluster]:
+    """A fresh server and database (``Cluster``); stopped and wiped after."""
     bindir = _bindir()
     if bindir is None:
         raise FileNotFoundError("PostgreSQL server binaries (initdb) are not installed")
@@ -53,8 +77,9 @@ def postgres_server() -> Iterator[str]:
         subprocess.run([*prefix, *cmd], check=True, capture_output=True, timeout=120)
 
     run(str(bindir / "initdb"), "-D", str(data), "-U", "chartvault", "--auth=trust", "-E", "UTF8")
-    run(str(bindir / "pg_ctl"), "-D", str(data), "-l", str(base / "log"), "-w", "-o",
-        f"-p {port} -k {sock} -c listen_addresses=127.0.0.1 -c fsync=off", "start")
+    ctl = [*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-l", str(base / "log"), "-w", "-o",
+           f"-p {port} -k {sock} -c listen_addresses=127.0.0.1 -c fsync=off"]
+    subprocess.run([*ctl, "start"], check=True, capture_output=True, timeout=120)
     try:
         for _ in range(50):
             probe = subprocess.run([*prefix, str(bindir / "pg_isready"), "-h", "127.0.0.1", "-p",
@@ -64,7 +89,7 @@ def postgres_server() -> Iterator[str]:
             time.sleep(0.2)
         run(str(bindir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "chartvault",
             "chartvault")
-        yield f"postgresql+psycopg://chartvault@127.0.0.1:{port}/chartvault"
+        yield Cluster(f"postgresql+psycopg://chartvault@127.0.0.1:{port}/chartvault", ctl)
     finally:
         subprocess.run([*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate",
                         "stop"], capture_output=True)

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from chartvault.errors import StorageError
-from flows.ingest import file_one
+from chartvault.errors import StorageError, StorageUnavailable
+from flows.ingest import Deferred, file_one
 
 
 class FlakyRun:
@@ -65,7 +65,8 @@ class FailingRun:
 
 @pytest.mark.parametrize(("exc", "counted"), [
     (ValueError("bad content DOE, JANE"), 1),  # the document's own failure: counts
-    (StorageError("store down"), 0),  # an outage: does not count
+    (StorageError("object exists with other content"), 1),  # a refusal, not an outage
+    (StorageUnavailable("store down"), 0),  # an outage: does not count
     (ConnectionError("catalog unreachable"), 0),
 ])
 def test_only_the_documents_own_failures_count_towards_quarantine(
@@ -75,5 +76,6 @@ def test_only_the_documents_own_failures_count_towards_quarantine(
     (tmp_path / "DOE_JANE.pdf").write_bytes(b"%PDF-1.4")
     c = claim(tmp_path / "DOE_JANE.pdf", tmp_path, "default")
     c.count_attempt()
-    assert file_one(FailingRun(exc), c, None, attempts=2, delay_s=0) is None  # type: ignore[arg-type]
+    result = file_one(FailingRun(exc), c, None, attempts=2, delay_s=0)  # type: ignore[arg-type]
+    assert isinstance(result, Deferred) if counted == 0 else result is None
     assert c.attempts() == counted

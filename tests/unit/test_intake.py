@@ -206,3 +206,27 @@ def test_scratch_folders_are_private_and_swept_after_their_run_died(
     stale.mkdir()
     (stale / "cv-ocr-page.tif").write_bytes(b"II*\x00 a page showing a name")
     assert scratch.sweep() == 1 and not stale.exists() and mine.exists()
+
+
+def test_the_watcher_takes_claims_left_in_custody_up_again_without_new_files(
+        tmp_path: Path) -> None:
+    # a run that failed half-way (or deferred its documents in an outage) left a claim
+    from chartvault.pipeline.intake import exclusive_run
+    from chartvault.settings import Settings
+    from chartvault.watch import IntakeWatcher
+
+    settings = Settings(data_dir=tmp_path, settle_seconds=0)
+    folder = settings.intake_path(settings.intakes[0])
+    folder.mkdir(parents=True)
+    (folder / "scan.pdf").write_bytes(b"%PDF-1.4 a chart")
+    watcher = IntakeWatcher(settings, lambda *_: None, claims_every_s=3600)
+    assert watcher.waiting() == ["default"]  # a new file
+    claim(folder / "scan.pdf", folder, "default")
+    assert next(ready_files(folder, 0), None) is None  # nothing new in the folder
+    assert watcher.waiting() == ["default"]  # but a claim in custody, never run over
+    watcher._custody_run["default"] = time.monotonic()  # as run_once notes it
+    assert watcher.waiting() == []  # revisited every claims_every_s, not every poll
+    watcher.claims_every_s = 0
+    assert watcher.waiting() == ["default"]
+    with exclusive_run(folder) as held:  # another run holds the folder: left alone
+        assert held and watcher.waiting() == []
