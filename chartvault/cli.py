@@ -28,7 +28,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, NoReturn
 
-from chartvault import cli_accounts, cli_session, cli_work, runtime
+from chartvault import cli_accounts, cli_release, cli_session, cli_work, runtime
 from chartvault.errors import ChartvaultError, NotFound, UserError
 from chartvault.exitcodes import (
     EXIT_CHECK_FAILED,
@@ -743,6 +743,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("migrate", help="bring the catalog schema up to date (service account)")
     s.set_defaults(func=cmd_migrate)
     cli_accounts.register(sub)
+    cli_release.register(sub)
 
     s = sub.add_parser("demo", help="generate sample scans into the intake folder and ingest them")
     s.add_argument("--docs", type=int, default=20)

@@ -24,6 +24,7 @@ from chartvault.auth.roles import Role
 from chartvault.auth.signin import PasswordChangeRequired, SignedIn
 from chartvault.catalog import SearchCriteria, SearchHit
 from chartvault.catalog.audit import ChainReport
+from chartvault.client_release import ReleaseApi
 from chartvault.errors import ChartvaultError, IntegrityError, UserError
 from chartvault.holds import HoldResult
 
@@ -49,7 +50,7 @@ def _revive(value: Any) -> Any:
     return value
 
 
-class ApiClient:
+class ApiClient(ReleaseApi):
     """The subset of ``chartvault.service.Service`` that people's CLI commands use."""
 
     def __init__(self, base_url: str, timeout_s: float = 120.0) -> None:

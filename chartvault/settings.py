@@ -166,6 +166,22 @@ class RegistrySettings(BaseModel):
         "HL7 v2 ADT A04/A08 messages; none: plain extraction only.")
 
 
+class ReleaseSettings(BaseModel):
+    """Release of information (``chartvault.release``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    due_days: int = Field(
+        30, ge=1, description="Days to answer a request (HIPAA 164.524(b)(2): 30; a state "
+        "law or site policy may set fewer).")
+    due_soon_days: int = Field(7, ge=0, description="Open requests due within this many "
+                                                    "days are listed as due soon.")
+    accounting_years: int = Field(
+        6, ge=1, description="Years an accounting of disclosures covers (HIPAA 164.528: 6).")
+    fhir_page_size: int = Field(50, ge=1, le=1000,
+                                description="DocumentReference search results per page.")
+
+
 class WebSettings(BaseModel):
     """The web app and JSON API that ``chartvault serve`` runs."""
 
@@ -197,6 +213,7 @@ class Settings(BaseSettings):
     auth: AuthSettings = AuthSettings()
     audit: AuditSettings = AuditSettings()
     registry: RegistrySettings = RegistrySettings()
+    release: ReleaseSettings = ReleaseSettings()
     web: WebSettings = WebSettings()
     intakes: list[IntakeFolder] = Field(default_factory=lambda: [IntakeFolder(name="default")])
     review_threshold: float = Field(0.5, description="Below this type confidence: review.")

@@ -15,12 +15,13 @@ from chartvault.service.legal import LegalActions, ReleaseOutcome
 from chartvault.service.people import AccountInfo, NewToken, PeopleActions, TokenError
 from chartvault.service.records import RecordsActions
 from chartvault.service.registers import RegisterActions
+from chartvault.service.release import ReleaseActions
 from chartvault.service.retention import PlanView, RetentionActions
 from chartvault.service.review import ReviewActions
 
 
 class Service(PeopleActions, RecordsActions, IntakeActions, RetentionActions, LegalActions,
-              IntakeWorkActions, ReviewActions, RegisterActions):
+              IntakeWorkActions, ReviewActions, RegisterActions, ReleaseActions):
     """Every person-action on the archive, guarded."""
 
 

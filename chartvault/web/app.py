@@ -72,7 +72,17 @@ def _error_response(request: Request, err: ChartvaultError) -> Response:
 
 def create_app(settings: Settings, service: Service | None = None) -> FastAPI:
     """The web app and API over ``service`` (built from ``settings`` when not given)."""
-    from chartvault.web import api, api_work, apidocs, pages, registers, work
+    from chartvault.web import (
+        api,
+        api_work,
+        apidocs,
+        fhir,
+        pages,
+        registers,
+        release,
+        release_pages,
+        work,
+    )
 
     if service is None:
         from chartvault.web.wiring import open_service
@@ -118,7 +128,8 @@ def create_app(settings: Settings, service: Service | None = None) -> FastAPI:
         return response
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for router in (*api.ROUTERS, *api_work.ROUTERS, *apidocs.ROUTERS, *pages.ROUTERS,
-                   *work.ROUTERS, *registers.ROUTERS):
+    for router in (*api.ROUTERS, *api_work.ROUTERS, *release.ROUTERS, *fhir.ROUTERS,
+                   *apidocs.ROUTERS, *pages.ROUTERS, *work.ROUTERS, *registers.ROUTERS,
+                   *release_pages.ROUTERS):
         app.include_router(router)
     return app

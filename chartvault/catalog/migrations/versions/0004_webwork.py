@@ -1,7 +1,7 @@
 """Indexes of the work pages: review queue, open quarantine, intake status (per day).
 
 Revision ID: 0004_webwork
-Revises: 0003_totp_seal
+Revises: 0003_release
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0004_webwork"
-down_revision = "0003_totp_seal"
+down_revision = "0003_release"
 branch_labels = None
 depends_on = None
 
