@@ -1,4 +1,4 @@
-"""Indexes of the work pages: review queue, open quarantine, intake status (per day).
+"""Indexes of the work pages: the review queue and the open quarantine, paged.
 
 Revision ID: 0004_webwork
 Revises: 0003_release
@@ -20,14 +20,9 @@ def upgrade() -> None:
                     ["needs_review", "status", "ingested_at", "doc_id", "batch_id", "intake"],
                     unique=False)
     op.create_index("ix_quarantine_open", "quarantine", ["resolved", "at"], unique=False)
-    op.create_index("ix_documents_ingested", "documents",
-                    ["ingested_at", "intake", "pages", "needs_review"], unique=False)
-    op.create_index("ix_batches_started", "batches", ["started_at"], unique=False)
 
 
 def downgrade() -> None:
     """Revert."""
-    op.drop_index("ix_batches_started", table_name="batches")
-    op.drop_index("ix_documents_ingested", table_name="documents")
     op.drop_index("ix_quarantine_open", table_name="quarantine")
     op.drop_index("ix_documents_review", table_name="documents")
