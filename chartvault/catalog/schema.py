@@ -84,6 +84,7 @@ documents = Table(
     Index("ix_documents_service", "service_date"),
     Index("ix_documents_retain", "retain_until"),
     # covering for the review queue's pages and its batches (needs_review rows only are read)
+    Index("ix_documents_ingested", "ingested_at", "intake", "pages", "needs_review"),
     Index("ix_documents_review", "needs_review", "status", "ingested_at", "doc_id",
           "batch_id", "intake"),
 )
@@ -112,6 +113,7 @@ batches = Table(
     Column("finished_at", DateTime(timezone=True)),
     Column("actor", String(100), nullable=False),
     Column("counts", JSON, nullable=False, default=dict),
+    Index("ix_batches_started", "started_at"),
 )
 
 # Append-only and hash-chained: each row's hash covers its content and the previous

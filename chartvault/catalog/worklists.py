@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, func, select, update
+from sqlalchemy import Connection, RowMapping, case, func, select, update
 
 from chartvault.catalog.schema import (
     batches,
@@ -51,12 +51,22 @@ def _page(conn: Connection, q: Any, count: Any, offset: int, limit: int) -> Page
 # --- intake ------------------------------------------------------------------------------
 
 
-def batches_since(conn: Connection, since: datetime, limit: int = 2000) -> Sequence[RowMapping]:
-    """Batches started since ``since`` (intake, counts), newest first."""
-    q = (select(batches.c.intake, batches.c.counts, batches.c.finished_at)
-         .where(batches.c.started_at >= since)
-         .order_by(batches.c.started_at.desc()).limit(limit))
-    return conn.execute(q).mappings().all()
+def filed_since(conn: Connection, since: datetime) -> dict[str, dict[str, int]]:
+    """Per intake: documents catalogued since ``since``, their pages, how many flagged."""
+    d = documents.c
+    q = (select(d.intake, func.count(), func.sum(d.pages),
+                func.sum(case((d.needs_review.is_(True), 1), else_=0)))
+         .where(d.ingested_at >= since).group_by(d.intake))
+    return {r[0]: {"archived": int(r[1]), "pages": int(r[2] or 0),
+                   "needs_review": int(r[3] or 0)} for r in conn.execute(q)}
+
+
+def running_batches(conn: Connection, since: datetime) -> dict[str, int]:
+    """Per intake: batches started since ``since`` and not finished."""
+    q = (select(batches.c.intake, func.count())
+         .where(batches.c.started_at >= since, batches.c.finished_at.is_(None))
+         .group_by(batches.c.intake))
+    return {r[0]: int(r[1]) for r in conn.execute(q)}
 
 
 def open_quarantine_by_intake(conn: Connection) -> dict[str, int]:

@@ -111,22 +111,20 @@ class IntakeWorkActions(Guard):
         since = self.clock() - timedelta(hours=24)
         with self.catalog.engine.connect() as conn:
             recent = gq.recent_batches(conn, None, min(max(1, batches), 200))
-            day = wq.batches_since(conn, since)
+            filed = wq.filed_since(conn, since)
+            running = wq.running_batches(conn, since)
             open_q = wq.open_quarantine_by_intake(conn)
             backlog = wq.review_backlog(conn)
         lines = []
         for intake in self.settings.intakes:
             folder = self.settings.intake_path(intake)
             ready, settling, capped = intake_mod.census(folder, self.settings.settle_seconds)
-            ours = [b for b in day if b["intake"] == intake.name]
-            total = {k: sum(int((b["counts"] or {}).get(k, 0)) for b in ours)
-                     for k in ("archived", "pages", "needs_review")}
+            total = filed.get(intake.name, {"archived": 0, "pages": 0, "needs_review": 0})
             lines.append(IntakeLine(
                 intake.name, intake.facility, intake.name in mine, ready, settling, capped,
                 len(intake_mod.pending_claims(folder, intake.name)),
-                sum(1 for b in ours if b["finished_at"] is None),
-                open_q.get(intake.name, 0), total["archived"], total["pages"],
-                total["needs_review"]))
+                running.get(intake.name, 0), open_q.get(intake.name, 0), total["archived"],
+                total["pages"], total["needs_review"]))
         self.catalog.audit(p.username, Action.INTAKE_STATUS.value,
                            detail={"batches": len(recent), "intakes": len(lines)})
         return IntakeOverview(lines, [_batch_line(b) for b in recent], backlog)
