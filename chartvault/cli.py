@@ -28,7 +28,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, NoReturn
 
-from chartvault import cli_accounts, cli_session, runtime
+from chartvault import cli_accounts, cli_release, cli_session, cli_work, runtime
 from chartvault.errors import ChartvaultError, NotFound, UserError
 from chartvault.exitcodes import (
     EXIT_CHECK_FAILED,
@@ -69,11 +69,30 @@ def _service(settings: Settings) -> Any:
     return Service(_catalog(settings), open_store(settings), settings)
 
 
+def _people_service(settings: Settings) -> Any:
+    """The running server's API when ``web.api_url`` is set, else the service in-process."""
+    if settings.web.api_url:
+        from chartvault.client import ApiClient
+
+        return ApiClient(settings.web.api_url)
+    return _service(settings)
+
+
+def _close(service: Any) -> None:
+    """Release the archive (in-process) or the connection (API client)."""
+    from chartvault.client import ApiClient
+
+    if isinstance(service, ApiClient):
+        service.close()
+    else:
+        service.catalog.close()
+
+
 def _person(args: argparse.Namespace) -> tuple[Any, str]:
     """The service and the bearer this person presents (checked by every service call)."""
     settings = _settings(args)
     bearer = cli_session.bearer()  # no credential: refused before the archive is opened
-    return _service(settings), bearer
+    return _people_service(settings), bearer
 
 
 def _maintenance(args: argparse.Namespace, verb: str) -> tuple[Settings, Any]:
@@ -641,7 +660,7 @@ def cmd_login(args: argparse.Namespace) -> int:
     from chartvault.auth.signin import PasswordChangeRequired
 
     settings = _settings(args)
-    service = _service(settings)
+    service = _people_service(settings)
     try:
         username = args.username or cli_session.ask("username", secret=False)
         if args.password_stdin:
@@ -663,7 +682,7 @@ def cmd_login(args: argparse.Namespace) -> int:
             got = service.sign_in(username, password, code or None, new_password=new)
         path = cli_session.store_token(got.bearer)
     finally:
-        service.catalog.close()
+        _close(service)
     roles = ", ".join(sorted(got.principal.roles)) or "none"
     print(f"signed in as {got.principal.username} (roles: {roles}); session kept in {path}; "
           f"it ends after {settings.auth.session_idle_minutes:g} min idle or with chartvault "
@@ -677,11 +696,11 @@ def cmd_logout(args: argparse.Namespace) -> int:
     if bearer is None:
         print("not signed in")
         return EXIT_OK
-    service = _service(_settings(args))
+    service = _people_service(_settings(args))
     try:
         service.sign_out(bearer)
     finally:
-        service.catalog.close()
+        _close(service)
         cli_session.drop_token()
     print("signed out; session revoked")
     return EXIT_OK
@@ -731,6 +750,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("migrate", help="bring the catalog schema up to date (service account)")
     s.set_defaults(func=cmd_migrate)
     cli_accounts.register(sub)
+    cli_release.register(sub)
 
     s = sub.add_parser("demo", help="generate sample scans into the intake folder and ingest them")
     s.add_argument("--docs", type=int, default=20)
@@ -894,6 +914,7 @@ def build_parser() -> argparse.ArgumentParser:
     q = s.add_subparsers(dest="quarantine_command", required=True)
     ql = q.add_parser("list")
     ql.set_defaults(func=cmd_quarantine_list)
+    cli_work.register(sub, q, _person)
     return p
 
 

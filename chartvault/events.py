@@ -65,3 +65,12 @@ ANCHOR_PREFIX = "audit/anchors/"
 def anchor_key(seq: int) -> str:
     """Object key of the audit anchor at chain sequence ``seq``: one per sequence, ever."""
     return f"{ANCHOR_PREFIX}{seq:012d}.json"
+
+
+RELEASE_PREFIX = "releases/"
+
+
+def release_event_key(request_id: str, kind: str, at: datetime) -> str:
+    """Object key of one step of a release request (received, reviewed, denied, fulfilled)."""
+    stamp = at.astimezone(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    return f"{RELEASE_PREFIX}{request_id}/{stamp}-{kind}.json"

@@ -8,6 +8,8 @@ schedule's arithmetic recomputed from the record's current facts (the same lines
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import RowMapping
@@ -82,3 +84,53 @@ def plan_lines(catalog: Catalog, plan_id: str, *, doc_id: str | None = None,
         lines.append(f"... {len(items) - len(shown)} more item(s): --limit 0 shows all, "
                      "--doc ID one")
     return lines, [i["doc_id"] for i in shown]
+
+
+@dataclass(frozen=True)
+class ItemView:
+    """One plan item as an approver reads it: the rule, the arithmetic, the explanation."""
+
+    doc_id: str
+    action: str
+    status: str
+    doc_type: str | None
+    rule: str
+    retain_until: date | None
+    arithmetic: str
+    on_hold: bool
+    explanation: tuple[str, ...]
+
+
+def item_views(catalog: Catalog, items: Sequence[RowMapping], as_of: date,
+               explain: bool = True) -> list[ItemView]:
+    """Items of a page of ``Catalog.plan_items`` with their arithmetic and explanation.
+
+    Three queries for the whole page (rows, the patients' last encounters), not per item.
+    """
+    from chartvault.catalog import worklists
+    from chartvault.pipeline.retention import facts_with, shipped_policies
+    from retention_policies import explain as explain_facts
+
+    rows: dict[str, RowMapping] = {}
+    last: dict[tuple[str, str], date | None] = {}
+    if explain and items:
+        with catalog.engine.connect() as conn:
+            rows = worklists.rows_by_id(conn, [i["doc_id"] for i in items])
+            last = worklists.last_encounters(conn, [r["mrn"] for r in rows.values()
+                                                    if r["mrn"]])
+    policies = shipped_policies()
+    out = []
+    for item in items:
+        rule = f"{item['policy_id'] or '-'}@{item['policy_version'] or '-'} " \
+               f"rule {item['rule_id'] or '-'}"
+        lines: tuple[str, ...] = ()
+        row = rows.get(item["doc_id"])
+        if explain and (row is None or row["status"] == "destroyed"):
+            lines = ("destroyed: only the tombstone (type, dates, policy, checksums) is kept",)
+        elif explain and row is not None:
+            known = last.get((row["facility"], row["mrn"])) if row["mrn"] else None
+            lines = tuple(explain_facts(facts_with(row, known), policies))
+        out.append(ItemView(item["doc_id"], item["action"], item["status"], item["doc_type"],
+                            rule, item["retain_until"], _arithmetic(item, as_of),
+                            bool(item["legal_hold"]), lines))
+    return out

@@ -126,6 +126,9 @@ class AuthSettings(BaseModel):
     hold_release_second_person: bool = Field(
         False, description="A hold is released only when a second legal account confirms.")
     min_password_length: int = Field(12, description="Shortest password accepted.")
+    totp_key: SecretStr | None = Field(
+        None, description="Key sealing TOTP secrets (base64, 32 bytes); give every process "
+        "at scale-out the same one. None: <data_dir>/totp.key, made on first use.")
     argon2_time_cost: int = Field(3, description="argon2id passes (RFC 9106 low-memory: 3).")
     argon2_memory_kib: int = Field(65536, description="argon2id memory (64 MiB).")
     oidc_issuer: str | None = Field(None, description="OpenID Connect issuer URL; None: off.")
@@ -163,6 +166,22 @@ class RegistrySettings(BaseModel):
         "HL7 v2 ADT A04/A08 messages; none: plain extraction only.")
 
 
+class ReleaseSettings(BaseModel):
+    """Release of information (``chartvault.release``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    due_days: int = Field(
+        30, ge=1, description="Days to answer a request (HIPAA 164.524(b)(2): 30; a state "
+        "law or site policy may set fewer).")
+    due_soon_days: int = Field(7, ge=0, description="Open requests due within this many "
+                                                    "days are listed as due soon.")
+    accounting_years: int = Field(
+        6, ge=1, description="Years an accounting of disclosures covers (HIPAA 164.528: 6).")
+    fhir_page_size: int = Field(50, ge=1, le=1000,
+                                description="DocumentReference search results per page.")
+
+
 class WebSettings(BaseModel):
     """The web app and JSON API that ``chartvault serve`` runs."""
 
@@ -171,8 +190,8 @@ class WebSettings(BaseModel):
     secure_cookies: bool = Field(
         True, description="Mark the session cookie Secure (browsers accept it on localhost).")
     api_url: str | None = Field(
-        None, description="Where the CLI finds a running API (default http://host:port); "
-        "set it empty to make the CLI act in-process.")
+        None, description="A running `chartvault serve` (e.g. http://127.0.0.1:8765): "
+        "people's CLI commands then call its API. None: the CLI opens the archive itself.")
 
 
 class Settings(BaseSettings):
@@ -194,6 +213,7 @@ class Settings(BaseSettings):
     auth: AuthSettings = AuthSettings()
     audit: AuditSettings = AuditSettings()
     registry: RegistrySettings = RegistrySettings()
+    release: ReleaseSettings = ReleaseSettings()
     web: WebSettings = WebSettings()
     intakes: list[IntakeFolder] = Field(default_factory=lambda: [IntakeFolder(name="default")])
     review_threshold: float = Field(0.5, description="Below this type confidence: review.")

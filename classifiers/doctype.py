@@ -169,26 +169,40 @@ def evaluate(clf: DocTypeClassifier, pairs: Sequence[tuple[str, str]]) -> dict[s
     }
 
 
-def train_from_labeled(src: Path, out_dir: Path) -> dict[str, Any]:
-    """Retrain on a facility's labelled documents plus the generated corpus.
+def labelled_pairs(src: Path) -> list[tuple[str, str]]:
+    """(text, doc_type) pairs of labelled documents.
 
     ``src``: JSONL of {"text", "doc_type"} (or {"file", "doc_type"} naming a text file
-    relative to the JSONL), or a folder with one sub-folder per type
-    holding ``.txt`` files. The facility's documents are weighted x3 so that its own
-    layouts dominate where they disagree with the generator.
+    relative to the JSONL; with a "doc_id", the last line of each id counts: the reviews
+    the web app writes under ``<data_dir>/labels/``), or a folder with one sub-folder per type
+    holding ``.txt`` files.
     """
     pairs: list[tuple[str, str]] = []
     if src.is_dir():
         for sub in sorted(p for p in src.iterdir() if p.is_dir()):
             pairs += [(f.read_text(errors="replace"), sub.name) for f in sorted(sub.glob("*.txt"))]
     else:
-        for line in src.read_text().splitlines():
+        rows: dict[object, dict[str, Any]] = {}  # a re-reviewed doc_id: its last line wins
+        for n, line in enumerate(src.read_text().splitlines()):
             if line.strip():
                 row = json.loads(line)
-                text = row.get("text")
-                if text is None:  # a text file beside the JSONL (e.g. an OCR export)
-                    text = (src.parent / row["file"]).read_text(errors="replace")
-                pairs.append((text, row["doc_type"]))
+                rows.pop(row.get("doc_id", n), None)
+                rows[row.get("doc_id", n)] = row
+        for row in rows.values():
+            text = row.get("text")
+            if text is None:  # a text file beside the JSONL (e.g. an OCR export)
+                text = (src.parent / row["file"]).read_text(errors="replace")
+            pairs.append((text, row["doc_type"]))
+    return pairs
+
+
+def train_from_labeled(src: Path, out_dir: Path) -> dict[str, Any]:
+    """Retrain on a facility's labelled documents plus the generated corpus.
+
+    ``src``: see ``labelled_pairs``. The facility's documents are weighted x3 so that its
+    own layouts dominate where they disagree with the generator.
+    """
+    pairs = labelled_pairs(src)
     unknown = {y for _, y in pairs} - set(DOC_TYPE_KEYS)
     if unknown:
         raise ValueError(f"unknown document types: {sorted(unknown)}")

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Throw-away single-node Ceph (1 monitor, 1 memstore OSD) + radosgw on 127.0.0.1, for tests.
-# Usage: scripts/ceph-rgw.sh start|stop   Env: CEPH_BASE (dir), RGW_PORT, CEPH_PORT_BASE (mon
+# Usage: scripts/ceph-rgw.sh start|stop|adduser UID AK SK   Env: CEPH_BASE (dir), RGW_PORT, CEPH_PORT_BASE (mon
 # v2/v1 on BASE and BASE+1, OSD on BASE+2..BASE+9, so sessions can run side by side),
 # RGW_ACCESS_KEY, RGW_SECRET_KEY. Needs Debian's radosgw ceph-mon ceph-osd. Data is wiped on
 # every start. Prints "<endpoint> <access key> <secret key>" on its last line.
@@ -92,8 +92,14 @@ CONF
   echo "http://127.0.0.1:$PORT $AK $SK"
 }
 
+adduser() {  # a further S3 user (no admin caps): adduser UID ACCESS_KEY SECRET_KEY
+  radosgw-admin -c "$CONF" user create --uid="$1" --display-name="$1" \
+    --access-key="$2" --secret-key="$3" >/dev/null
+}
+
 case "${1:-}" in
   start) start ;;
   stop) stop ;;
-  *) echo "usage: $0 start|stop" >&2; exit 2 ;;
+  adduser) shift; adduser "$@" ;;
+  *) echo "usage: $0 start|stop|adduser UID AK SK" >&2; exit 2 ;;
 esac

@@ -46,7 +46,7 @@ class Enrolment:
 
 
 def create(conn: Connection, settings: AuthSettings, *, username: str, roles: frozenset[Role],
-           intakes: Sequence[str], at: datetime, by: str) -> Enrolment:
+           intakes: Sequence[str], at: datetime, by: str, key: bytes) -> Enrolment:
     """A new account with a one-time password (and TOTP when its roles need one)."""
     if not USERNAME.match(username):
         raise AccountError("a username is 2-64 lower-case letters, digits, '.', '_' or '-'")
@@ -63,12 +63,12 @@ def create(conn: Connection, settings: AuthSettings, *, username: str, roles: fr
     secret = None
     if needs_second_factor(roles):
         secret = totp.new_secret()
-        q.put_totp(conn, account_id, secret, at)
+        q.put_totp(conn, account_id, totp.seal(key, secret), at)
     return Enrolment(username, first, secret)
 
 
 def change_roles(conn: Connection, account_id: str, username: str, roles: frozenset[Role],
-                 at: datetime, by: str) -> Enrolment:
+                 at: datetime, by: str, key: bytes) -> Enrolment:
     """Set the roles; enrol TOTP if they now need it and none is enrolled."""
     before = q.roles_of(conn, account_id)
     if Role.ADMIN.value in before and Role.ADMIN not in roles and \
@@ -78,7 +78,7 @@ def change_roles(conn: Connection, account_id: str, username: str, roles: frozen
     secret = None
     if needs_second_factor(roles) and q.totp_of(conn, account_id) is None:
         secret = totp.new_secret()
-        q.put_totp(conn, account_id, secret, at)
+        q.put_totp(conn, account_id, totp.seal(key, secret), at)
     return Enrolment(username, None, secret)
 
 
@@ -92,9 +92,10 @@ def reset_password(conn: Connection, settings: AuthSettings, account_id: str,
     return Enrolment(username, first, None)
 
 
-def reset_totp(conn: Connection, account_id: str, username: str, at: datetime) -> Enrolment:
+def reset_totp(conn: Connection, account_id: str, username: str, at: datetime,
+               key: bytes) -> Enrolment:
     """A new TOTP secret (lost phone); sessions and tokens are revoked."""
     secret = totp.new_secret()
-    q.put_totp(conn, account_id, secret, at)
+    q.put_totp(conn, account_id, totp.seal(key, secret), at)
     q.revoke_all(conn, account_id, at)
     return Enrolment(username, None, secret)

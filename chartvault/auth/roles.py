@@ -21,6 +21,9 @@ class Role(StrEnum):
     LEGAL = "legal"
     AUDITOR = "auditor"
     ADMIN = "admin"
+    # a system, not a person: the EHR that pulls documents through the FHIR read API
+    # with an API token scoped to this role (nothing else, so a leaked token reads only)
+    EHR = "ehr"
 
 
 class Action(StrEnum):
@@ -53,6 +56,11 @@ class Action(StrEnum):
     ACCOUNT_ADMIN = "account_admin"
     POLICY_ADMIN = "policy_admin"
     SCHEDULE_ADMIN = "schedule_admin"
+    RELEASE_REQUEST = "release_request"
+    RELEASE_FULFIL = "release_fulfil"
+    DISCLOSURE_ACCOUNTING = "disclosure_accounting"
+    ACCESS_REPORT = "access_report"
+    FHIR_READ = "fhir_read"
 
 
 A = Action
@@ -63,21 +71,27 @@ MATRIX: dict[Role, frozenset[Action]] = {
     Role.ARCHIVIST: frozenset({
         A.INGEST, A.INTAKE_STATUS, A.QUARANTINE_LIST_OWN, A.QUARANTINE_LIST,
         A.QUARANTINE_HANDLE, A.REVIEW_QUEUE, A.CORRECT, A.SWEEP, A.EXPLAIN, A.FIXITY,
-        A.PLAN_VIEW, A.RENDITION}),
+        A.PLAN_VIEW, A.RENDITION, A.RELEASE_REQUEST}),
+    # release of information: archivists log and review requests, a records manager
+    # decides and discloses (and answers for the accounting of disclosures)
     Role.RECORDS_MANAGER: frozenset({
-        A.PLAN_VIEW, A.PLAN_APPROVE, A.PLAN_EXECUTE, A.CERTIFICATE, A.EXPLAIN}),
+        A.PLAN_VIEW, A.PLAN_APPROVE, A.PLAN_EXECUTE, A.CERTIFICATE, A.EXPLAIN,
+        A.RELEASE_REQUEST, A.RELEASE_FULFIL, A.DISCLOSURE_ACCOUNTING, A.ACCESS_REPORT}),
     Role.LEGAL: frozenset({A.HOLD_PLACE, A.HOLD_RELEASE, A.HOLD_LIST}),
     # reads everything, changes nothing (a rendition is a derived copy, not a change)
     Role.AUDITOR: frozenset({
         A.SEARCH, A.VIEW, A.RETRIEVE, A.RENDITION, A.EXPORT, A.AUDIT_READ, A.AUDIT_VERIFY,
-        A.HOLD_LIST, A.PLAN_VIEW, A.CERTIFICATE}),
+        A.HOLD_LIST, A.PLAN_VIEW, A.CERTIFICATE, A.DISCLOSURE_ACCOUNTING, A.ACCESS_REPORT}),
     Role.ADMIN: frozenset({A.ACCOUNT_ADMIN, A.POLICY_ADMIN, A.SCHEDULE_ADMIN}),
+    Role.EHR: frozenset({A.FHIR_READ}),
 }
 
-# Actions that destroy, approve, hold or release (and account admin, which can grant
-# those roles): the credential must have been obtained with a second factor (TOTP).
+# Actions that destroy, approve, hold or release (a hold, or records to someone outside),
+# and account admin, which can grant those roles: the credential must have been
+# obtained with a second factor (TOTP).
 SECOND_FACTOR_ACTIONS: frozenset[Action] = frozenset({
-    A.PLAN_APPROVE, A.PLAN_EXECUTE, A.HOLD_PLACE, A.HOLD_RELEASE, A.ACCOUNT_ADMIN})
+    A.PLAN_APPROVE, A.PLAN_EXECUTE, A.HOLD_PLACE, A.HOLD_RELEASE, A.ACCOUNT_ADMIN,
+    A.RELEASE_FULFIL})
 
 
 def allows(roles: Iterable[Role], action: Action) -> bool:

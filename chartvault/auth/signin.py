@@ -58,10 +58,11 @@ def _roles(names: set[str] | frozenset[str]) -> frozenset[Role]:
 class Authenticator:
     """Verifies credentials against the catalog's accounts."""
 
-    def __init__(self, catalog: Catalog, settings: AuthSettings,
+    def __init__(self, catalog: Catalog, settings: AuthSettings, totp_key: bytes,
                  clock: Callable[[], datetime] = utc_now) -> None:
         self.catalog = catalog
         self.settings = settings
+        self.totp_key = totp_key  # seals TOTP secrets in the catalog (chartvault.auth.keys)
         self.clock = clock
 
     # --- audit of refusals (own transaction, committed before the raise) ---------------
@@ -110,10 +111,12 @@ class Authenticator:
                 None, False)
         if not code:
             return "second_factor_missing", False
-        step = totp.matching_step(secret["secret"], code, secret["last_step"],
-                                  self.clock().timestamp())
+        plain = totp.unseal(self.totp_key, secret["secret"])
+        step = totp.matching_step(plain, code, secret["last_step"], self.clock().timestamp())
         if step is None or not q.advance_totp(conn, row["account_id"], step):
             return "second_factor_wrong", False
+        if not secret["secret"].startswith(totp.SEALED):  # enrolled before sealing
+            q.reseal_totp(conn, row["account_id"], totp.seal(self.totp_key, plain))
         return None, True
 
     def sign_in(self, username: str, password: str, code: str | None = None, *,
@@ -195,7 +198,10 @@ class Authenticator:
 
     def reauthenticate(self, principal: Principal, *, password: str | None = None,
                        code: str | None = None, action: str = "reauthenticate") -> None:
-        """The signed-in person proves presence again with a password or a TOTP code."""
+        """The signed-in person proves presence again with a password or a TOTP code.
+
+        Given both (the web app's approval form asks for both), both must be right.
+        """
         with self.catalog.transaction() as conn:
             row = q.by_id(conn, principal.account_id)
             why: str | None = "no_proof"
@@ -203,7 +209,7 @@ class Authenticator:
                 why, _ = self._check_code(conn, row, code)
                 if why is None and q.totp_of(conn, row["account_id"]) is None:
                     why = "second_factor_not_enrolled"
-            elif row is not None and password:
+            if row is not None and password and (why is None or not code):
                 ok = passwords.verify_password(self.settings, row["password_hash"], password)
                 why = None if ok else "bad_credentials"
         if why is not None:

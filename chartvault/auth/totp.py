@@ -7,10 +7,13 @@ shoulder or in a log cannot be used again.
 
 from __future__ import annotations
 
+import base64
 import hmac
+import os
 import time
 
 import pyotp
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 STEP_S = 30
 ISSUER = "chartvault"
@@ -19,6 +22,25 @@ ISSUER = "chartvault"
 def new_secret() -> str:
     """A fresh 160-bit base32 secret."""
     return pyotp.random_base32(32)
+
+
+SEALED = "g1:"  # AES-256-GCM under the installation's TOTP key
+_AAD = b"chartvault totp secret"
+
+
+def seal(key: bytes, secret: str) -> str:
+    """The secret encrypted for the catalog: a stolen database copy yields no codes."""
+    nonce = os.urandom(12)
+    box = AESGCM(key).encrypt(nonce, secret.encode(), _AAD)
+    return SEALED + base64.urlsafe_b64encode(nonce + box).decode()
+
+
+def unseal(key: bytes, stored: str) -> str:
+    """The secret from its catalog form (a row from before sealing is plain base32)."""
+    if not stored.startswith(SEALED):
+        return stored
+    raw = base64.urlsafe_b64decode(stored[len(SEALED):])
+    return AESGCM(key).decrypt(raw[:12], raw[12:], _AAD).decode()
 
 
 def provisioning_uri(secret: str, username: str) -> str:

@@ -127,6 +127,12 @@ def put_totp(conn: Connection, account_id: str, secret: str, at: datetime) -> No
                                              last_step=0, created_at=at))
 
 
+def reseal_totp(conn: Connection, account_id: str, sealed: str) -> None:
+    """Replace a plain stored secret by its sealed form (same secret, same last step)."""
+    conn.execute(update(totp_secrets).where(totp_secrets.c.account_id == account_id)
+                 .values(secret=sealed))
+
+
 def advance_totp(conn: Connection, account_id: str, step: int) -> bool:
     """Mark ``step`` used; False when it (or a later one) already was (a replay)."""
     res = conn.execute(update(totp_secrets).where(

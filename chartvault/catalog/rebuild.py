@@ -215,7 +215,7 @@ def _holds(catalog: Catalog, store: ObjectStore, record_keys: list[str],
 
 
 def _quarantine(catalog: Catalog, data_dir: Path, report: RebuildReport) -> None:
-    """Quarantine entries from each folder's ``reason.json`` (the file beside it)."""
+    """Quarantine entries from each folder's ``reason.json`` (``resolved.json``: handled)."""
     for folder in sorted((data_dir / "quarantine").glob("*")):
         reason = folder / "reason.json"
         if not folder.is_dir():
@@ -227,7 +227,8 @@ def _quarantine(catalog: Catalog, data_dir: Path, report: RebuildReport) -> None
                 "at": datetime.fromisoformat(doc["quarantined_at"]),
                 "batch_id": doc.get("batch_id") or "", "intake": doc.get("intake") or "",
                 "reason": doc["reason"], "detail": doc.get("detail") or "",
-                "folder": str(folder.relative_to(data_dir)), "resolved": False,
+                "folder": str(folder.relative_to(data_dir)),
+                "resolved": (folder / "resolved.json").exists(),  # released or purged
             }
         except (OSError, ValueError, KeyError):
             report.lost.append(f"quarantine/{folder.name}: no readable reason.json; the "

@@ -83,6 +83,9 @@ documents = Table(
     Index("ix_documents_type", "doc_type"),
     Index("ix_documents_service", "service_date"),
     Index("ix_documents_retain", "retain_until"),
+    # covering for the review queue's pages and its batches (needs_review rows only are read)
+    Index("ix_documents_review", "needs_review", "status", "ingested_at", "doc_id",
+          "batch_id", "intake"),
 )
 
 quarantine = Table(
@@ -97,6 +100,7 @@ quarantine = Table(
     Column("detail", Text, nullable=False),
     Column("folder", String(400), nullable=False),  # relative to the data directory
     Column("resolved", Boolean, nullable=False, default=False),
+    Index("ix_quarantine_open", "resolved", "at"),
 )
 
 batches = Table(
@@ -230,7 +234,7 @@ totp_secrets = Table(
     "totp_secrets",
     metadata,
     Column("account_id", String(40), primary_key=True),
-    Column("secret", String(64), nullable=False),
+    Column("secret", String(128), nullable=False),  # sealed (chartvault.auth.totp.seal)
     Column("last_step", Integer, nullable=False, default=0),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
@@ -277,4 +281,73 @@ outbox = Table(
     Column("attempts", Integer, nullable=False, default=0),
     Column("last_error", String(200)),
     Index("ix_outbox_pending", "done_at"),
+)
+
+# --- release of information (chartvault/release) ---------------------------------------
+# A request to release part of a patient's chart: who asks, on what authorisation (itself
+# an archived document), for what purpose, and the scope (patient, dates, types) that
+# bounds every release made under it. ``due_date``: HIPAA 164.524(b)(2), 30 days.
+release_requests = Table(
+    "release_requests",
+    metadata,
+    Column("request_id", String(40), primary_key=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", String(100), nullable=False),
+    Column("requester_kind", String(16), nullable=False),  # patient|provider|payer|...
+    Column("requester_name", String(200), nullable=False),
+    Column("authorization_doc_id", String(32)),
+    Column("purpose", String(200), nullable=False),
+    Column("facility", String(200), nullable=False),
+    Column("mrn", String(64), nullable=False),
+    Column("date_from", Date),
+    Column("date_to", Date),
+    Column("doc_types", JSON, nullable=False, default=list),  # empty: every type
+    Column("due_date", Date, nullable=False),
+    Column("status", String(16), nullable=False),  # received|in_review|fulfilled|denied
+    Column("status_reason", Text),
+    Column("reviewed_by", String(100)),
+    Column("reviewed_at", DateTime(timezone=True)),
+    Column("decided_by", String(100)),
+    Column("decided_at", DateTime(timezone=True)),
+    Index("ix_release_requests_due", "status", "due_date"),
+    Index("ix_release_requests_patient", "facility", "mrn"),
+)
+
+# What left the archive (HIPAA 164.528 accounting): one row per fulfilment.
+disclosures = Table(
+    "disclosures",
+    metadata,
+    Column("disclosure_id", String(40), primary_key=True),
+    Column("request_id", String(40), nullable=False),
+    Column("disclosed_at", DateTime(timezone=True), nullable=False),
+    Column("disclosed_by", String(100), nullable=False),
+    Column("recipient", String(200), nullable=False),
+    Column("recipient_kind", String(16), nullable=False),
+    Column("facility", String(200), nullable=False),
+    Column("mrn", String(64), nullable=False),
+    Column("purpose", String(200), nullable=False),
+    Column("description", Text, nullable=False),  # what: count, types, date span
+    Column("doc_ids", JSON, nullable=False),
+    Column("packages", JSON, nullable=False, default=dict),  # format -> sha256
+    Index("ix_disclosures_patient", "facility", "mrn", "disclosed_at"),
+    Index("ix_disclosures_request", "request_id"),
+)
+
+# FHIR Patient ids: an opaque hash of (facility, MRN), so no MRN appears in a URL; the
+# row maps it back (written when the id is first handed out; derivable, so rebuildable).
+fhir_patients = Table(
+    "fhir_patients",
+    metadata,
+    Column("patient_id", String(40), primary_key=True),
+    Column("facility", String(200), nullable=False),
+    Column("mrn", String(64), nullable=False),
+)
+
+# SHA-1 of an original, as FHIR's Attachment.hash wants it: computed once from the
+# immutable bytes, so a search page does not re-read every original.
+document_sha1 = Table(
+    "document_sha1",
+    metadata,
+    Column("doc_id", String(32), primary_key=True),
+    Column("sha1", String(40), nullable=False),
 )

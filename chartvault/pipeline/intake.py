@@ -135,6 +135,37 @@ def ready_files(folder: Path, settle_seconds: float, now: float | None = None) -
                 yield path
 
 
+def census(folder: Path, settle_seconds: float, cap: int = 10_000) -> tuple[int, int, bool]:
+    """(settled, still settling, capped): what waits in a folder, counted, never named.
+
+    Counts at most ``cap`` entries so that a status page stays fast on a full folder.
+    """
+    now = time.time()
+    ready = settling = 0
+    if not folder.is_dir():
+        return 0, 0, False
+    for root, dirs, files in os.walk(folder):
+        links = [d for d in dirs if os.path.islink(os.path.join(root, d))]
+        dirs[:] = [d for d in dirs if not d.startswith(".") and d not in links]
+        for name in [*files, *links]:
+            path = Path(root) / name
+            if is_junk(path):
+                continue
+            try:
+                st = path.lstat()
+            except OSError:
+                continue
+            if stat.S_ISDIR(st.st_mode):
+                continue
+            if now - st.st_mtime >= settle_seconds:
+                ready += 1
+            else:
+                settling += 1
+            if ready + settling >= cap:
+                return ready, settling, True
+    return ready, settling, False
+
+
 def settled(path: Path, seconds: float) -> bool:
     """Second look just before claiming: unchanged for ``seconds``."""
     before = path.lstat()

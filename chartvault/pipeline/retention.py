@@ -79,6 +79,11 @@ def decide_at_ingest(catalog: Catalog, routing: Routing, u: Understanding) -> Re
 
 def facts_from_row(catalog: Catalog, row: Any) -> RetentionFacts:
     """Retention facts of a catalogued document (for explain and recomputation)."""
+    return facts_with(row, last_encounter(catalog, row["facility"], row["mrn"]))
+
+
+def facts_with(row: Any, last: date | None) -> RetentionFacts:
+    """Retention facts of a catalog row whose patient's last encounter is known already."""
     return RetentionFacts(
         doc_type=row["doc_type"],
         facility=row["facility"],
@@ -87,8 +92,7 @@ def facts_from_row(catalog: Catalog, row: Any) -> RetentionFacts:
         service_date=row["service_date"],
         document_date=row["document_date"],
         discharge_date=row["discharge_date"],
-        last_encounter=last_encounter(catalog, row["facility"], row["mrn"])
-        or row["service_date"],
+        last_encounter=last or row["service_date"],
         needs_review=row["needs_review"],
     )
 
@@ -111,9 +115,11 @@ def explain_document(catalog: Catalog, doc_id: str) -> list[str]:
 
 def extend_patient_records(
     catalog: Catalog, store: ObjectStore, facility: str, mrn: str | None, actor: str,
-    exclude: str | None = None,
+    exclude: str | None = None, reason: str = "later_encounter",
 ) -> list[str]:
     """A later encounter arrived: recompute and extend (never shorten) earlier records.
+
+    (Also after a correction of a record's patient, type or dates: ``reason`` says which.)
 
     The manifest is never rewritten: each extension is an event object, the objects'
     Object Lock retain-until is pushed out, and the catalog row follows.
@@ -141,7 +147,7 @@ def extend_patient_records(
             store.extend_retention(ref.key, until)
         store.extend_retention(row["manifest_key"], until)
         event = events.retention_extended(row["doc_id"], actor, new, decision.rule_id,
-                                          "later_encounter")
+                                          reason)
         store.put(event.key(), event.model_dump_json().encode(), content_type="application/json",
                   retain_until=until)
         with catalog.transaction() as conn:

@@ -10,14 +10,19 @@ app are meant to be thin adapters over this class.
 
 from chartvault.auth.errors import Forbidden, Unauthenticated
 from chartvault.service.intake import IntakeActions
+from chartvault.service.intake_work import IntakeWorkActions
 from chartvault.service.legal import LegalActions, ReleaseOutcome
 from chartvault.service.oversight import Dashboard, OversightActions, TrailPage
 from chartvault.service.people import AccountInfo, NewToken, PeopleActions, TokenError
 from chartvault.service.records import RecordsActions, SearchPage
+from chartvault.service.registers import RegisterActions
+from chartvault.service.release import ReleaseActions
 from chartvault.service.retention import PlanView, RetentionActions
+from chartvault.service.review import ReviewActions
 
 
 class Service(PeopleActions, RecordsActions, IntakeActions, RetentionActions, LegalActions,
+              IntakeWorkActions, ReviewActions, RegisterActions, ReleaseActions,
               OversightActions):
     """Every person-action on the archive, guarded."""
 

@@ -28,6 +28,14 @@ if TYPE_CHECKING:  # httpx, authlib and joserfc load only for a site that uses O
     from chartvault.auth.oidc import OidcClient
 
 
+def _totp_key(settings: Settings) -> bytes:
+    from chartvault.auth import keys
+
+    if settings.auth.totp_key is not None:
+        return keys.from_setting(settings.auth.totp_key.get_secret_value())
+    return keys.load_or_create(settings.ensure_data_dir() / "totp.key")
+
+
 class Guard:
     """State shared by the service's parts, and the permission check."""
 
@@ -37,7 +45,7 @@ class Guard:
         self.store = store
         self.settings = settings
         self.clock = clock
-        self.auth = Authenticator(catalog, settings.auth, clock)
+        self.auth = Authenticator(catalog, settings.auth, _totp_key(settings), clock)
         self._oidc: OidcClient | None = None
 
     def _audit_refusal(self, actor: str, action: str, why: str, doc_ids: Sequence[str] = (),

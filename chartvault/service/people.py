@@ -174,7 +174,7 @@ class PeopleActions(Guard):
         with self.catalog.transaction() as conn:
             got = accounts.create(conn, self.settings.auth, username=username,
                                   roles=frozenset(roles), intakes=intakes, at=self.clock(),
-                                  by=p.username)
+                                  by=p.username, key=self.auth.totp_key)
             self.catalog.audit(p.username, "account_create", conn=conn, detail={
                 "account": username, "roles": sorted(r.value for r in roles)})
         return got
@@ -186,7 +186,7 @@ class PeopleActions(Guard):
         new = frozenset(roles)
         with self.catalog.transaction() as conn:
             got = accounts.change_roles(conn, row["account_id"], username, new, self.clock(),
-                                        p.username)
+                                        p.username, self.auth.totp_key)
             self.catalog.audit(p.username, "account_roles", conn=conn, detail={
                 "account": username, "roles": sorted(r.value for r in new)})
         return got
@@ -236,7 +236,8 @@ class PeopleActions(Guard):
         p = self.require(bearer, Action.ACCOUNT_ADMIN)
         row = self._target(p, username, not_self=True)
         with self.catalog.transaction() as conn:
-            got = accounts.reset_totp(conn, row["account_id"], username, self.clock())
+            got = accounts.reset_totp(conn, row["account_id"], username, self.clock(),
+                                      self.auth.totp_key)
             self.catalog.audit(p.username, "account_totp_reset", conn=conn,
                                detail={"account": username})
         return got
@@ -277,7 +278,8 @@ class PeopleActions(Guard):
                 exists = False
                 got = accounts.create(conn, self.settings.auth, username=username,
                                       roles=frozenset({Role.ADMIN}), intakes=(),
-                                      at=self.clock(), by=svc.username)
+                                      at=self.clock(), by=svc.username,
+                                      key=self.auth.totp_key)
                 self.catalog.audit(svc.username, "account_bootstrap", conn=conn,
                                    detail={"account": username})
         if exists:

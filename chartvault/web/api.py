@@ -63,6 +63,12 @@ def rows(items: Iterable[Any]) -> list[Any]:
     return [plain(dict(r)) if hasattr(r, "keys") else plain(r) for r in items]
 
 
+@router.get("/health", tags=["sessions"])
+def health() -> dict[str, str]:
+    """Liveness, without credentials (no archive data)."""
+    return {"status": "ok"}
+
+
 # --- sessions and identity -------------------------------------------------------------
 
 

@@ -28,6 +28,14 @@ STATIC = Path(__file__).parent / "static"
 JSON_PREFIXES = ("/api/", "/fhir/")
 
 
+def _drop(record: logging.LogRecord) -> bool:
+    return False
+
+
+_DROP_ALL = logging.Filter()
+_DROP_ALL.filter = _drop  # type: ignore[method-assign]
+
+
 def status_of(err: ChartvaultError) -> int:
     """The HTTP status of a chartvault error."""
     explicit = getattr(err, "http_status", None)
@@ -68,10 +76,16 @@ def create_app(settings: Settings, service: Service | None = None) -> FastAPI:
         admin_pages,
         api,
         api_oversight,
+        api_work,
         apidocs,
         audit_pages,
+        fhir,
         pages,
         records_pages,
+        registers,
+        release,
+        release_pages,
+        work,
     )
 
     if service is None:
@@ -82,6 +96,11 @@ def create_app(settings: Settings, service: Service | None = None) -> FastAPI:
                   openapi_url="/api/openapi.json",
                   description="The archive's JSON API. Every call takes `Authorization: "
                   "Bearer <token>` (a session from POST /api/v1/session, or an API token).")
+    # access logs would carry query strings (names, MRNs, birth dates): never written,
+    # whatever logging configuration uvicorn applies later (a filter outlives dictConfig)
+    access = logging.getLogger("uvicorn.access")
+    if _DROP_ALL not in access.filters:
+        access.addFilter(_DROP_ALL)
     app.state.service = service
     app.state.settings = settings
     app.state.csrf_key = security.load_key(settings.ensure_data_dir())
@@ -115,7 +134,9 @@ def create_app(settings: Settings, service: Service | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.state.prefect_upstream = None  # ``chartvault serve`` sets these (admin_pages)
     app.state.prefect_auth = None
-    for router in (*api.ROUTERS, *api_oversight.ROUTERS, *apidocs.ROUTERS, *pages.ROUTERS,
-                   *records_pages.ROUTERS, *audit_pages.ROUTERS, *admin_pages.ROUTERS):
+    for router in (*api.ROUTERS, *api_work.ROUTERS, *api_oversight.ROUTERS, *release.ROUTERS,
+                   *fhir.ROUTERS, *apidocs.ROUTERS, *pages.ROUTERS, *work.ROUTERS,
+                   *registers.ROUTERS, *release_pages.ROUTERS, *records_pages.ROUTERS,
+                   *audit_pages.ROUTERS, *admin_pages.ROUTERS):
         app.include_router(router)
     return app

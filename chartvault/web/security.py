@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import secrets
 from pathlib import Path
 
 from fastapi import Request, Response
+
+from chartvault.auth import keys
 
 SESSION_COOKIE = "cv_session"
 PRESESSION_COOKIE = "cv_pre"  # before sign-in: binds the login form's CSRF token
@@ -24,21 +25,7 @@ CSRF_HEADER = "x-csrf-token"
 
 def load_key(data_dir: Path) -> bytes:
     """The installation's CSRF key (``<data_dir>/web.key``, 0600), made on first use."""
-    path = data_dir / "web.key"
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        pass
-    key = secrets.token_bytes(32)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process made it first
-        return path.read_bytes()
-    try:
-        os.write(fd, key)
-    finally:
-        os.close(fd)
-    return key
+    return keys.load_or_create(data_dir / "web.key")
 
 
 def csrf_token(key: bytes, binding: str) -> str:

@@ -280,3 +280,15 @@ def _near(key: str, tokens: list[str]) -> bool:
     """Whether one of the tokens is ``key`` with one character changed, added or lost."""
     return bool(tokens) and process.extractOne(
         key, tokens, scorer=Levenshtein.distance, score_cutoff=1) is not None
+
+
+def ranked(text: str, ex: Extraction, registry: Registry, limit: int = 5) -> list[Evidence]:
+    """The records holding an identifier of the text, best evidence first (for a reviewer).
+
+    Unlike ``link``, this decides nothing: a person compares the candidates with the page.
+    """
+    view = _Text(text)
+    labelled = identifier_key(ex.patient.mrn or "")
+    weighed = [evidence(r, ex, view, labelled, registry) for r in candidates(text, ex, registry)]
+    weighed.sort(key=lambda e: (-e.confirmed, -e.score))
+    return weighed[:limit]

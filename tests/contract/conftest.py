@@ -81,7 +81,14 @@ def _free_port_block(n: int) -> int:
 
 @contextmanager
 def ceph_rgw() -> Iterator[tuple[str, str, str]]:
-    """A throw-away Ceph RGW on free ports: (endpoint, access key, secret key).
+    """A throw-away Ceph RGW on free ports: (endpoint, access key, secret key)."""
+    with ceph_rgw_users() as (endpoint, _):
+        yield endpoint
+
+
+@contextmanager
+def ceph_rgw_users() -> Iterator[tuple[tuple[str, str, str], Callable[[str, str, str], None]]]:
+    """Ceph RGW as ``ceph_rgw``, and a function that adds an ordinary S3 user (uid, ak, sk).
 
     Missing binaries skip the tests, except under CI=true where CI is expected to have
     installed them and a skip would hide a broken set-up.
@@ -103,7 +110,12 @@ def ceph_rgw() -> Iterator[tuple[str, str, str]]:
         if out.returncode != 0:
             pytest.fail(f"Ceph RGW did not start: {out.stderr[-2000:]}")
         url, ak, sk = out.stdout.strip().splitlines()[-1].split()
-        yield url, ak, sk
+
+        def add_user(uid: str, access: str, secret: str) -> None:
+            subprocess.run(["bash", str(script), "adduser", uid, access, secret], env=env,
+                           check=True, capture_output=True, timeout=60)
+
+        yield (url, ak, sk), add_user
     finally:
         subprocess.run(["bash", str(script), "stop"], env=env, capture_output=True, timeout=60)
         shutil.rmtree(base, ignore_errors=True)

@@ -24,13 +24,17 @@ EXPECTED: dict[str, set[str]] = {
     "scanner": {"ingest", "intake_status", "quarantine_list_own"},
     "archivist": {"ingest", "intake_status", "quarantine_list_own", "quarantine_list",
                   "quarantine_handle", "review_queue", "correct_metadata", "retention_sweep",
-                  "retention_explain", "fixity", "plan_view", "rendition"},
+                  "retention_explain", "fixity", "plan_view", "rendition",
+                  "release_request"},
     "records_manager": {"plan_view", "retention_approve", "retention_execute",
-                        "certificate_print", "retention_explain"},
+                        "certificate_print", "retention_explain", "release_request",
+                        "release_fulfil", "disclosure_accounting", "access_report"},
     "legal": {"hold_place", "hold_release", "hold_list"},
     "auditor": {"search", "view_manifest", "retrieve", "rendition", "export", "audit_read",
-                "audit_verify", "hold_list", "plan_view", "certificate_print"},
+                "audit_verify", "hold_list", "plan_view", "certificate_print",
+                "disclosure_accounting", "access_report"},
     "admin": {"account_admin", "policy_admin", "schedule_admin"},
+    "ehr": {"fhir_read"},
 }
 ACTIONS = [
     "ingest", "intake_status", "quarantine_list_own", "quarantine_list", "quarantine_handle",
@@ -38,8 +42,9 @@ ACTIONS = [
     "plan_view", "retention_approve", "retention_execute", "certificate_print", "hold_place",
     "hold_release", "hold_list", "search", "view_manifest", "retrieve", "rendition", "export",
     "audit_read", "audit_verify", "account_admin", "policy_admin", "schedule_admin",
+    "release_request", "release_fulfil", "disclosure_accounting", "access_report", "fhir_read",
 ]
-ROLES = ["scanner", "archivist", "records_manager", "legal", "auditor", "admin"]
+ROLES = ["scanner", "archivist", "records_manager", "legal", "auditor", "admin", "ehr"]
 # actions that have no domain function yet: the service's guard alone is what they pass
 GUARD_ONLY = {"ingest", "quarantine_handle", "correct_metadata", "policy_admin",
               "schedule_admin"}
@@ -108,6 +113,15 @@ def _own_quarantine(c: Ctx, b: str, user: str) -> Any:
     return rows
 
 
+def _fulfil(c: Ctx, b: str, user: str) -> Any:
+    req = c.world.service.release_request(c.helper_rm, requester_kind="patient",
+                                          requester_name="Ann1 Testperson", purpose="own copy",
+                                          mrn="MRN1001")
+    c.world.service.release_review(c.helper_rm, req.request_id)
+    return c.world.service.release_fulfil(b, req.request_id, c.out / f"release-{user}",
+                                          paper_copy=False)
+
+
 S = SearchCriteria(name="Testperson")
 INVOKE: dict[str, Callable[[Ctx, str, str], Any]] = {
     "intake_status": lambda c, b, u: c.world.service.intake_status(b),
@@ -133,6 +147,11 @@ INVOKE: dict[str, Callable[[Ctx, str, str], Any]] = {
     "audit_read": lambda c, b, u: c.world.service.audit_events(b),
     "audit_verify": lambda c, b, u: c.world.service.audit_verify(b),
     "account_admin": lambda c, b, u: c.world.service.list_accounts(b),
+    "release_request": lambda c, b, u: c.world.service.release_requests(b),
+    "release_fulfil": _fulfil,
+    "disclosure_accounting": lambda c, b, u: c.world.service.disclosure_accounting(b, "MRN1001"),
+    "access_report": lambda c, b, u: c.world.service.access_report(b, "MRN1001"),
+    "fhir_read": lambda c, b, u: c.world.service.fhir_patients(b, "MRN1001", "http://x/fhir"),
 }
 # the action name a refusal is audited under, where the call is named otherwise
 REFUSAL_ACTION = {"quarantine_list_own": "quarantine_list_own"}
@@ -193,4 +212,4 @@ def test_matrix_markdown_is_the_readme_table() -> None:
     assert len(lines) == 2 + len(ACTIONS)
     row = next(line for line in lines if line.startswith("| `hold_release` |"))
     cells = [c.strip() for c in row.strip("|").split("|")]
-    assert cells[1:] == ["", "", "", "yes", "", "", "yes"]  # legal only, TOTP
+    assert cells[1:] == ["", "", "", "yes", "", "", "", "yes"]  # legal only, TOTP

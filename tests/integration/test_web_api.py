@@ -203,3 +203,20 @@ def test_page_preview_for_auditor_and_for_archivist_only_under_review(api: Api) 
     assert api.call("GET", f"/api/v1/documents/{flagged}/pages/1", "archivist"
                     ).status_code == 200
     assert api.call("GET", f"/api/v1/documents/{flagged}/pages/1", "legal").status_code == 403
+
+
+def test_no_patient_data_in_the_server_logs(api: Api, caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    with caplog.at_level(logging.DEBUG):
+        api.call("GET", "/api/v1/documents", "auditor", params={"name": "Testperson, Ann1",
+                                                               "mrn": "MRN1001"})
+        api.call("GET", "/api/v1/documents", "legal", params={"mrn": "MRN1001"})
+    # the test's own HTTP client (httpx, httpcore) logs its URLs; the server must not
+    server = [r.getMessage() for r in caplog.records
+              if not r.name.startswith(("httpx", "httpcore"))]
+    assert not [m for m in server if "Testperson" in m or "MRN1001" in m]
+    access = logging.getLogger("uvicorn.access")
+    assert not access.filter(logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1,
+                                                '127.0.0.1 - "GET /api/v1/documents?mrn=MRN1001"',
+                                                None, None))

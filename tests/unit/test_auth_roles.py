@@ -9,7 +9,8 @@ from chartvault.auth.roles import MATRIX, Action, Role, needs_second_factor, par
 # actions that change records, holds, plans or accounts (written out, not derived)
 CHANGING = {"ingest", "quarantine_handle", "correct_metadata", "retention_sweep",
             "retention_approve", "retention_execute", "hold_place", "hold_release",
-            "account_admin", "policy_admin", "schedule_admin"}
+            "account_admin", "policy_admin", "schedule_admin", "release_request",
+            "release_fulfil"}
 
 
 def test_auditor_changes_nothing() -> None:
@@ -25,7 +26,7 @@ def test_admin_neither_holds_nor_disposes() -> None:
 @pytest.mark.parametrize(("roles", "needed"), [
     ({Role.SCANNER}, False), ({Role.ARCHIVIST}, False), ({Role.AUDITOR}, False),
     ({Role.RECORDS_MANAGER}, True), ({Role.LEGAL}, True), ({Role.ADMIN}, True),
-    ({Role.SCANNER, Role.LEGAL}, True),
+    ({Role.SCANNER, Role.LEGAL}, True), ({Role.EHR}, False),
 ])
 def test_second_factor_for_roles_that_approve_hold_release_or_destroy(
         roles: set[Role], needed: bool) -> None:
@@ -49,3 +50,7 @@ def test_readme_shows_the_matrix_of_the_code() -> None:
 
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     assert matrix_markdown() in readme
+
+
+def test_the_ehr_role_only_reads_fhir() -> None:
+    assert {a.value for a in MATRIX[Role.EHR]} == {"fhir_read"}

@@ -141,3 +141,39 @@ def test_bootstrap_is_for_the_data_directory_owner_and_only_once(tmp_path: Path)
     assert events == [(f"uid:{os.geteuid()}", "account_bootstrap", "refused"),
                       (f"uid:{os.geteuid()}", "catalog_rebuild", "refused")]
     catalog.close()
+
+
+def test_totp_secrets_are_sealed_in_the_catalog_and_still_verify(tmp_path: Path) -> None:
+    from sqlalchemy import select
+
+    from chartvault.catalog.schema import totp_secrets
+    from tests.support.world import build_world
+
+    w = build_world(tmp_path)
+    w.person("lee", Role.LEGAL)
+    with w.catalog.engine.connect() as conn:
+        stored = {r.secret for r in conn.execute(select(totp_secrets.c.secret))}
+    assert stored and all(s.startswith("g1:") for s in stored)
+    assert not stored & set(w.totp.values())  # no plain base32 secret in the database
+    assert (tmp_path / "data" / "totp.key").stat().st_mode & 0o777 == 0o600
+    assert w.sign_in("lee")  # the code of the real secret still signs in
+
+
+def test_a_secret_stored_before_sealing_verifies_and_is_resealed(tmp_path: Path) -> None:
+    from sqlalchemy import select, update
+
+    from chartvault.catalog.schema import accounts, totp_secrets
+    from tests.support.world import build_world
+
+    w = build_world(tmp_path)
+    w.person("lee", Role.LEGAL)
+    with w.catalog.transaction() as conn:
+        lee = conn.execute(select(accounts.c.account_id).where(
+            accounts.c.username == "lee")).scalar_one()
+        conn.execute(update(totp_secrets).where(totp_secrets.c.account_id == lee)
+                     .values(secret=w.totp["lee"]))
+    assert w.sign_in("lee")
+    with w.catalog.engine.connect() as conn:
+        now = conn.execute(select(totp_secrets.c.secret).where(
+            totp_secrets.c.account_id == lee)).scalar_one()
+    assert now.startswith("g1:")

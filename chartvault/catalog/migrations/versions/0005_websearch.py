@@ -1,7 +1,7 @@
 """Phonetic keys of patient names for tolerant name search (``chartvault.catalog.names``).
 
-Revision ID: 0003_websearch
-Revises: 0002_intake
+Revision ID: 0005_websearch
+Revises: 0004_webwork
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003_websearch"
-down_revision = "0002_intake"
+revision = "0005_websearch"
+down_revision = "0004_webwork"
 branch_labels = None
 depends_on = None
 
