@@ -38,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import insert
 
 from chartvault.auth.roles import Role
-from chartvault.catalog import name_key
+from chartvault.catalog.names import name_columns
 from chartvault.catalog.schema import documents
 from chartvault.model import (
     Classification,
@@ -184,7 +184,7 @@ def seed_catalog(w: World, total: int, originals: list[str], rng: random.Random)
             "review_reasons": [], "facility": "Main Facility", "jurisdiction": "US",
             "intake": "default", "batch_id": "seed", "mrn": mrns[-1],
             "patient_family": f"Fam{i // 10}", "patient_given": "Pat",
-            "name_key": name_key(f"Fam{i // 10}", "Pat"), "birth_date": date(1960, 1, 1),
+            **name_columns(f"Fam{i // 10}", "Pat"), "birth_date": date(1960, 1, 1),
             "sex": "F", "service_date": served, "document_date": served, "codes": {},
             "author": "Alex Carter", "pages": 1, "source_format": "pdf_text",
             "size_bytes": src["size_bytes"], "captured_at": now, "ingested_at": now,

@@ -26,8 +26,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import insert
 
-from chartvault.catalog import Catalog, SearchCriteria, name_key
+from chartvault.catalog import Catalog, SearchCriteria
 from chartvault.catalog import dialect as cat_dialect
+from chartvault.catalog.names import name_columns
 from chartvault.catalog.schema import documents
 
 CLINICAL = (
@@ -82,7 +83,7 @@ def seed(catalog: Catalog, n: int, rng: random.Random) -> tuple[list[str], list[
             "doc_type": "progress_note", "loinc": "11506-3", "type_confidence": 0.9,
             "needs_review": False, "review_reasons": [], "facility": "F1", "jurisdiction": "US",
             "intake": "default", "batch_id": "seed", "mrn": mrn, "patient_family": fam,
-            "patient_given": giv, "name_key": name_key(fam, giv),
+            "patient_given": giv, **name_columns(fam, giv),
             "birth_date": date(1940, 1, 1) + timedelta(days=rng.randint(0, 25000)),
             "sex": "F", "service_date": served, "document_date": served, "codes": {},
             "pages": 2, "source_format": "pdf_scan", "size_bytes": 100000, "captured_at": now,

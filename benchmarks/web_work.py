@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import insert
 
 from chartvault.auth.roles import Role
-from chartvault.catalog import name_key
+from chartvault.catalog.names import name_columns
 from chartvault.catalog.schema import (
     batches,
     disposition_items,
@@ -49,7 +49,7 @@ def _doc(i: int, flagged: bool, now: datetime, rng: random.Random) -> dict[str, 
         "review_reasons": ["identity_not_established"] if flagged else [],
         "facility": "Main Facility", "jurisdiction": "US", "intake": "default",
         "batch_id": f"b-{i // 200:06d}", "mrn": f"MRN{i:07d}", "patient_family": family,
-        "patient_given": given, "name_key": name_key(family, given),
+        "patient_given": given, **name_columns(family, given),
         "birth_date": date(1950, 1, 1) + timedelta(days=rng.randrange(20000)),
         "service_date": date(2010, 1, 1) + timedelta(days=rng.randrange(5000)),
         "codes": {}, "pages": 2, "source_format": "pdf_text", "size_bytes": 1000,

@@ -37,7 +37,8 @@ from chartvault.taxonomy import DOC_TYPES
 from storage.base import ObjectStore
 
 # catalog columns that are storage plumbing, not facts about the record
-_INTERNAL = {"manifest_key", "original_key", "review_reasons", "name_key"}
+_INTERNAL = {"manifest_key", "original_key", "review_reasons", "name_key", "family_key",
+             "given_key"}
 
 
 @dataclass(frozen=True)

@@ -89,7 +89,7 @@ def test_the_migration_fills_the_keys_of_rows_filed_before_it(tmp_path: Any) -> 
     url = f"sqlite:///{tmp_path / 'old.db'}"
     engine = create_engine(url)
     with engine.begin() as conn:
-        command.upgrade(alembic_config(connection=conn), "0002_intake")
+        command.upgrade(alembic_config(connection=conn), "0004_webwork")
         old = _row("z" * 24, "Garcia", "Laura", "9", date(2019, 5, 5))
         conn.exec_driver_sql(
             "INSERT INTO documents (doc_id, sha256, status, doc_type, type_confidence, "
@@ -101,7 +101,7 @@ def test_the_migration_fills_the_keys_of_rows_filed_before_it(tmp_path: Any) -> 
             "'2020-01-01', 't', 'm', 'o', 0)", (old["doc_id"], old["sha256"]))
     engine.dispose()
     c = Catalog(url)
-    c.create()  # 0002_intake -> head
+    c.create()  # 0004_webwork -> head
     with c.engine.connect() as conn:
         keys = conn.execute(select(documents.c.family_key, documents.c.given_key)).one()
     assert tuple(keys) == ("G620", "L600")

@@ -1,15 +1,15 @@
 """Indexes of the intake status: documents catalogued per day, batches by start.
 
-Revision ID: 0005_webwork
-Revises: 0004_webwork
+Revision ID: 0006_webwork
+Revises: 0005_websearch
 """
 
 from __future__ import annotations
 
 from alembic import op
 
-revision = "0005_webwork"
-down_revision = "0004_webwork"
+revision = "0006_webwork"
+down_revision = "0005_websearch"
 branch_labels = None
 depends_on = None
 
