@@ -117,18 +117,34 @@ class ApiClient(ReleaseApi):
 
     # --- records -----------------------------------------------------------------------
 
-    def search(self, bearer: str, criteria: SearchCriteria) -> list[SearchHit]:
-        """Search on the server."""
+    def _search(self, bearer: str, criteria: SearchCriteria) -> dict[str, Any]:
         params: dict[str, Any] = {"mrn": criteria.mrn, "facility": criteria.facility,
                                   "name": criteria.name, "dob": criteria.dob,
                                   "type": criteria.doc_type, "from": criteria.date_from,
                                   "to": criteria.date_to, "text": criteria.text,
-                                  "limit": criteria.limit}
+                                  "limit": criteria.limit,
+                                  "offset": getattr(criteria, "offset", 0) or None}
         clean = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in params.items()
                  if v is not None}
-        got = self._call("GET", "/documents", bearer, params=clean).json()
+        got: dict[str, Any] = self._call("GET", "/documents", bearer, params=clean).json()
+        return got
+
+    @staticmethod
+    def _hits(got: dict[str, Any]) -> list[SearchHit]:
         return [SearchHit(_revive({k: v for k, v in d.items() if k != "rank"}), d.get("rank"))
                 for d in got["documents"]]
+
+    def search(self, bearer: str, criteria: SearchCriteria) -> list[SearchHit]:
+        """Search on the server."""
+        return self._hits(self._search(bearer, criteria))
+
+    def search_page(self, bearer: str, criteria: SearchCriteria) -> Any:
+        """A page of search on the server, with its warnings."""
+        from chartvault.service.records import SearchPage
+
+        got = self._search(bearer, criteria)
+        return SearchPage(self._hits(got), bool(got.get("has_more")),
+                          tuple(got.get("warnings", ())), criteria)
 
     def show(self, bearer: str, doc_id: str, purpose: str | None = None) -> bytes:
         """A document's manifest."""
