@@ -164,7 +164,8 @@ def test_chartvault_watch_reports_json_and_stops_cleanly_on_sigterm(
         report = json.loads(proc.stdout.readline())
         assert (report["archived"], report["pages"], report["failed"]) == (1, 1, 0)
         assert set(report) == {"batch_id", "intake", "busy", "archived", "duplicates",
-                               "quarantined", "needs_review", "pages", "failed", "seconds"}
+                               "quarantined", "needs_review", "pages", "failed", "seconds",
+                               "retried", "deferred_storage", "deferred_catalog"}
         proc.send_signal(signal.SIGTERM)
         try:
             assert proc.wait(timeout=60) == 0
