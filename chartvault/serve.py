@@ -10,6 +10,7 @@ administrators. At scale-out the same flows run on a work pool instead (``prefec
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import secrets
@@ -185,18 +186,26 @@ def serve(settings: Settings, fork: bool = False) -> None:
     with prefect_server(settings, auth_string=secret) as api_url:
         os.environ["PREFECT_API_URL"] = api_url
         os.environ["PREFECT_API_AUTH_STRING"] = secret
+        # Prefect reads its settings when first imported: only now, with the server's URL set.
+        from prefect.exceptions import TerminationSignal
+        from prefect.runner import Runner
+
         stop = threading.Event()
         watcher = None
         if settings.schedules.watch_intake:
             from chartvault.watch import IntakeWatcher
 
             watcher = IntakeWatcher(settings, _print_batch, settings.schedules.watch_poll_s)
-            watcher.warm(fork=fork)
-            threading.Thread(target=watcher.serve_forever, args=(stop,), name="intake-watcher",
-                             daemon=True).start()
-        from prefect import serve as prefect_serve
-
+            watcher.warm(fork=fork)  # forks before any thread of ours starts
         with web_app(settings, api_url.removesuffix("/api"), secret) as url:
+            # The deployments are registered before the watcher's thread starts, so that the
+            # watcher's first batch does not hold Prefect's shared client loop meanwhile.
+            runner = Runner(pause_on_shutdown=False)
+            for dep in deployments(settings.schedules):
+                runner.add_deployment(dep)
+            if watcher is not None:
+                threading.Thread(target=watcher.serve_forever, args=(stop,),
+                                 name="intake-watcher", daemon=True).start()
             print(f"Web app: {url}/  (sign in with your chartvault account; the first admin "
                   "comes from `chartvault account bootstrap`); API docs: "
                   f"{url}/api/docs; Prefect UI: {url}{UI_BASE}/ (administrators)", flush=True)
@@ -206,7 +215,9 @@ def serve(settings: Settings, fork: bool = False) -> None:
                   f"{', watching the intake folders' if watcher else ''}; Ctrl-C to stop",
                   flush=True)
             try:
-                prefect_serve(*deployments(settings.schedules), print_starting_message=False)
+                asyncio.run(runner.start())
+            except (KeyboardInterrupt, TerminationSignal):
+                log.info("serve: interrupted, shutting down")
             finally:
                 stop.set()
                 if watcher is not None:

@@ -68,8 +68,10 @@ def test_serve_runs_server_and_deployments(tmp_path: Path) -> None:
     env.pop("PREFECT_API_URL", None)
     env.pop("PREFECT_HOME", None)
     exe = Path(sys.executable).parent / "chartvault"
-    proc = subprocess.Popen([str(exe), "serve"], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, start_new_session=True)
+    log = tmp_path / "serve.log"  # a file, not a pipe: a full pipe would stall serve's logging
+    with log.open("wb") as sink:
+        proc = subprocess.Popen([str(exe), "-v", "serve"], env=env, stdout=sink,
+                                stderr=subprocess.STDOUT, start_new_session=True)
     api = f"http://127.0.0.1:{port}/api"
     try:
         names: set[str] = set()
@@ -77,7 +79,7 @@ def test_serve_runs_server_and_deployments(tmp_path: Path) -> None:
         deployments: list[dict[str, object]] = []
         while time.monotonic() < deadline and not {"ingest-poll", "fixity-check"} <= names:
             time.sleep(2)
-            assert proc.poll() is None, proc.stdout.read().decode() if proc.stdout else ""
+            assert proc.poll() is None, log.read_text(errors="replace")[-20000:]
             secret = tmp_path / "prefect" / "api-auth"
             if not AUTH and secret.exists():
                 assert secret.stat().st_mode & 0o777 == 0o600
@@ -103,7 +105,7 @@ def test_serve_runs_server_and_deployments(tmp_path: Path) -> None:
         archived = 0
         while time.monotonic() < deadline + 60 and not archived:
             time.sleep(1)
-            assert proc.poll() is None
+            assert proc.poll() is None, log.read_text(errors="replace")[-20000:]
             if (tmp_path / "catalog.db").exists():
                 with sqlite3.connect(tmp_path / "catalog.db") as db:
                     (archived,) = db.execute("SELECT count(*) FROM documents").fetchone()
@@ -124,12 +126,14 @@ def test_serve_runs_server_and_deployments(tmp_path: Path) -> None:
     finally:
         os.killpg(proc.pid, signal.SIGINT)
         try:
-            out, _ = proc.communicate(timeout=30)
+            proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
-            out, _ = proc.communicate()
-    assert f"Web app: http://localhost:{web}/" in out.decode()
-    assert f"Prefect UI: http://localhost:{web}/prefect/" in out.decode()
+            proc.wait()
+    out = log.read_text(errors="replace")
+    assert f"Web app: http://localhost:{web}/" in out
+    assert f"Prefect UI: http://localhost:{web}/prefect/" in out
+    assert "Starting temporary server" not in out, "serve talks to its own server only"
 
 
 def _web_app_guards_the_prefect_ui(web: str, api: str, env: dict[str, str]) -> None:
