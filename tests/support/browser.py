@@ -51,3 +51,16 @@ def screenshot(pg: object, name: str) -> Path:
     path = shots / f"{name}.png"
     pg.screenshot(path=str(path), full_page=True)  # type: ignore[attr-defined]
     return path
+
+
+def sign_in(pg: object, url: str, username: str, code: str | None = None) -> None:
+    """Sign ``username`` in through the login form (test password, TOTP code if given)."""
+    from tests.support.world import password_of
+
+    pg.goto(url + "/login")  # type: ignore[attr-defined]
+    pg.get_by_label("User name").fill(username)  # type: ignore[attr-defined]
+    pg.get_by_label("Password").fill(password_of(username))  # type: ignore[attr-defined]
+    if code:
+        pg.get_by_label("Authenticator code").fill(code)  # type: ignore[attr-defined]
+    pg.get_by_role("button", name="Sign in").click()  # type: ignore[attr-defined]
+    pg.get_by_text("Signed in as").wait_for()  # type: ignore[attr-defined]

@@ -11,10 +11,9 @@ from datetime import date
 import pytest
 
 from chartvault.auth.roles import Role
-from tests.support.browser import screenshot
+from tests.support.browser import screenshot, sign_in
 from tests.support.web import serving
 from tests.support.world import World, build_world, file_doc
-from tests.web.test_sign_in import sign_in
 
 
 @pytest.fixture(scope="module")

@@ -11,10 +11,10 @@ import pytest
 
 from chartvault.auth.roles import Role
 from chartvault.release.model import Status
-from tests.support.browser import screenshot
+from tests.support.browser import screenshot, sign_in
 from tests.support.records import file_record
 from tests.support.web import serving
-from tests.support.world import World, build_world, password_of
+from tests.support.world import World, build_world
 
 
 @pytest.fixture(scope="module")
@@ -28,23 +28,13 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[World, str]
         yield w, url
 
 
-def _sign_in(pg: object, url: str, username: str, code: str | None = None) -> None:
-    pg.goto(url + "/login")  # type: ignore[attr-defined]
-    pg.get_by_label("User name").fill(username)  # type: ignore[attr-defined]
-    pg.get_by_label("Password").fill(password_of(username))  # type: ignore[attr-defined]
-    if code:
-        pg.get_by_label("Authenticator code").fill(code)  # type: ignore[attr-defined]
-    pg.get_by_role("button", name="Sign in").click()  # type: ignore[attr-defined]
-    pg.get_by_text("Signed in as").wait_for()  # type: ignore[attr-defined]
-
-
 def test_record_review_and_deny_a_request(site: tuple[World, str], page: object) -> None:
     w, url = site
     pg: object = page
     soon = w.service.release_request(w.sign_in("arch1"), requester_kind="patient",
                                      requester_name="Early Bird", purpose="own copy",
                                      mrn="MRN55", due_date=date.today() + timedelta(days=2))
-    _sign_in(pg, url, "arch1")
+    sign_in(pg, url, "arch1")
     pg.get_by_role("navigation", name="Main").get_by_role(  # type: ignore[attr-defined]
         "link", name="Releases").click()
     pg.get_by_label("Requester kind").select_option("patient")  # type: ignore[attr-defined]
@@ -66,7 +56,7 @@ def test_record_review_and_deny_a_request(site: tuple[World, str], page: object)
     screenshot(pg, "release_requests")
 
     pg.get_by_role("button", name="Sign out").click()  # type: ignore[attr-defined]
-    _sign_in(pg, url, "rm1", w.code("rm1"))
+    sign_in(pg, url, "rm1", w.code("rm1"))
     pg.goto(f"{url}/releases/{rid}")  # type: ignore[attr-defined]
     pg.get_by_label("Reason for the denial").fill("not signed")  # type: ignore[attr-defined]
     pg.get_by_role("button", name="Deny").click()  # type: ignore[attr-defined]
@@ -80,7 +70,7 @@ def test_a_scanner_sees_no_releases_and_is_refused(site: tuple[World, str],
                                                   page: object) -> None:
     w, url = site
     pg: object = page
-    _sign_in(pg, url, "scan1")
+    sign_in(pg, url, "scan1")
     assert pg.get_by_role("link", name="Releases").count() == 0  # type: ignore[attr-defined]
     before = w.last_seq()
     response = pg.goto(url + "/releases")  # type: ignore[attr-defined]

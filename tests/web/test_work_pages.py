@@ -15,6 +15,7 @@ from chartvault.catalog import SearchCriteria
 from chartvault.events import RecordEvent
 from chartvault.labels import labels_path
 from chartvault.pipeline.batch import IngestRun
+from tests.support import browser
 from tests.support.browser import screenshot
 from tests.support.quarantine import intake, quarantine_file
 from tests.support.web import serving
@@ -29,13 +30,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[World, str]
 
 
 def sign_in(pg: object, url: str, w: World, username: str) -> None:
-    pg.goto(url + "/login")  # type: ignore[attr-defined]
-    pg.get_by_label("User name").fill(username)  # type: ignore[attr-defined]
-    pg.get_by_label("Password").fill(password_of(username))  # type: ignore[attr-defined]
-    if username in w.totp:
-        pg.get_by_label("Authenticator code").fill(w.code(username))  # type: ignore[attr-defined]
-    pg.get_by_role("button", name="Sign in").click()  # type: ignore[attr-defined]
-    pg.get_by_text("Signed in as").wait_for()  # type: ignore[attr-defined]
+    browser.sign_in(pg, url, username, w.code(username) if username in w.totp else None)
 
 
 def go(pg: object, name: str) -> None:
