@@ -94,6 +94,14 @@ def expired_fixture(prefect_server: None, tmp_path_factory: pytest.TempPathFacto
     return build(tmp_path_factory.mktemp("cv-expired"))
 
 
+def one_line(err: str) -> str:
+    """The single line a refused command printed, with no traceback."""
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1, err
+    assert "Traceback" not in err
+    return lines[0]
+
+
 @dataclass
 class Cli:
     """``chartvault.cli.main`` on a copy of an archive, as a signed-in person of ``PEOPLE``

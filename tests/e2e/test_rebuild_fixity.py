@@ -133,14 +133,8 @@ from tests.e2e.expired import (  # noqa: E402  (fixtures used by name)
     Cli,
     expired_fixture,  # noqa: F401
     old_fixture,  # noqa: F401
+    one_line,
 )
-
-
-def _one_line(err: str) -> str:
-    lines = [line for line in err.splitlines() if line.strip()]
-    assert len(lines) == 1, err
-    assert "Traceback" not in err
-    return lines[0]
 
 
 def _doc(catalog: Catalog, doc_type: str) -> str:
@@ -225,9 +219,9 @@ def test_purge_then_verify_passes_and_rebuild_restores_holds_and_quarantine(
     # the rebuilt catalog passes fixity too, and a second rebuild into it is refused
     assert verify(fresh, open_store(settings), "auditor").ok
     code, _, err = old("admin", "catalog", "rebuild", "--into", url)
-    assert code == 2 and "not empty" in _one_line(err)
+    assert code == 2 and "not empty" in one_line(err)
     code, _, err = old("admin", "catalog", "rebuild")
-    assert code == 2 and "not empty" in _one_line(err)
+    assert code == 2 and "not empty" in one_line(err)
 
 
 def test_rebuild_names_exactly_what_it_cannot_recover(old: Cli, tmp_path: Path) -> None:
@@ -247,7 +241,7 @@ def test_rebuild_names_exactly_what_it_cannot_recover(old: Cli, tmp_path: Path) 
     assert len(lost) == 2, out
     assert lost[0].startswith(f"records/{note}/text.txt: missing")
     assert lost[1].startswith(f"quarantine/{folder.name}: no readable reason.json")
-    assert "2 item(s) could not be recovered" in _one_line(err)
+    assert "2 item(s) could not be recovered" in one_line(err)
     fresh = Catalog(url)
     assert fresh.get(note) is not None  # catalogued all the same, without its text
     assert verify(fresh, open_store(settings), "auditor").missing == [

@@ -193,14 +193,8 @@ from tests.e2e.expired import (  # noqa: E402  (fixtures used by name)
     Cli,
     expired_fixture,  # noqa: F401
     old_fixture,  # noqa: F401
+    one_line,
 )
-
-
-def _one_line(err: str) -> str:
-    lines = [line for line in err.splitlines() if line.strip()]
-    assert len(lines) == 1, err
-    assert "Traceback" not in err
-    return lines[0]
 
 
 def _audit(catalog: Catalog, action: str) -> list[dict[str, object]]:
@@ -259,7 +253,7 @@ def test_plans_listed_shown_rejected_cancelled_and_every_refusal_audited(old: Cl
     for verb in ("approve", "reject"):
         before = len(_audit(catalog, f"retention_{verb}"))
         code, _, err = old("records.manager", "retention", verb, a)
-        assert code == 7 and "not permitted" in _one_line(err)
+        assert code == 7 and "not permitted" in one_line(err)
         refused = _audit(catalog, f"retention_{verb}")[before:]
         assert [(e["outcome"], e["actor"], e["detail"]["why"], e["detail"]["plan_id"])  # type: ignore[index]
                 for e in refused] == [("refused", "records.manager", "two_person_rule", a)]
@@ -268,20 +262,20 @@ def test_plans_listed_shown_rejected_cancelled_and_every_refusal_audited(old: Cl
     assert code == 0 and _plan_status(catalog, a) == "rejected"
     assert _audit(catalog, "retention_reject")[-1]["outcome"] == "rejected"
     code, _, err = old("second.person", "retention", "approve", a)
-    assert code == 2 and "rejected" in _one_line(err)
+    assert code == 2 and "rejected" in one_line(err)
 
     b = _sweep(old)
     code, _, _ = old("records.manager", "retention", "cancel", b)
     assert code == 0 and _plan_status(catalog, b) == "cancelled"
     code, _, err = old("records.manager", "retention", "execute", b)
-    assert code == 2 and "cancelled" in _one_line(err)
+    assert code == 2 and "cancelled" in one_line(err)
     code, out, _ = old("auditor", "retention", "list", "--status", "cancelled")
     assert out.split() and out.split()[0] == b and a not in out
 
     # a plan as of a future date is refused before anything is written, and audited
     plans = len(catalog.plans())
     code, _, err = old("records.manager", "retention", "sweep", "--as-of", "2200-01-01")
-    assert code == 2 and "later than today" in _one_line(err)
+    assert code == 2 and "later than today" in one_line(err)
     assert len(catalog.plans()) == plans
     assert _audit(catalog, "retention_sweep")[-1]["detail"]["why"] == "as_of_in_future"  # type: ignore[index]
     for record in (imaging, *notes):  # nothing happened to any record
@@ -348,13 +342,13 @@ def test_failed_execution_is_resumed(old: Cli) -> None:
     plan = _sweep(old)
     path, data = _break_manifest(settings, catalog, first)
     code, _, err = old("second.person", "retention", "approve", plan)
-    assert code == 5 and "resume" in _one_line(err)
+    assert code == 5 and "resume" in one_line(err)
     assert _plan_status(catalog, plan) == "executing"
     assert _items(catalog, plan) == {imaging: "done", first: "failed", second: "done"}
     assert store.head(f"tombstones/{first}.json") is None  # failed before any write
     assert store.head(f"compliance/certificates/{plan}.pdf") is None
     code, _, err = old("second.person", "retention", "approve", plan)
-    assert code == 2 and "executing" in _one_line(err)
+    assert code == 2 and "executing" in one_line(err)
     path.write_bytes(data)  # repaired
     code, _out, err = old("records.manager", "retention", "resume", plan)
     assert code == 0, err
@@ -367,7 +361,7 @@ def test_failed_execution_is_resumed(old: Cli) -> None:
     assert dates["from"] and dates["to"] and "2008" <= dates["from"] < dates["to"] < "2011"
     assert [e["outcome"] for e in _audit(catalog, "retention_resume")] == ["resumed"]
     code, _, err = old("records.manager", "retention", "resume", plan)
-    assert code == 2 and "done" in _one_line(err)
+    assert code == 2 and "done" in one_line(err)
 
 
 def test_failed_execution_is_abandoned(old: Cli) -> None:
@@ -379,9 +373,9 @@ def test_failed_execution_is_abandoned(old: Cli) -> None:
     _break_manifest(settings, catalog, first)
     assert old("second.person", "retention", "approve", plan)[0] == 5
     code, _, err = old("svc:scheduler", "retention", "abandon", plan)  # a name, no credential
-    assert code == 6 and "not signed in" in _one_line(err)
+    assert code == 6 and "not signed in" in one_line(err)
     code, _, err = old("auditor", "retention", "abandon", plan)  # signed in, not permitted
-    assert code == 7 and "not permitted" in _one_line(err)
+    assert code == 7 and "not permitted" in one_line(err)
     code, _out, err = old("records.manager", "retention", "abandon", plan)
     assert code == 0, err
     assert _plan_status(catalog, plan) == "abandoned"
@@ -397,4 +391,4 @@ def test_failed_execution_is_abandoned(old: Cli) -> None:
     assert [e["outcome"] for e in audits] == ["abandoned"]
     for verb in ("resume", "abandon", "execute"):
         code, _, err = old("records.manager", "retention", verb, plan)
-        assert code == 2 and "abandoned" in _one_line(err)
+        assert code == 2 and "abandoned" in one_line(err)
