@@ -21,9 +21,10 @@ if TYPE_CHECKING:
     from extractors.registry import Link, Registry
 
 # Validation flags that mean the identity on the page cannot be trusted as is. A printed
-# age that contradicts the date of birth means one of them was misread ("192.2-07-08").
+# age that contradicts the date of birth means one of them was misread ("192.2-07-08"); a
+# given name one slip from a common one ("Addm") was more likely misread than rare.
 _IDENTITY_FLAGS = {"conflicting_mrn", "conflicting_name", "conflicting_birth_date",
-                   "age_mismatch"}
+                   "age_mismatch", "doubtful_name"}
 
 
 class DocumentClassifier(Protocol):
@@ -105,7 +106,7 @@ def understand(
 # Reasons a registry link settles: the identity is then the registered patient's, whose
 # MRN was printed and whose names and birth date the text confirms.
 _SETTLED_BY_LINK = {"identity_not_established", "low_ocr_confidence_mrn", "conflicting_mrn",
-                    "conflicting_name", "conflicting_birth_date"}
+                    "conflicting_name", "conflicting_birth_date", "doubtful_name"}
 _LINK_CONFIDENCE = 0.99
 _PATIENT_FIELDS = ("patient.family", "patient.given", "patient.birth_date", "patient.sex",
                    "patient.mrn")

@@ -247,12 +247,28 @@ def _lone_person(line: str, row: Row) -> str | None:
     return text if _is_person(text, unlabelled=True) else None
 
 
+_ANY_LABEL = re.compile(r"([A-Za-z][A-Za-z.' ]{1,24}):\s*")
+
+
+def _person_after_unknown_label(row: Row) -> str | None:
+    """The person after a label no lexicon knows ("Concerning: DOE, JANE"), line alone.
+
+    It counts as unlabelled, so its given name must be a known one.
+    """
+    if len(row) != 1:
+        return None
+    m = _ANY_LABEL.match(row[0][1])
+    if m is None or label_field(m.group(1)) is not None:
+        return None
+    return _lone_person(row[0][1][m.end():], [(0, row[0][1][m.end():])])
+
+
 def lone_names(lines: list[Line], rows: list[Row]) -> list[Candidate]:
     """A name alone on a head line right above or below an identity line (a sticker)."""
     out: list[Candidate] = []
     head = lines[:CELL_LINES]
     for i, (off, line) in enumerate(head):
-        name = _lone_person(line, rows[i])
+        name = _lone_person(line, rows[i]) or _person_after_unknown_label(rows[i])
         if name is None:
             continue
         near = [k for k in (i + 1, i + 2, i - 1) if 0 <= k < len(head)]
@@ -278,8 +294,58 @@ def head_band_names(lines: list[Line], rows: list[Row]) -> list[Candidate]:
     return out
 
 
+_KEPT_FIELDS = _DATE_FIELDS | _IDENTITY | {"name", "family", "given", "author", "age_sex"}
+
+
+def _label_tail(row: Row) -> list[str | None] | None:
+    """Fields of the label cells that end a row after other text, or None.
+
+    A label grid printed beside the letterhead shares its lines ("Mercy Hospital  Full
+    Name  Age/Sex"); one unknown cell (a label OCR garbled) is allowed at its left.
+    """
+    tail: list[str | None] = []
+    for _, c in reversed(row):
+        if any(ch.isdigit() for ch in c) or len(c) > 30:
+            break
+        f = label_field(c, fuzzy=True)
+        if f is None or (f == "ignore" and not tail):
+            if f is None and tail and len(c) <= 12 and c.replace(" ", "").isalpha():
+                tail.append(None)
+            break
+        tail.append(f)
+    if not any(f in _KEPT_FIELDS for f in tail) or len(tail) >= len(row):
+        return None
+    return tail[::-1]
+
+
+def shared_label_rows(lines: list[Line], rows: list[Row]) -> list[Candidate]:
+    """Values under the label cells that end a row, matched right-aligned and by type.
+
+    The left column (letterhead, address) runs into the grid on the same OCR lines, so
+    only the value row's last cells are the grid's; each must have its label's shape,
+    and a person under an unreadable label is taken as unlabelled (a known given name).
+    """
+    out: list[Candidate] = []
+    for i in range(len(rows) - 1):
+        fields = _label_tail(rows[i]) if len(rows[i]) >= 2 else None
+        if fields is None:
+            continue
+        off = lines[i + 1][0]
+        values = [(at, c) for at, c in rows[i + 1] if any(ch.isalnum() for ch in c)]
+        if len(values) < len(fields):
+            continue
+        for f, (at, value) in zip(fields, values[-len(fields):], strict=True):
+            if f is None:
+                if not any(ch.isdigit() for ch in value) and _is_person(value, unlabelled=True):
+                    out.append(Candidate("name", value, off + at, "band"))
+            elif f != "ignore" and typed(f, value):
+                out += emit(f, value, off + at, "table")
+    return out
+
+
 def candidates(lines: list[Line]) -> list[Candidate]:
     """Every candidate of this module's layouts (the head's cells are split once)."""
     rows = [cells(line) if line.strip() and len(line) <= 160 else []
             for _, line in lines[:CELL_LINES]]
-    return bare_pairs(lines, rows) + lone_names(lines, rows) + head_band_names(lines, rows)
+    return bare_pairs(lines, rows) + lone_names(lines, rows) + head_band_names(lines, rows) \
+        + shared_label_rows(lines, rows)

@@ -261,6 +261,8 @@ def label_row(line: str) -> list[str | None] | None:
     fields: list[str | None] = []
     misses = 0
     for c in cells:  # cheap exit first (two unknown cells in front): most rows are no labels
+        if len(_DIGITS.findall(c)) >= 4:
+            return None  # "Date Born 6/16/2010": a label with its value, not a header cell
         f = label_field(c)
         misses += f is None
         if misses > 1 >= len(fields) or ":" in c.rstrip(" :"):
@@ -294,8 +296,11 @@ def header_tables(lines: list[Line], rows: dict[int, list[str | None]] | None = 
         voff, vline = lines[i + 1]
         values = _cells(vline)
         if len(values) != len(fields):
-            out.extend(_typed_alignment(fields, voff, vline))
-            continue
+            joined = _joined_fields(lines[i][1])  # "Age / Sex" is one column over "51/F"
+            if joined is None or len(joined) != len(values):
+                out.extend(_typed_alignment(fields, voff, vline))
+                continue
+            fields = joined
         pos = 0
         for f, v in zip(fields, values, strict=True):
             at = vline.find(v, pos)
@@ -305,6 +310,20 @@ def header_tables(lines: list[Line], rows: dict[int, list[str | None]] | None = 
             elif f is None and "sex" not in fields and _SEX_ONLY.fullmatch(v):
                 out.append(Candidate("sex", v, voff + max(at, 0), "table"))  # "F - Female"
     return out
+
+
+_WIDE_SPLIT = re.compile(r"\s{2,}|\t|\s*\|\s*")
+
+
+def _joined_fields(line: str) -> list[str | None] | None:
+    """Fields of a label row split at wide gaps only, or None without a joined label.
+
+    A joined label ("Age / Sex") then stays one column, over its one value ("51/F").
+    """
+    cells = [c for c in _WIDE_SPLIT.split(line.strip()) if _LETTER.search(c)]
+    if not any(" / " in c for c in cells):
+        return None
+    return [label_field(c, fuzzy=True) for c in cells]
 
 
 def label_rows(lines: list[Line]) -> dict[int, list[str | None]]:
@@ -450,6 +469,33 @@ def _initials_prefix(name: str) -> str:
     return name
 
 
+# Words that begin place and organisation names ("St  Mary's Hospital", "New York ..."),
+# never a logo read as letters.
+_NAME_STARTS = {"st", "st.", "mt", "mt.", "ft", "ft.", "saint", "new", "old", "the", "san",
+                "santa", "los", "las", "el", "la", "le", "de", "du", "van", "von", "fort",
+                "port", "lake", "east", "west", "north", "south", "mount", "our"}
+_LOGO_JUNK = re.compile(r"[^A-Za-z]|^[a-z]+$")
+
+
+def _without_logo(cells: list[str]) -> list[str]:
+    """The letterhead's cells without the logo in front of the name.
+
+    OCR reads a logo as a few letters: "Nae  West Marcside Medical Center", "jeg Community
+    General Hospital".
+    """
+    if not cells:
+        return cells
+    first, _, rest = cells[0].partition(" ")
+    if rest and len(first) <= 4 and _LOGO_JUNK.search(first) and _ORG_WORDS.search(rest) \
+            and rest[:1].isupper():
+        return [rest, *cells[1:]]  # junk glued to the name by a narrow gap
+    if len(cells) > 1 and len(cells[0]) <= 4 and " " not in cells[0] \
+            and cells[0].lower() not in _NAME_STARTS and not _ORG_WORDS.search(cells[0]) \
+            and _ORG_WORDS.search(cells[1]) and len(cells[1].split()) >= 3:
+        return cells[1:]
+    return cells
+
+
 def letterhead(lines: list[Line]) -> list[Candidate]:
     """The organisation named at the top of the first page, above the demographics.
 
@@ -486,6 +532,7 @@ def _letterhead_lines(lines: list[Line]) -> list[Candidate]:
         if len(cells) > 1 and (cells[0].isupper() or _TITLE_WORDS.search(cells[0])) \
                 and not _ORG_WORDS.search(cells[0]) and _ORG_WORDS.search(cells[1]):
             cells = cells[1:]  # "PROGRESS NOTE    Mercy Hospital": the title came first
+        cells = _without_logo(cells)
         name = _initials_prefix(_letterhead_name(cells))  # a right-aligned title is not the name
         if _ADDRESS.search(name) or len(name) < 4 or len(name) > 80:
             continue

@@ -41,3 +41,24 @@ def given_names() -> frozenset[str]:
 def is_given_name(word: str) -> bool:
     """Whether ``word`` is a known given name (case and accents ignored)."""
     return fold(word.strip(".,'`")) in given_names()
+
+
+@cache
+def _one_deletion_index() -> frozenset[str]:
+    """Every known given name with one letter deleted (symmetric-deletion lookup)."""
+    return frozenset(n[:i] + n[i + 1:] for n in given_names() if len(n) >= 4
+                     for i in range(len(n)))
+
+
+def misread_given_name(word: str) -> bool:
+    """Whether ``word`` is no known given name but one OCR slip from one ("Addm": Adam).
+
+    Such a name is more likely misread than rare, so it is not filed without a look.
+    """
+    w = fold(word.strip(".,'`"))
+    if len(w) < 4 or not w.isalpha() or w in given_names():
+        return False
+    index = _one_deletion_index()
+    names = given_names()
+    return w in index or any(w[:i] + w[i + 1:] in index or w[:i] + w[i + 1:] in names
+                             for i in range(len(w)))

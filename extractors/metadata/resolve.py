@@ -17,6 +17,7 @@ from typing import Any
 from chartvault.model import Extraction, Patient, Sex
 from extractors.metadata.calibration import confidence_for
 from extractors.metadata.fields import Candidate
+from extractors.metadata.given_names import misread_given_name
 from extractors.metadata.normalise import (
     DateOrder,
     clean_mrn,
@@ -210,6 +211,8 @@ def resolve(cands: Sequence[Candidate], codes: Sequence[tuple[str, str]],
         if f.get("npi"):
             flags.append("invalid_npi")
 
+    if person and person[0] and misread_given_name(person[0].split()[0]):
+        flags.append("doubtful_name")
     _validate(conf, flags, today, dob, service, document,
               admission.value if admission else None, discharge.value if discharge else None,
               f.get("age", []))

@@ -1,0 +1,103 @@
+"""Label grids beside the letterhead, joined labels, unknown name labels, logos, misreads.
+
+Invented examples of how OCR hands over a header whose label grid shares its lines with
+the letterhead and address column, and of names that OCR may have misread.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from chartvault.model import Classification
+from chartvault.pipeline.understand import review_reasons
+from extractors.metadata import MetadataExtractor
+from extractors.metadata.given_names import misread_given_name
+
+BODY = "\nHISTORY: The patient returns for a routine check of her knee.\n"
+
+
+@pytest.fixture(scope="module")
+def ex() -> MetadataExtractor:
+    return MetadataExtractor()
+
+
+def test_label_with_value_in_one_cell_is_no_header_row(ex: MetadataExtractor) -> None:
+    # the line below has its own label: it is no value row of the line above
+    e = ex.extract("Birchwood Clinic\n3/2/2021\nDate Born 6/16/2010    Age/Sex 11/M    "
+                   "Hosp # 7302945\nDate Seen 2/28/2021\nDear Dr. Y:" + BODY)
+    assert e.patient.birth_date == date(2010, 6, 16)
+    assert e.patient.mrn == "7302945"
+    assert e.service_date == date(2021, 2, 28)
+
+
+def test_joined_label_over_its_one_value(ex: MetadataExtractor) -> None:
+    e = ex.extract("Harbor Memorial Hospital\nEMPI  Date Born\n5301265  25OCT1958\n"
+                   "Age / Sex  Family Name\n51/F  QUINLAN\nForename  Surgery Dt\n"
+                   "MARGARET  30MAY2010" + BODY)
+    assert (e.patient.family, e.patient.given) == ("Quinlan", "Margaret")
+    assert e.patient.sex == "F"
+    assert e.patient.mrn == "5301265"
+
+
+def test_name_after_a_label_no_lexicon_knows(ex: MetadataExtractor) -> None:
+    e = ex.extract("Birchwood Clinic\n10/16/2009\nConcerning: HOLLAND, PETER\n"
+                   "Dt. of Birth 5/15/1968    Age/Sex 41 yo M    HRN: 00187061\n" + BODY)
+    assert (e.patient.family, e.patient.given) == ("Holland", "Peter")
+
+
+def test_name_after_unknown_label_needs_an_identity_line_beside_it(
+        ex: MetadataExtractor) -> None:
+    e = ex.extract("Birchwood Clinic\nConcerning: HOLLAND, PETER\n\n\n\nThe plan is rest.")
+    assert e.patient.family is None
+
+
+def test_grid_sharing_lines_with_the_letterhead(ex: MetadataExtractor) -> None:
+    e = ex.extract(
+        "Eastbrook Regional Medical Center  Full Name  Age/Sex\n"
+        "PAUL H WHITLOCK  17M\n"
+        "983 Samuel Avenue Apt. 066, Arroyo, NJ 05853  EMPI  Birth Dt\n"
+        "Tel (232) 307-1966 Fax (232) 701-4799  MR858801  12 December 1997\n"
+        "ED Provider Note" + BODY)
+    assert (e.patient.family, e.patient.given) == ("Whitlock", "Paul")
+    assert e.patient.mrn == "MR858801"
+    assert e.patient.birth_date == date(1997, 12, 12)
+    assert e.facility == "Eastbrook Regional Medical Center"
+
+
+def test_grid_values_must_have_their_labels_shape(ex: MetadataExtractor) -> None:
+    e = ex.extract("Eastbrook Regional Medical Center  EMPI  Birth Dt\n"
+                   "983 Samuel Avenue, Arroyo, NJ  Pending  unknown\nClinic Note" + BODY)
+    assert e.patient.mrn is None and e.patient.birth_date is None
+
+
+@pytest.mark.parametrize(("head", "facility"), [
+    ("Nae  West Harbor Medical Center", "West Harbor Medical Center"),
+    ("jeg Community General Hospital", "Community General Hospital"),
+    ("A} Lakeside University Hospital", "Lakeside University Hospital"),
+    ("St  Agnes Medical Center", "St Agnes Medical Center"),
+    ("New  Haven Family Clinic", "New Haven Family Clinic"),
+])
+def test_logo_read_as_letters_is_not_the_facility(ex: MetadataExtractor, head: str,
+                                                   facility: str) -> None:
+    e = ex.extract(head + "\n12 Harbor Road, Duluth, MN 55802\nPatient: Doe, Jane\n" + BODY)
+    assert e.facility == facility
+
+
+@pytest.mark.parametrize(("word", "misread"), [
+    ("Addm", True), ("Jhon", True), ("Thresa", True),
+    ("Adam", False), ("Theresa", False), ("Xochitl", False), ("Kyle", False),
+])
+def test_misread_given_name(word: str, misread: bool) -> None:
+    assert misread_given_name(word) is misread
+
+
+def test_a_misread_given_name_goes_to_review(ex: MetadataExtractor) -> None:
+    e = ex.extract("Birchwood Clinic\nPatient: Doe, Addm\nDOB: 01/02/1960\nMRN: 1234567" + BODY)
+    assert "doubtful_name" in e.flags
+    cls = Classification(doc_type="progress_note", loinc=None, confidence=0.99)
+    assert "doubtful_name" in review_reasons(cls, e, 0.5)
+    clean = ex.extract("Birchwood Clinic\nPatient: Doe, Adam\nDOB: 01/02/1960\nMRN: 1234567"
+                       + BODY)
+    assert review_reasons(cls, clean, 0.5) == ()
