@@ -120,7 +120,8 @@ def typed(field: str, value: str) -> bool:
         return bool(_DATE_START.match(value)) and parse_date(value) is not None
     if field == "mrn":
         token = value.split()[0] if value.split() else ""
-        return sum(ch.isdigit() for ch in token) >= 3 and clean_mrn(token) is not None
+        return sum(ch.isdigit() for ch in token) >= 3 and clean_mrn(token) is not None \
+            and parse_date(token) is None  # "14JUL1958" is a date, whatever its label
     if field == "sex":
         return bool(_SEX_VALUE.fullmatch(value.split()[0] if value.split() else "")) \
             and sex_from(value) is not None
@@ -255,12 +256,18 @@ def _person_after_unknown_label(row: Row) -> str | None:
 
     It counts as unlabelled, so its given name must be a known one.
     """
-    if len(row) != 1:
-        return None
-    m = _ANY_LABEL.match(row[0][1])
+    row = _solid(row)
+    text = " ".join(c for _, c in row) if len(row) == 2 and row[0][1].endswith(":") \
+        else row[0][1] if len(row) == 1 else ""
+    m = _ANY_LABEL.match(text)
     if m is None or label_field(m.group(1)) is not None:
         return None
-    return _lone_person(row[0][1][m.end():], [(0, row[0][1][m.end():])])
+    return _lone_person(text[m.end():], [(0, text[m.end():])])
+
+
+def _solid(row: Row) -> Row:
+    """A row without its specks (cells with no letter or digit: "—", ";")."""
+    return [(at, c) for at, c in row if any(ch.isalnum() for ch in c)]
 
 
 def lone_names(lines: list[Line], rows: list[Row]) -> list[Candidate]:
@@ -268,7 +275,7 @@ def lone_names(lines: list[Line], rows: list[Row]) -> list[Candidate]:
     out: list[Candidate] = []
     head = lines[:CELL_LINES]
     for i, (off, line) in enumerate(head):
-        name = _lone_person(line, rows[i]) or _person_after_unknown_label(rows[i])
+        name = _lone_person(line, _solid(rows[i])) or _person_after_unknown_label(rows[i])
         if name is None:
             continue
         near = [k for k in (i + 1, i + 2, i - 1) if 0 <= k < len(head)]
@@ -313,9 +320,14 @@ def _label_tail(row: Row) -> list[str | None] | None:
                 tail.append(None)
             break
         tail.append(f)
-    if not any(f in _KEPT_FIELDS for f in tail) or len(tail) >= len(row):
+    if not any(f in _KEPT_FIELDS for f in tail):
         return None
     return tail[::-1]
+
+
+def _identity_shaped(cell: str) -> bool:
+    """A cell that could be a grid value: a date, a record number, a sex, a person."""
+    return any(typed(f, cell) for f in ("dob", "mrn", "sex")) or _is_person(cell, True)
 
 
 def shared_label_rows(lines: list[Line], rows: list[Row]) -> list[Candidate]:
@@ -331,9 +343,12 @@ def shared_label_rows(lines: list[Line], rows: list[Row]) -> list[Candidate]:
         if fields is None:
             continue
         off = lines[i + 1][0]
-        values = [(at, c) for at, c in rows[i + 1] if any(ch.isalnum() for ch in c)]
-        if len(values) < len(fields):
-            continue
+        values = _solid(rows[i + 1])
+        whole = len(fields) == len(_solid(rows[i]))
+        if len(values) < len(fields) or (whole and len(values) == len(fields)):
+            continue  # a whole label row over as many values is ``header_tables``' own
+        if whole and any(_identity_shaped(c) for _, c in values[:-len(fields)]):
+            continue  # the extra cells are the grid's, not a left column's: no alignment
         for f, (at, value) in zip(fields, values[-len(fields):], strict=True):
             if f is None:
                 if not any(ch.isdigit() for ch in value) and _is_person(value, unlabelled=True):

@@ -295,6 +295,9 @@ def header_tables(lines: list[Line], rows: dict[int, list[str | None]] | None = 
             continue
         voff, vline = lines[i + 1]
         values = _cells(vline)
+        if len(values) > len(fields):  # OCR specks read as cells ("Taylor  5  Jeffrey")
+            solid = [v for v in values if len(v) > 1 or v in "MF"]
+            values = solid if len(solid) == len(fields) else values
         if len(values) != len(fields):
             joined = _joined_fields(lines[i][1])  # "Age / Sex" is one column over "51/F"
             if joined is None or len(joined) != len(values):

@@ -101,3 +101,27 @@ def test_a_misread_given_name_goes_to_review(ex: MetadataExtractor) -> None:
     clean = ex.extract("Birchwood Clinic\nPatient: Doe, Adam\nDOB: 01/02/1960\nMRN: 1234567"
                        + BODY)
     assert review_reasons(cls, clean, 0.5) == ()
+
+
+def test_a_date_is_no_record_number_whatever_its_column(ex: MetadataExtractor) -> None:
+    e = ex.extract("Lakeside Medical Center\nRadiology Results\nAge / Sex  Last Name\n"
+                   "EMPI  FIN  Date Born\nM1947031  E6684591  14JUL1958  50M  Hartley\n"
+                   "Given Name  Exam Dt\nSteven  24FEB2009" + BODY)
+    assert e.patient.mrn != "14JUL1958"
+
+
+def test_whole_label_row_is_not_right_aligned_over_grid_values(ex: MetadataExtractor) -> None:
+    # "Admin. Sex" was read on the line above: the five values are the grid's own
+    e = ex.extract("Lakeside Medical Center\nAdmin. Sex\nRecord No.  FIN  Birth Dt  Family Name\n"
+                   "998911  E3189731  02MAY1989  female  DIXON\nForename  Svc Date\n"
+                   "FRANCES  31MAR2010" + BODY)
+    assert e.patient.mrn != "E3189731"
+
+
+def test_title_left_of_grid_values_is_skipped(ex: MetadataExtractor) -> None:
+    e = ex.extract("New Katrina Radiology Associates\nRecord No.  Date Born\nMR874031  1965/11/22\n"
+                   "42 Green Suite 284, Anthonybury, ID 10451  Age/Sex  Family Name\n"
+                   "Tel (816) 944-6276 Fax (816) 728-9728  47/F  WALLACE\nForename  Exam Dt\n"
+                   "Radiology Results  AMBER  2013/05/16" + BODY)
+    assert (e.patient.family, e.patient.given) == ("Wallace", "Amber")
+    assert e.patient.mrn == "MR874031"
