@@ -263,7 +263,7 @@ def label_row(line: str) -> list[str | None] | None:
     for c in cells:  # cheap exit first (two unknown cells in front): most rows are no labels
         if len(_DIGITS.findall(c)) >= 4:
             return None  # "Date Born 6/16/2010": a label with its value, not a header cell
-        f = label_field(c)
+        f = label_field(c, fuzzy=True, slips=False)  # "Forename" is a label in a row
         misses += f is None
         if misses > 1 >= len(fields) or ":" in c.rstrip(" :"):
             return None  # "Patient: DOE" is an inline pair, not a label cell
@@ -489,7 +489,7 @@ def _without_logo(cells: list[str]) -> list[str]:
     if not cells:
         return cells
     first, _, rest = cells[0].partition(" ")
-    if rest and len(first) <= 4 and _LOGO_JUNK.search(first) and _ORG_WORDS.search(rest) \
+    if rest and len(first) <= 6 and _LOGO_JUNK.search(first) and _ORG_WORDS.search(rest) \
             and rest[:1].isupper():
         return [rest, *cells[1:]]  # junk glued to the name by a narrow gap
     if len(cells) > 1 and len(cells[0]) <= 4 and " " not in cells[0] \

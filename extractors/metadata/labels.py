@@ -42,7 +42,7 @@ FIELD_LABELS: dict[str, tuple[str, ...]] = {
                 "date of ed visit", "arrival date", "ed visit", "collected", "date received",
                 "received date", "received", "specimen collected", "specimen received"),
     "admission": ("admission date", "date of admission", "admit date", "admitted",
-                  "date admitted"),
+                  "date admitted", "hospitalized", "hospitalised", "date hospitalized"),
     "discharge": ("discharge date", "date of discharge", "discharged", "date discharged"),
     "document": ("report date", "date of report", "date signed", "signed date", "document date",
                  "date dictated", "dictation date", "date of dictation", "dictated",
@@ -226,13 +226,13 @@ _EVENT_WORDS = {"visit", "encounter", "service", "exam", "examination", "study",
                 "triage", "scan", "imaging", "treatment", "evaluation", "evaluated", "ed",
                 "er", "clinic", "office", "specimen", "biopsy", "accessioned", "received",
                 "test", "testing", "session", "episode", "surgical", "operative", "acquired",
-                "presentation", "presented"}
+                "presentation", "presented", "imaged", "scanned"}
 _EVENT_LABEL_WORDS = {"date", "dt", "dte", "of", "the", "on", "time", "and", "day", "patient",
                       "was", "when", "start", "dos", "first", "initial"}
 # An event word names a date only with a word of time ("Exam Date", "Surgery Performed"),
 # or alone when it is itself a moment ("Arrived", "Seen", "Visit").
 _WHEN_WORDS = {"date", "dt", "dte", "on", "time", "day", "performed", "collected", "received",
-               "seen", "arrived", "accessioned", "acquired", "dos"}
+               "seen", "arrived", "accessioned", "acquired", "dos", "imaged", "scanned"}
 _WHEN_EVENTS = {"visit", "encounter", "arrival", "arrived", "seen", "appointment", "appt",
                 "collected", "performed", "dos", "accessioned"}
 _BIRTH_LABEL_WORDS = {"date", "dt", "dte", "of", "patient", "pt", "patients", "the", "day", "on",

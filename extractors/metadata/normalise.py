@@ -366,7 +366,13 @@ def clean_org(value: str) -> str | None:
         return "".join(out)
 
     name = _DIGIT_IN_WORD.sub(letters, _ORG_SPECK.sub("", value)).strip(" .,:;'")
+    name = _EDGE_SPECKS.sub("", name)
     return name or None
+
+
+# Marks a scan leaves at the ends of a letterhead line ("~Mercy Hospital", "Clinic _ °"):
+# no name of an organisation begins or ends in them.
+_EDGE_SPECKS = re.compile(r"^[~‘’\"“”`^°_|*•·»«]+\s*|(?:\s+[~‘’\"“”`^°_|*•·»«\-]+)+$")
 
 
 def npi_valid(npi: str) -> bool:

@@ -125,3 +125,17 @@ def test_title_left_of_grid_values_is_skipped(ex: MetadataExtractor) -> None:
                    "Radiology Results  AMBER  2013/05/16" + BODY)
     assert (e.patient.family, e.patient.given) == ("Wallace", "Amber")
     assert e.patient.mrn == "MR874031"
+
+
+def test_head_only_label_opens_a_header_row(ex: MetadataExtractor) -> None:
+    # "Forename" is a label only in a form's head, and "Sve Date" is "Svc Date" misread
+    e = ex.extract("Lakeside Medical Center\nFamily Name  Birth Dt\nDIXON  02MAY1989\n"
+                   "Forename  Sve Date  Attending MD\nFRANCES  31MAR2010  Henry Seven, MD" + BODY)
+    assert e.patient.given == "Frances"
+    assert e.service_date == date(2010, 3, 31)
+
+
+@pytest.mark.parametrize("label", ["Date Imaged", "Hospitalized"])
+def test_event_labels(ex: MetadataExtractor, label: str) -> None:
+    e = ex.extract(f"Lakeside Medical Center\nPatient: Doe, Jane\n{label}: 03/04/2020" + BODY)
+    assert e.service_date == date(2020, 3, 4)
