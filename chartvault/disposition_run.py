@@ -10,13 +10,18 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import select, update
-
 from chartvault import anchors
 from chartvault.catalog import Catalog
-from chartvault.catalog.schema import disposition_plans, documents
 from chartvault.certificate import certificate, compliance_until, to_pdf
-from chartvault.disposition import ExecutionReport, abandon, done_report, execute, finish, scrub
+from chartvault.disposition import (
+    DispositionError,
+    ExecutionReport,
+    abandon,
+    done_report,
+    execute,
+    finish,
+    scrub,
+)
 from chartvault.pipeline import crash
 from chartvault.pipeline.retention import run_post_commit
 from chartvault.settings import Settings
@@ -28,15 +33,10 @@ CERTIFICATES = "compliance/certificates/"
 def certify(catalog: Catalog, store: ObjectStore, plan_id: str,
             report: ExecutionReport) -> str:
     """Store the certificate of destruction (JSON and PDF) of what ``report`` destroyed."""
-    with catalog.engine.connect() as conn:
-        plan = conn.execute(select(disposition_plans).where(
-            disposition_plans.c.plan_id == plan_id)).mappings().one()
-        facilities = [r[0] for r in conn.execute(select(documents.c.facility).where(
-            documents.c.doc_id.in_(report.done)).distinct())]
-        policies: dict[str, int] = {}
-        for (policy,) in conn.execute(select(documents.c.rule_id).where(
-                documents.c.doc_id.in_(report.done))):
-            policies[policy or "none"] = policies.get(policy or "none", 0) + 1
+    plan = catalog.plan(plan_id)
+    if plan is None:
+        raise DispositionError(f"no plan {plan_id}")
+    facilities, policies = catalog.certificate_facts(report.done)
     cert = certificate(dict(plan), facilities, dict(report.by_type), report.done,
                        report.first_date.isoformat() if report.first_date else None,
                        report.last_date.isoformat() if report.last_date else None, policies)
@@ -93,8 +93,6 @@ def abandon_execution(catalog: Catalog, store: ObjectStore, plan_id: str,
     abandon(catalog, plan_id, actor)
     report = done_report(catalog, store, plan_id)
     key = certify(catalog, store, plan_id, report) if report.done else None
-    with catalog.transaction() as conn:
-        conn.execute(update(disposition_plans).where(disposition_plans.c.plan_id == plan_id)
-                     .values(certificate_key=key))
+    catalog.set_plan_certificate(plan_id, key)
     scrub(catalog)
     return {**summary(report), "status": "abandoned", "certificate": key}

@@ -9,11 +9,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import select
-
 from chartvault import anchors, disposition_run
 from chartvault.catalog import Catalog
-from chartvault.catalog.schema import disposition_plans
 from chartvault.disposition import SCHEDULER_IDENTITY, sweep
 from chartvault.settings import Settings
 from flows.base import flow
@@ -35,10 +32,8 @@ def retention_sweep(as_of: str | None = None) -> dict[str, Any]:
     try:
         today = date.fromisoformat(as_of) if as_of else datetime.now(UTC).date()
         plan_id = sweep(catalog, today, SCHEDULER_IDENTITY)
-        with catalog.engine.connect() as conn:
-            counts = conn.execute(select(disposition_plans.c.counts).where(
-                disposition_plans.c.plan_id == plan_id)).scalar_one()
-        return {"plan_id": plan_id, "counts": counts}
+        plan = catalog.plan(plan_id)
+        return {"plan_id": plan_id, "counts": plan["counts"] if plan is not None else None}
     finally:
         catalog.close()
 

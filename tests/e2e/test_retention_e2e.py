@@ -384,6 +384,7 @@ def test_failed_execution_is_abandoned(old: Cli) -> None:
     assert row is not None and row["status"] == "archived"  # untouched, still archived
     cert = json.loads(store.get(f"compliance/certificates/{plan}.json"))
     assert cert["records"]["doc_ids"] == [second]  # what was destroyed is certified
+    assert catalog.plan(plan)["certificate_key"] == f"compliance/certificates/{plan}.pdf"  # type: ignore[index]
     dates = cert["records"]["inclusive_dates"]
     assert dates["from"] and dates["from"] == dates["to"] and "2008" <= dates["from"] < "2011"
     audits = _audit(catalog, "retention_abandon")
