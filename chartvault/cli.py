@@ -562,11 +562,12 @@ def _print_execution(result: dict[str, Any]) -> int:
     return EXIT_OK
 
 
-def _run_execution(plan_id: str) -> int:
+def _run_execution(plan_id: str, actor: str) -> int:
+    """Run ``retention-execute`` as ``actor``, the person the service just checked."""
     from flows.retention import retention_execute
 
     with runtime.foreground_run():
-        result = retention_execute(plan_id=plan_id)
+        result = retention_execute(plan_id=plan_id, actor=actor)
     return _print_execution(result)
 
 
@@ -588,20 +589,20 @@ def cmd_retention_approve(args: argparse.Namespace) -> int:
     service.approve_plan(bearer, args.plan_id, password=password, code=code)
     who = service.start_execution(bearer, args.plan_id)
     print(f"plan {args.plan_id} approved by {who}; executing")
-    return _run_execution(args.plan_id)
+    return _run_execution(args.plan_id, who)
 
 
 def cmd_retention_execute(args: argparse.Namespace) -> int:
     service, bearer = _person(args)
-    service.start_execution(bearer, args.plan_id)  # checked before Prefect starts
-    return _run_execution(args.plan_id)
+    who = service.start_execution(bearer, args.plan_id)  # checked before Prefect starts
+    return _run_execution(args.plan_id, who)
 
 
 def cmd_retention_resume(args: argparse.Namespace) -> int:
     service, bearer = _person(args)
     who = service.resume_execution(bearer, args.plan_id)
     print(f"plan {args.plan_id}: resuming its execution (as {who})")
-    return _run_execution(args.plan_id)
+    return _run_execution(args.plan_id, who)
 
 
 def cmd_retention_abandon(args: argparse.Namespace) -> int:

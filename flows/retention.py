@@ -11,7 +11,7 @@ from typing import Any
 
 from chartvault import anchors, disposition_run
 from chartvault.catalog import Catalog
-from chartvault.disposition import SCHEDULER_IDENTITY, sweep
+from chartvault.disposition import EXECUTOR_IDENTITY, SCHEDULER_IDENTITY, sweep
 from chartvault.settings import Settings
 from flows.base import flow
 from storage.factory import open_store
@@ -49,10 +49,12 @@ def run_execution(settings: Settings, plan_id: str, actor: str) -> dict[str, Any
 
 
 @flow(name="retention-execute", persist_result=False, log_prints=False)
-def retention_execute(plan_id: str) -> dict[str, Any]:
+def retention_execute(plan_id: str, actor: str = EXECUTOR_IDENTITY) -> dict[str, Any]:
     """Carry out an approved plan and store its certificate of destruction.
 
-    Items that failed leave the plan ``executing`` (no certificate yet): resume it, or
-    abandon it, which certifies what was destroyed.
+    ``actor`` is the staff username of whoever approved, executed or resumed it (the
+    CLI checked them first), so each item is audited as that person; a run nobody
+    started keeps the service identity. Items that failed leave the plan ``executing``
+    (no certificate yet): resume it, or abandon it, which certifies what was destroyed.
     """
-    return run_execution(Settings(), plan_id, "svc:retention-execute")
+    return run_execution(Settings(), plan_id, actor)
