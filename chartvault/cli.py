@@ -689,15 +689,19 @@ def cmd_login(args: argparse.Namespace) -> int:
         else:
             password = cli_session.ask("password", secret=True)
         code = args.totp
+        second: str | None = None  # stdin line 2: TOTP code, or new password
         if code is None and not args.password_stdin and sys.stdin.isatty():
             code = cli_session.ask("TOTP code (empty if your account has none)", secret=True)
         elif code is None and args.password_stdin:
-            code = sys.stdin.readline().rstrip("\n")  # a second line: the TOTP code
+            second = code = sys.stdin.readline().rstrip("\n")
         try:
             got = service.sign_in(username, password, code or None)
-        except PasswordChangeRequired:
+        except PasswordChangeRequired:  # raised before any code is checked or used
             print("first sign-in: choose a new password", file=sys.stderr)
             new = cli_session.ask("new password", secret=True)
+            if not new and second and not sys.stdin.isatty():
+                # no third line: an account without TOTP gave its new password second
+                code, new = None, second
             if sys.stdin.isatty() and cli_session.ask("new password again", secret=True) != new:
                 raise ChartvaultError("the two new passwords differ", code="mismatch") from None
             got = service.sign_in(username, password, code or None, new_password=new)
@@ -761,7 +765,8 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("login", help="sign in; the session is kept in your config directory")
     s.add_argument("--username", help="asked when not given")
     s.add_argument("--password-stdin", action="store_true",
-                   help="read the password (and, on a second line, the TOTP code) from stdin")
+                   help="read from stdin, a line each: the password, the TOTP code (accounts "
+                        "with TOTP), the new password (at the first sign-in)")
     s.add_argument("--totp", help="TOTP code (asked on a terminal otherwise)")
     s.set_defaults(func=cmd_login)
     s = sub.add_parser("logout", help="end your session and delete the stored token")
