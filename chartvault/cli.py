@@ -562,11 +562,12 @@ def _print_execution(result: dict[str, Any]) -> int:
     return EXIT_OK
 
 
-def _run_execution(plan_id: str) -> int:
+def _run_execution(plan_id: str, actor: str) -> int:
+    """Run ``retention-execute`` as ``actor``, the person the service just checked."""
     from flows.retention import retention_execute
 
     with runtime.foreground_run():
-        result = retention_execute(plan_id=plan_id)
+        result = retention_execute(plan_id=plan_id, actor=actor)
     return _print_execution(result)
 
 
@@ -588,20 +589,20 @@ def cmd_retention_approve(args: argparse.Namespace) -> int:
     service.approve_plan(bearer, args.plan_id, password=password, code=code)
     who = service.start_execution(bearer, args.plan_id)
     print(f"plan {args.plan_id} approved by {who}; executing")
-    return _run_execution(args.plan_id)
+    return _run_execution(args.plan_id, who)
 
 
 def cmd_retention_execute(args: argparse.Namespace) -> int:
     service, bearer = _person(args)
-    service.start_execution(bearer, args.plan_id)  # checked before Prefect starts
-    return _run_execution(args.plan_id)
+    who = service.start_execution(bearer, args.plan_id)  # checked before Prefect starts
+    return _run_execution(args.plan_id, who)
 
 
 def cmd_retention_resume(args: argparse.Namespace) -> int:
     service, bearer = _person(args)
     who = service.resume_execution(bearer, args.plan_id)
     print(f"plan {args.plan_id}: resuming its execution (as {who})")
-    return _run_execution(args.plan_id)
+    return _run_execution(args.plan_id, who)
 
 
 def cmd_retention_abandon(args: argparse.Namespace) -> int:
@@ -688,15 +689,19 @@ def cmd_login(args: argparse.Namespace) -> int:
         else:
             password = cli_session.ask("password", secret=True)
         code = args.totp
+        second: str | None = None  # stdin line 2: TOTP code, or new password
         if code is None and not args.password_stdin and sys.stdin.isatty():
             code = cli_session.ask("TOTP code (empty if your account has none)", secret=True)
         elif code is None and args.password_stdin:
-            code = sys.stdin.readline().rstrip("\n")  # a second line: the TOTP code
+            second = code = sys.stdin.readline().rstrip("\n")
         try:
             got = service.sign_in(username, password, code or None)
-        except PasswordChangeRequired:
+        except PasswordChangeRequired:  # raised before any code is checked or used
             print("first sign-in: choose a new password", file=sys.stderr)
             new = cli_session.ask("new password", secret=True)
+            if not new and second and not sys.stdin.isatty():
+                # no third line: an account without TOTP gave its new password second
+                code, new = None, second
             if sys.stdin.isatty() and cli_session.ask("new password again", secret=True) != new:
                 raise ChartvaultError("the two new passwords differ", code="mismatch") from None
             got = service.sign_in(username, password, code or None, new_password=new)
@@ -760,7 +765,8 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("login", help="sign in; the session is kept in your config directory")
     s.add_argument("--username", help="asked when not given")
     s.add_argument("--password-stdin", action="store_true",
-                   help="read the password (and, on a second line, the TOTP code) from stdin")
+                   help="read from stdin, a line each: the password, the TOTP code (accounts "
+                        "with TOTP), the new password (at the first sign-in)")
     s.add_argument("--totp", help="TOTP code (asked on a terminal otherwise)")
     s.set_defaults(func=cmd_login)
     s = sub.add_parser("logout", help="end your session and delete the stored token")

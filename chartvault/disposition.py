@@ -35,6 +35,7 @@ from storage.base import ObjectStore
 log = logging.getLogger(__name__)
 
 SCHEDULER_IDENTITY = "svc:scheduler"
+EXECUTOR_IDENTITY = "svc:retention-execute"  # an execution no person started
 
 
 class DispositionError(UserError):
@@ -385,7 +386,7 @@ def finish(catalog: Catalog, plan_id: str, certificate_key: str | None,
 
 def report_actor(report: ExecutionReport) -> str:
     """Identity recorded for the closing event: the flow's service identity."""
-    return "svc:retention-execute"
+    return EXECUTOR_IDENTITY
 
 
 def scrub(catalog: Catalog) -> None:

@@ -62,17 +62,6 @@ def plan_items(conn: Connection, plan_id: str) -> Sequence[RowMapping]:
     return conn.execute(q).mappings().all()
 
 
-def certificate_facts(conn: Connection, doc_ids: Sequence[str]) -> tuple[list[str], dict[str, int]]:
-    """Facilities and rule counts of destroyed records (their tombstone rows)."""
-    facilities = [r[0] for r in conn.execute(select(documents.c.facility).where(
-        documents.c.doc_id.in_(list(doc_ids))).distinct())]
-    rules: dict[str, int] = {}
-    for (rule,) in conn.execute(select(documents.c.rule_id).where(
-            documents.c.doc_id.in_(list(doc_ids)))):
-        rules[rule or "none"] = rules.get(rule or "none", 0) + 1
-    return facilities, rules
-
-
 def hold(conn: Connection, hold_id: str) -> RowMapping | None:
     """One hold (kind, target ids, case, who and when)."""
     return conn.execute(select(holds).where(holds.c.hold_id == hold_id)).mappings().first()

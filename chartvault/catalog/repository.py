@@ -312,6 +312,24 @@ class Catalog:
         with self.engine.connect() as conn:
             return conn.execute(q).mappings().all()
 
+    def set_plan_certificate(self, plan_id: str, certificate_key: str | None) -> None:
+        """Record a plan's certificate of destruction (None: nothing was destroyed)."""
+        with self.transaction() as conn:
+            conn.execute(update(disposition_plans).where(disposition_plans.c.plan_id == plan_id)
+                         .values(certificate_key=certificate_key))
+
+    def certificate_facts(self, doc_ids: Sequence[str]) -> tuple[list[str], dict[str, int]]:
+        """Facilities and rule counts of destroyed records (their tombstone rows)."""
+        ids = list(doc_ids)
+        with self.engine.connect() as conn:
+            facilities = [r[0] for r in conn.execute(select(documents.c.facility).where(
+                documents.c.doc_id.in_(ids)).distinct())]
+            rules: dict[str, int] = {}
+            for (rule,) in conn.execute(select(documents.c.rule_id).where(
+                    documents.c.doc_id.in_(ids))):
+                rules[rule or "none"] = rules.get(rule or "none", 0) + 1
+        return facilities, rules
+
     def plans_of_document(self, doc_id: str) -> list[str]:
         """Plans that list a document, oldest first (a destroyed record's certificate)."""
         q = (select(disposition_items.c.plan_id)

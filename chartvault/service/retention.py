@@ -14,7 +14,7 @@ from typing import Any, NoReturn
 
 from sqlalchemy import RowMapping
 
-from chartvault import disposition, plan_view
+from chartvault import disposition, disposition_run, plan_view
 from chartvault.auth.errors import Forbidden
 from chartvault.auth.roles import Action
 from chartvault.catalog import guarded as gq
@@ -22,8 +22,6 @@ from chartvault.disposition import DispositionError
 from chartvault.errors import NotFound
 from chartvault.pipeline.retention import explain_document
 from chartvault.service.guard import Guard
-
-CERTIFICATES = "compliance/certificates/"
 
 
 @dataclass(frozen=True)
@@ -107,8 +105,8 @@ class RetentionActions(Guard):
     def start_execution(self, bearer: str, plan_id: str) -> str:
         """Check that the caller may execute and the plan is executable; the actor's name.
 
-        The CLI then runs the resumable ``retention-execute`` flow (``execute_plan`` is the
-        in-process variant of the API).
+        The CLI then runs the resumable ``retention-execute`` flow; ``execute_plan`` (web,
+        API) runs the same ``disposition_run.run_execution`` in process.
         """
         p = self.require(bearer, Action.PLAN_EXECUTE, detail={"plan_id": plan_id})
         disposition.check_executable(self.catalog, plan_id, p.username)
@@ -125,9 +123,9 @@ class RetentionActions(Guard):
     def abandon_execution(self, bearer: str, plan_id: str) -> dict[str, Any]:
         """Abandon a stopped execution; what it destroyed is still certified."""
         p = self.require(bearer, Action.PLAN_EXECUTE, detail={"plan_id": plan_id})
-        from flows.retention import abandon_execution
-
-        return {**abandon_execution(plan_id, p.username), "abandoned_by": p.username}
+        result = disposition_run.abandon_execution(self.catalog, self.store, plan_id,
+                                                   p.username)
+        return {**result, "abandoned_by": p.username}
 
     def plan_lines(self, bearer: str, plan_id: str, *, doc_id: str | None = None,
                    limit: int = 100, arithmetic: bool = True) -> list[str]:
@@ -140,19 +138,11 @@ class RetentionActions(Guard):
         return lines
 
     def execute_plan(self, bearer: str, plan_id: str) -> dict[str, Any]:
-        """Carry out an approved plan and store its certificate of destruction."""
-        p = self.require(bearer, Action.PLAN_EXECUTE, detail={"plan_id": plan_id})
-        self.catalog.audit(p.username, Action.PLAN_EXECUTE.value, outcome="started",
-                           detail={"plan_id": plan_id, "token": p.token_id})
-        report = disposition.execute(self.catalog, self.store, plan_id, p.username,
-                                     self.settings.data_dir)
-        from flows.retention import certify  # reuses a certificate stored before a crash
-
-        key = certify(self.catalog, self.store, self.settings, plan_id, report)
-        disposition.finish(self.catalog, plan_id, key, report)
-        return {"plan_id": plan_id, "destroyed": len(report.done), "purged": len(report.purged),
-                "skipped_hold": report.skipped_hold, "review": report.review,
-                "certificate": key, "executed_by": p.username}
+        """Carry out an approved plan as the caller, in process, and certify it."""
+        who = self.start_execution(bearer, plan_id)
+        result = disposition_run.run_execution(self.catalog, self.store, self.settings,
+                                               plan_id, who)
+        return {**result, "executed_by": who}
 
     def certificate(self, bearer: str, plan_id: str) -> bytes:
         """The certificate of destruction of an executed plan (PDF)."""

@@ -13,19 +13,25 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyotp
 import pytest
 from sqlalchemy import select
 
+from chartvault.auth.accounts import Enrolment
+from chartvault.auth.roles import Role
 from chartvault.catalog import Catalog
 from chartvault.catalog.schema import audit_events
-from chartvault.settings import Settings
+from chartvault.service import Service
+from chartvault.settings import AuthSettings, Settings
+from storage.factory import open_store
 from tests.e2e.expired import PATIENT, Expired
 from tests.e2e.expired import expired_fixture as expired_fixture  # fixture, used by name
 from tests.support.people import ENV
-from tests.support.world import password_of
+from tests.support.world import FAST_ARGON2, password_of
 
 pytestmark = [pytest.mark.prefect, pytest.mark.slow]
 
@@ -119,6 +125,59 @@ def test_login_keeps_an_owner_only_session_and_logout_revokes_it(site: Site) -> 
     unknown = site.run("login", "--username", "nobody", "--password-stdin",
                        stdin="not the password\n\n")
     assert unknown.returncode == 6 and _line(unknown) == _line(wrong)
+
+
+def _enrol(data_dir: Path, people: dict[str, tuple[Role, ...]]) -> dict[str, Enrolment]:
+    """A fresh archive whose admin created ``people``: their one-time passwords, unused."""
+    settings = Settings(data_dir=data_dir, auth=AuthSettings(**FAST_ARGON2))
+    settings.ensure_data_dir()
+    catalog = Catalog(settings.sqlalchemy_url)
+    catalog.create()
+    service = Service(catalog, open_store(settings), settings)
+    try:
+        boot = service.bootstrap("admin")
+        assert boot.one_time_password and boot.totp_secret
+        admin = service.sign_in("admin", boot.one_time_password,
+                                pyotp.TOTP(boot.totp_secret).now(),
+                                new_password=password_of("admin")).bearer
+        return {name: service.create_account(admin, name, roles)
+                for name, roles in people.items()}
+    finally:
+        catalog.close()
+
+
+def test_first_login_from_stdin_reads_only_the_lines_the_account_needs(
+        tmp_path: Path) -> None:
+    got = _enrol(tmp_path / "data", {"plain": (Role.AUDITOR,), "second": (Role.LEGAL,),
+                                     "older": (Role.AUDITOR,)})
+    assert got["plain"].totp_secret is None and got["second"].totp_secret
+    site = Site(tmp_path / "data", tmp_path / "config", {})
+
+    def login(name: str, *lines: str) -> subprocess.CompletedProcess[str]:
+        return site.run("login", "--username", name, "--password-stdin",
+                        stdin="".join(line + "\n" for line in lines))
+
+    # no TOTP: the one-time password, then the new password, and no empty line between
+    done = login("plain", str(got["plain"].one_time_password), password_of("plain"))
+    assert done.returncode == 0, done.stderr
+    assert "signed in as plain" in done.stdout
+    assert login("plain", password_of("plain")).returncode == 0  # the new one holds
+    assert login("plain", str(got["plain"].one_time_password)).returncode == 6
+    # the empty line that was needed before still does
+    done = login("older", str(got["older"].one_time_password), "", password_of("older"))
+    assert done.returncode == 0, done.stderr
+    # TOTP: the one-time password, the code, the new password
+    otp = pyotp.TOTP(str(got["second"].totp_secret))
+    done = login("second", str(got["second"].one_time_password), otp.now(),
+                 password_of("second"))
+    assert done.returncode == 0, done.stderr
+    assert "signed in as second (roles: legal)" in done.stdout
+    assert login("second", password_of("second")).returncode == 6  # a code is still needed
+    done = login("second", password_of("second"), otp.at(time.time() + 30))  # a newer step
+    assert done.returncode == 0, done.stderr
+    assert [e for e in site.events("sign_in") if e[1] == "ok"] == [
+        ("admin", "ok"), ("plain", "ok"), ("plain", "ok"), ("older", "ok"), ("second", "ok"),
+        ("second", "ok")]
 
 
 def test_hold_defeat_scenario_stops_at_its_first_forbidden_step(site: Site) -> None:

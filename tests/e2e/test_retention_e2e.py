@@ -360,6 +360,12 @@ def test_failed_execution_is_resumed(old: Cli) -> None:
     dates = cert["records"]["inclusive_dates"]  # the first run's record counts too
     assert dates["from"] and dates["to"] and "2008" <= dates["from"] < dates["to"] < "2011"
     assert [e["outcome"] for e in _audit(catalog, "retention_resume")] == ["resumed"]
+    # each item is audited as the person whose command ran it, not the flow's identity
+    items = [e for a in ("destroy", "purge", "disposition_item") for e in _audit(catalog, a)
+             if e["detail"]["plan_id"] == plan]  # type: ignore[index]
+    assert sorted((e["action"], e["doc_ids"][0], e["actor"]) for e in items) == sorted([  # type: ignore[index]
+        ("purge", imaging, "second.person"), ("destroy", second, "second.person"),
+        ("disposition_item", first, "second.person"), ("destroy", first, "records.manager")])
     code, _, err = old("records.manager", "retention", "resume", plan)
     assert code == 2 and "done" in one_line(err)
 
@@ -384,6 +390,7 @@ def test_failed_execution_is_abandoned(old: Cli) -> None:
     assert row is not None and row["status"] == "archived"  # untouched, still archived
     cert = json.loads(store.get(f"compliance/certificates/{plan}.json"))
     assert cert["records"]["doc_ids"] == [second]  # what was destroyed is certified
+    assert catalog.plan(plan)["certificate_key"] == f"compliance/certificates/{plan}.pdf"  # type: ignore[index]
     dates = cert["records"]["inclusive_dates"]
     assert dates["from"] and dates["from"] == dates["to"] and "2008" <= dates["from"] < "2011"
     audits = _audit(catalog, "retention_abandon")

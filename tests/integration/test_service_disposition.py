@@ -3,11 +3,13 @@ future sweeps, and every refusal audited in its own transaction."""
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 
+from chartvault import anchors
 from chartvault.auth.errors import Forbidden, Unauthenticated
 from chartvault.auth.roles import Role
 from chartvault.disposition import DispositionError
@@ -45,6 +47,13 @@ def test_approval_needs_reauthentication_and_a_second_person(world: World) -> No
     w.service.approve_plan(rm, plan, code=w.code("manager"))  # TOTP at approval
     result = w.service.execute_plan(rm, plan)
     assert result["destroyed"] == 1 and result["executed_by"] == "manager"
+    assert result["status"] == "done" and result["failed"] == []  # the flow's summary
+    # the certificate's closing event is anchored outside the database at once
+    (anchor,) = [a for a in anchors.load(w.store) if a.reason == "certificate"]
+    assert anchor.seq == w.last_seq() and w.last_event()["action"] == "retention_execute"
+    cert = json.loads(w.store.get(result["certificate"].removesuffix(".pdf") + ".json"))
+    assert cert["facility"] == "Main Facility" and cert["records"]["doc_ids"] == [due]
+    assert cert["authority"]["policies"] == {"adult-10y.v1": 1}
     assert w.catalog.get(due)["status"] == "destroyed"
     assert w.catalog.get(kept)["status"] == "archived"
     auditor = w.person("audit", Role.AUDITOR)
