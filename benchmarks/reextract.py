@@ -41,6 +41,8 @@ def main() -> None:
                 Word(text=t, left=0, top=0, width=0, height=0, conf=c, line=0) for t, c in pg))
                 for i, pg in enumerate(_words(row))]
             pred = prediction(row["file"], understand(text, classifier, extractor, 0.5, pages))
+            # what OCR read is carried over: the scorer's CER and the registry re-link use it
+            pred.update({k: row[k] for k in ("pages", "format", "text") if k in row})
             fout.write(json.dumps(pred) + "\n")
 
 
