@@ -32,6 +32,7 @@ from extractors.metadata.normalise import CREDENTIALS, clean_mrn, parse_date, pa
 
 _WORDS = re.compile(r"[^\s]+")
 CELL_LINES = 30  # identity blocks sit in the first lines; prose lines (over 160) hold none
+GRID_LINES = 16  # a label grid beside the letterhead ends before the body's tables begin
 _SEPS = " \t-=#:.>|"
 _DATE_FIELDS = {"dob", "service", "admission", "discharge", "document", "document_generic"}
 _IDENTITY = {"dob", "mrn", "sex", "age_sex", "combo:age+dob", "combo:dob+sex", "combo:age+dob+sex",
@@ -141,7 +142,7 @@ def emit(field: str, value: str, at: int, kind: str = "bare") -> list[Candidate]
     if field.startswith("combo:"):
         return split_combo(field, value, at, kind)
     if field == "age_sex":
-        m = re.search(r"\b(M|F|Male|Female)\b", value, re.IGNORECASE)
+        m = re.search(r"(?<![A-Za-z])(M|F|Male|Female)\b", value, re.IGNORECASE)
         return [Candidate("sex", m.group(1), at + m.start(1), kind)] if m else []
     if field in ("name", "author"):
         value = re.split(r"\s{2,}", value)[0]
@@ -311,18 +312,35 @@ def _label_tail(row: Row) -> list[str | None] | None:
     Name  Age/Sex"); one unknown cell (a label OCR garbled) is allowed at its left.
     """
     tail: list[str | None] = []
+    unknown = 0
     for _, c in reversed(row):
         if any(ch.isdigit() for ch in c) or len(c) > 30:
             break
         f = label_field(c, fuzzy=True)
-        if f is None or (f == "ignore" and not tail):
-            if f is None and tail and len(c) <= 12 and c.replace(" ", "").isalpha():
-                tail.append(None)
-            break
+        if f is None:
+            unknown += 1
+            if unknown > 1 or len(c) > 12 or not c.replace(" ", "").replace(",", "").isalpha():
+                break
         tail.append(f)
+    while tail and tail[-1] is None:
+        tail.pop()  # the unknown cell must sit between or right of known labels
     if not any(f in _KEPT_FIELDS for f in tail):
         return None
     return tail[::-1]
+
+
+_WIDE_SPLIT = re.compile(r"\s{2,}|\t|\s*\|\s*")
+
+
+def _wide_cells(line: str) -> Row:
+    """Cells split at wide gaps only: a joined label ("Age / Sex") stays one cell."""
+    out, pos = [], 0
+    for cell in _WIDE_SPLIT.split(line):
+        at = line.find(cell, pos) if cell else -1
+        if at >= 0 and cell.strip():
+            out.append((at, cell.strip()))
+            pos = at + len(cell)
+    return _solid(out)
 
 
 def _identity_shaped(cell: str) -> bool:
@@ -338,13 +356,13 @@ def shared_label_rows(lines: list[Line], rows: list[Row]) -> list[Candidate]:
     and a person under an unreadable label is taken as unlabelled (a known given name).
     """
     out: list[Candidate] = []
-    for i in range(len(rows) - 1):
-        fields = _label_tail(rows[i]) if len(rows[i]) >= 2 else None
+    for i in range(min(len(rows), GRID_LINES) - 1):
+        fields = _label_tail(_wide_cells(lines[i][1])) if len(rows[i]) >= 2 else None
         if fields is None:
             continue
         off = lines[i + 1][0]
         values = _solid(rows[i + 1])
-        whole = len(fields) == len(_solid(rows[i]))
+        whole = len(fields) == len(_wide_cells(lines[i][1]))
         if len(values) < len(fields) or (whole and len(values) == len(fields)):
             continue  # a whole label row over as many values is ``header_tables``' own
         if whole and any(_identity_shaped(c) for _, c in values[:-len(fields)]):
@@ -353,6 +371,8 @@ def shared_label_rows(lines: list[Line], rows: list[Row]) -> list[Candidate]:
             if f is None:
                 if not any(ch.isdigit() for ch in value) and _is_person(value, unlabelled=True):
                     out.append(Candidate("name", value, off + at, "band"))
+            elif f == "name" and not _is_person(value, unlabelled=True):
+                continue  # a column guessed by position holds a person only by its name
             elif f != "ignore" and typed(f, value):
                 out += emit(f, value, off + at, "table")
     return out

@@ -139,3 +139,12 @@ def test_head_only_label_opens_a_header_row(ex: MetadataExtractor) -> None:
 def test_event_labels(ex: MetadataExtractor, label: str) -> None:
     e = ex.extract(f"Lakeside Medical Center\nPatient: Doe, Jane\n{label}: 03/04/2020" + BODY)
     assert e.service_date == date(2020, 3, 4)
+
+
+def test_grid_with_joined_label_beside_the_letterhead(ex: MetadataExtractor) -> None:
+    e = ex.extract("Community Health and Hospitals  Full Name  Age / Sex\n:  Heidi Marsh  57F\n"
+                   "1002 Healthcare Drive, Portland, OR 99123  Unit No.  Enc #\n"
+                   "Tel 555-555-1002  :  998911  E1499081" + BODY)
+    assert (e.patient.family, e.patient.given) == ("Marsh", "Heidi")
+    assert e.patient.sex == "F"
+    assert e.patient.mrn == "998911"
