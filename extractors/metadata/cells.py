@@ -22,6 +22,7 @@ from extractors.metadata.fields import (
     CELL_SPLIT,
     Candidate,
     Line,
+    _labelled,
     _labels_in,
     label_row,
     split_combo,
@@ -39,7 +40,7 @@ _IDENTITY = {"dob", "mrn", "sex", "age_sex", "combo:age+dob", "combo:dob+sex", "
              "combo:dob+mrn", "combo:mrn+sex"}
 _AGE_SEX = re.compile(r"\s*(?:\d{1,3}\s*(?:y|yr|yrs|yo|y/o|years?)?\s*[/,-]?\s*(?:M|F|Male|Female)|"
                       r"(?:M|F|Male|Female)\s*[/,-]\s*\d{1,3}\s*(?:y|yr|yrs|yo)?)\b", re.IGNORECASE)
-_DATE_START = re.compile(r"\s*(?:\d|[A-Za-z]{3,9}\.?[\s-]*\d)")
+_DATE_START = re.compile(r"\s*(?:\d|[OlIS]\d|[A-Za-z]{3,9}\.?[\s-]*\d)")  # "I5APR1971"
 _SEX_VALUE = re.compile(r"(?:M|F|U|Male|Female|MALE|FEMALE|Unknown|UNKNOWN|male|female)[.,]?")
 _NAME_CHARS = re.compile(r"[A-Za-z\u00c0-\u024f][A-Za-z\u00c0-\u024f'`.,\- ]*")
 
@@ -142,6 +143,9 @@ def emit(field: str, value: str, at: int, kind: str = "bare") -> list[Candidate]
     if field.startswith("combo:"):
         return split_combo(field, value, at, kind)
     if field == "age_sex":
+        both = _labelled(field, value, at, kind)  # "74/F": the age checks the birth date
+        if both:
+            return both
         m = re.search(r"(?<![A-Za-z])(M|F|Male|Female)\b", value, re.IGNORECASE)
         return [Candidate("sex", m.group(1), at + m.start(1), kind)] if m else []
     if field in ("name", "author"):
@@ -337,8 +341,9 @@ def _wide_cells(line: str) -> Row:
     out, pos = [], 0
     for cell in _WIDE_SPLIT.split(line):
         at = line.find(cell, pos) if cell else -1
-        if at >= 0 and cell.strip():
-            out.append((at, cell.strip()))
+        stripped = cell.strip().lstrip(_LEAD_SPECKS + ";:").strip()
+        if at >= 0 and stripped:
+            out.append((at + cell.find(stripped), stripped))
             pos = at + len(cell)
     return _solid(out)
 
@@ -361,7 +366,7 @@ def shared_label_rows(lines: list[Line], rows: list[Row]) -> list[Candidate]:
         if fields is None:
             continue
         off = lines[i + 1][0]
-        values = _solid(rows[i + 1])
+        values = _wide_cells(lines[i + 1][1])
         whole = len(fields) == len(_wide_cells(lines[i][1]))
         if len(values) < len(fields) or (whole and len(values) == len(fields)):
             continue  # a whole label row over as many values is ``header_tables``' own

@@ -101,7 +101,8 @@ MORE_LABELS: dict[str, tuple[str, ...]] = {
               "first/given name", "patient given name", "christian name"),
     "dob": ("birth dt", "birthday", "b/d", "bd", "dob (age)", "date of birth (age)",
             "dob/age/sex", "birth date/age", "d.o.b./age", "born on", "dob (mm/dd/yyyy)",
-            "date birth", "birth date (age)", "dob(age)", "b.d.", "dob age"),
+            "date birth", "birth date (age)", "dob(age)", "b.d.", "dob age", "dt of birth",
+            "dt. of birth"),
     "mrn": ("mr", "mr no.", "hospital no.", "hosp #", "hosp no", "hosp no.", "hospital id",
             "unit no.", "unit no", "chart", "chart no.", "patient identifier", "pt identifier",
             "empi", "empi #", "empi no", "enterprise id", "enterprise mrn", "mpi", "mpi #",
@@ -290,6 +291,10 @@ def label_field(cell: str, fuzzy: bool = False, slips: bool = True) -> str | Non
     if not 0 < len(key) <= 40:
         return None
     found = LABELS.get(key)
+    if found is None and fuzzy and slips and "m" in cell:  # "Date Bom": "rn" read as "m"
+        found = label_field(cell.replace("m", "rn"), fuzzy, slips=False)
+        if found is not None:
+            return found
     if found is None and not _label_words_only(cell):
         return _fuzzy_field(key) if fuzzy and slips else None  # a value, not a label
     if found is None and "(" in cell:  # "Date of Birth (mm/dd/yyyy)", "Name (Last, First)"

@@ -122,6 +122,7 @@ def parse_date(text: str, *, birth: bool = False, today: date | None = None,
         mon = MONTHS.get(m.group(1)[:3].lower())
         if mon:
             offer(m.start(), _mk(int(fix_digits(m.group(3))), mon, int(fix_digits(m.group(2)))))
+    text = _COMPACT_DMY.sub(_month_letters, text)  # "220CT1962", "223UL1970"
     for m in _DAY_FIRST.finditer(text):
         mon = MONTHS.get(m.group(2)[:3].lower())
         if mon:
@@ -137,6 +138,18 @@ def parse_date(text: str, *, birth: bool = False, today: date | None = None,
         if m2:
             offer(m2.start(), _mk(int(m2.group(1)), int(m2.group(2)), int(m2.group(3))))
     return best[1] if best else None
+
+
+# "22OCT1962" as OCR reads it: digits for the month's letters ("0CT", "3UL", "N0V").
+_COMPACT_DMY = re.compile(r"\b([0-9OlIS]{1,2})([A-Z0-9]{3})([0-9OlIS]{4})\b")
+_MONTH_FIX = str.maketrans({"0": "O", "3": "J", "1": "I", "5": "S", "8": "B", "6": "G"})
+
+
+def _month_letters(m: re.Match[str]) -> str:
+    mon = m.group(2).translate(_MONTH_FIX)
+    if mon == m.group(2) or mon[:3].lower() not in MONTHS:
+        return m.group(0)
+    return f"{m.group(1)}{mon}{m.group(3)}"
 
 
 _NUMERIC_PLAIN = re.compile(r"(?<![\d/.-])(\d{1,2})([/.-])(\d{1,2})\2(\d{4}|\d{2})(?![\d/])")

@@ -148,3 +148,25 @@ def test_grid_with_joined_label_beside_the_letterhead(ex: MetadataExtractor) -> 
     assert (e.patient.family, e.patient.given) == ("Marsh", "Heidi")
     assert e.patient.sex == "F"
     assert e.patient.mrn == "998911"
+
+
+def test_compact_dates_misread_by_ocr() -> None:
+    from extractors.metadata.normalise import parse_date
+
+    assert parse_date("220CT1962", birth=True) == date(1962, 10, 22)
+    assert parse_date("223UL1970", birth=True) == date(1970, 7, 22)
+    assert parse_date("I5APR1971", birth=True) == date(1971, 4, 15)
+
+
+def test_rn_read_as_m_in_a_label(ex: MetadataExtractor) -> None:
+    e = ex.extract("Lakeside Medical Center\nPatient: Doe, Jane\nDate Bom: 03/04/1950" + BODY)
+    assert e.patient.birth_date == date(1950, 3, 4)
+
+
+def test_age_beside_the_letterhead_checks_the_birth_date(ex: MetadataExtractor) -> None:
+    e = ex.extract("Lakeside Medical Center  Family Name  Forename\nCarlton  Sharon\n"
+                   "99 Sycamore Street, Gainesville, FL 32608  :  Age / Sex  :  Hosp #\n"
+                   "Tel +1-916-555-7654  ; 74/F  7730112\nDate Born  Note Dt\n"
+                   "Full Chart  | 12DEC1936  25SEP2013" + BODY)
+    assert e.patient.sex == "F"
+    assert "age_mismatch" in e.flags  # 76 by the date printed, 74 by the age
