@@ -104,9 +104,11 @@ def understand(
 
 
 # Reasons a registry link settles: the identity is then the registered patient's, whose
-# MRN was printed and whose names and birth date the text confirms.
+# MRN was printed and whose names and birth date the text confirms (so a printed age that
+# contradicted a misread birth date is answered by the registered one).
 _SETTLED_BY_LINK = {"identity_not_established", "low_ocr_confidence_mrn", "conflicting_mrn",
-                    "conflicting_name", "conflicting_birth_date", "doubtful_name"}
+                    "conflicting_name", "conflicting_birth_date", "doubtful_name",
+                    "age_mismatch"}
 _LINK_CONFIDENCE = 0.99
 _PATIENT_FIELDS = ("patient.family", "patient.given", "patient.birth_date", "patient.sex",
                    "patient.mrn")

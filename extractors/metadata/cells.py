@@ -121,9 +121,12 @@ def typed(field: str, value: str) -> bool:
     if field in _DATE_FIELDS:
         return bool(_DATE_START.match(value)) and parse_date(value) is not None
     if field == "mrn":
-        token = value.split()[0] if value.split() else ""
+        words = value.split()
+        token = words[0] if words else ""
         return sum(ch.isdigit() for ch in token) >= 3 and clean_mrn(token) is not None \
-            and parse_date(token) is None  # "14JUL1958" is a date, whatever its label
+            and parse_date(token) is None \
+            and all(any(ch.isdigit() for ch in w) for w in words[1:3])
+        # "14JUL1958" is a date and "1002 Healthcare Dr." an address, whatever the label
     if field == "sex":
         return bool(_SEX_VALUE.fullmatch(value.split()[0] if value.split() else "")) \
             and sex_from(value) is not None

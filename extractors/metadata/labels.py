@@ -107,7 +107,7 @@ MORE_LABELS: dict[str, tuple[str, ...]] = {
             "unit no.", "unit no", "chart", "chart no.", "patient identifier", "pt identifier",
             "empi", "empi #", "empi no", "enterprise id", "enterprise mrn", "mpi", "mpi #",
             "mpi no", "person id", "person #", "person number", "ur number", "ur no", "urn",
-            "ur #", "u.r. number", "clinic number", "clinic no", "clinic #",
+            "ur #", "u.r. number", "clinic number", "clinic no",
             "medical rec. no.", "medical record no.", "med. rec. #", "health record no.",
             "hrn", "emrn", "mrn/id", "id #", "patient id #", "pt. id", "record", "mr id",
             "local patient id", "patient mrn", "medical record num", "mrn (local)"),
