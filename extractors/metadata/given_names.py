@@ -51,8 +51,9 @@ def _substitution_index() -> frozenset[str]:
 
 
 def misread_given_name(word: str) -> bool:
-    """Whether ``word`` is no known given name but one known with one letter misread
-    ("Addm": Adam), OCR's usual slip; such a name is not filed without a look.
+    """Whether ``word`` is a known given name with one letter misread ("Addm": Adam).
+
+    That is OCR's usual slip, so such a name is not filed without a look.
 
     Only substitutions count: a name a letter longer or shorter than a known one
     ("Arlene" beside Darlene) is as often a real name the lexicon lacks.
