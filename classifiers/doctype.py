@@ -83,6 +83,9 @@ class DocTypeClassifier:
             raise FileNotFoundError(
                 "document-type model not built: run `python -m classifiers.build`")
         nlp = spacy.load(path)
+        # The bag of words reads each token's ORTH only: English's lexical attributes (norm,
+        # shape, stop, like_num...) ran in Python for every new word, a fifth of classifying.
+        nlp.vocab.lex_attr_getters = {}
         meta = json.loads((path / "chartvault.json").read_text())
         return cls(nlp, str(meta["version"]))
 
