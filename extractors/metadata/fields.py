@@ -583,7 +583,13 @@ _AGE = re.compile(r"(\d{1,3})(?:[\s-]*(?:years?|yrs?)[\s-]*old\b|\s*(?:y/o|yo|y\
 _PERSON = re.compile(r"\d{1,3}[\s-]*(?:year|yr|month|week|day)s?[\s-]*old\s+"
                      r"(woman|female|lady|girl|man|male|gentleman|boy)\b")
 _YO_SEX = re.compile(r"\d{1,3}\s*(?:yo|y/o|y\.o\.|yr)\s*([MF])\b")
-_PRONOUNS = re.compile(r"(?:s?he|h(?:ers?|erself|is|im|imself))\b")
+# What every match of each pattern above contains, letter-first: scanning for it is ~30
+# times faster than trying the digit-first pattern at every digit, and most heads lack it.
+_AGE_CUE = re.compile(r"y(?:ears?[\s-]*old\b|rs?[\s-]*old\b|/o(?!\w)|o(?!\w)|\.o\.(?!\w)|\))")
+_PERSON_CUE = re.compile(r"old\s+(?:woman|female|lady|girl|man|male|gentleman|boy)\b")
+_YO_SEX_CUE = re.compile(r"y(?:o|/o|\.o\.|r)\s*[MF]\b")
+# A pronoun is a word of its own; all but "she" start with "h" (a letter-first scan).
+_H_PRONOUN = re.compile(r"h(?:e|ers?|erself|is|im|imself)\b")
 
 
 def _free(text: str, at: int) -> bool:
@@ -599,19 +605,35 @@ _SEEN_TODAY = re.compile(r"\b(?:saw|seen|seeing|evaluated|examined)\b(?:[^.\n]|(
                          re.IGNORECASE)
 
 
+def _pronouns(low: str) -> tuple[int, int]:
+    """(feminine, masculine) personal pronouns standing as words ("she", "his"; not "the")."""
+    fem = mas = 0
+    for m in _H_PRONOUN.finditer(low):
+        at, word = m.start(), m.group(0)
+        if _free(low, at):
+            if word.startswith("her"):
+                fem += 1
+            else:
+                mas += 1
+        elif word == "he" and at > 0 and low[at - 1] == "s" and _free(low, at - 1):
+            fem += 1  # "she"
+    return fem, mas
+
+
 def narrative(text: str, lines: list[Line]) -> list[Candidate]:
     """Evidence from prose: age, sex words and pronouns, a letter's visit date."""
     head = text[:6000]
     low = head.lower()
     out = [Candidate("age", m.group(1) or m.group(2), m.start(), "narrative")
-           for m in _AGE.finditer(low) if m.group(2) or _free(low, m.start())]
-    out += [Candidate("sex", m.group(1), m.start(1), "phrase") for m in _PERSON.finditer(low)
-            if _free(low, m.start())]
-    out += [Candidate("sex", m.group(1), m.start(1), "phrase") for m in _YO_SEX.finditer(head)
-            if _free(head, m.start())]
-    words = [m.group(0) for m in _PRONOUNS.finditer(low) if _free(low, m.start())]
-    fem = sum(w.startswith(("she", "her")) for w in words)
-    mas = len(words) - fem
+           for m in (_AGE.finditer(low) if _AGE_CUE.search(low) else ())
+           if m.group(2) or _free(low, m.start())]
+    if _PERSON_CUE.search(low):
+        out += [Candidate("sex", m.group(1), m.start(1), "phrase")
+                for m in _PERSON.finditer(low) if _free(low, m.start())]
+    if _YO_SEX_CUE.search(head):
+        out += [Candidate("sex", m.group(1), m.start(1), "phrase")
+                for m in _YO_SEX.finditer(head) if _free(head, m.start())]
+    fem, mas = _pronouns(low)
     if fem >= 2 and fem > 3 * mas:
         out.append(Candidate("sex", "F", 0, "pronoun"))
     elif mas >= 2 and mas > 3 * fem:
