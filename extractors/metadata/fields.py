@@ -651,6 +651,8 @@ _NPI = re.compile(r"\bNPI\b\s*(?:#|No\.?|Number)?\s*:?\s*([0-9OlIS][0-9OlIS \-]{
 
 def npis(text: str) -> list[Candidate]:
     """Numbers printed after 'NPI'."""
+    if "NPI" not in text:  # a substring test in C; the pattern's leading \b tries every place
+        return []
     return [Candidate("npi", m.group(1), m.start(1), "inline") for m in _NPI.finditer(text)]
 
 
