@@ -506,12 +506,13 @@ _CRED = (r"(?:M\.?\s?D\.?|D\.?\s?O\.?|NP|PA-C|PA|RN|DPM|FACS|FACP|FACC|PhD|Ph\.D
 SIGNATURE = re.compile(rf"^\s*(?:/s/\s*)?(?:Dr\.?\s+)?([A-Z][A-Za-z'\-]+\.?(?:\s+[A-Z]\.?)?"
                        rf"(?:\s+[A-Z][A-Za-z'\-]+){{1,2}}),?\s+{_CRED}"
                        rf"(?:\s*,\s*{_CRED})*\s*(?:,?\s*[A-Z][a-z]+)?\s*(?:$|\s{{2,}}|\s+on\s)")
-# Searched once over the lower-cased text (one pass in C, not one per line).
-_SIGN_CUE = re.compile(r"(?:electronically signed|signed by|dictated by|sincerely|respectfully|"
-                       r"signature|attending physician:?[ \t]*$|signed:?[ \t]*$|authenticated by|"
-                       r"regards|reviewed and signed|interpreted by:?[ \t]*$|/s/)",
-                       re.MULTILINE)
-_SIGNED_BY = re.compile(r"(?:signed|dictated|authenticated)[ \t]+by")
+# Searched over the lower-cased text, only where an alternative's leading words stand.
+_SIGN_CUES = ("electronically signed", "signed by", "dictated by", "sincerely", "respectfully",
+              "signature", r"attending physician:?[ \t]*$", r"signed:?[ \t]*$", "authenticated by",
+              "regards", "reviewed and signed", r"interpreted by:?[ \t]*$", "/s/")
+_SIGN_CUE = re.compile("(?:" + "|".join(_SIGN_CUES) + ")", re.MULTILINE)
+_SIGNERS = ("signed", "dictated", "authenticated")
+_SIGNED_BY = re.compile("(?:" + "|".join(_SIGNERS) + r")[ \t]+by")
 _CUED_NAME = re.compile(r"^\s*(?:/s/\s*)?(?:Dr\.?\s+)?([A-Z][A-Za-z'\-]+(?:\s+[A-Z]\.?)?"
                         r"(?:\s+[A-Z][A-Za-z'\-]+){1,2})\s*(?:,.*)?$")
 _SIGNED_SAME_LINE = re.compile(r"(?i:electronically\s+signed|signed|dictated|authenticated)\s+"
@@ -519,18 +520,48 @@ _SIGNED_SAME_LINE = re.compile(r"(?i:electronically\s+signed|signed|dictated|aut
                                r"(?:\s+[A-Z][A-Za-z'\-]+){1,2}?)(?=\s*(?:,|$|\s+on\b|\s{2}))")
 
 
-def _line_index(lines: list[Line], low: str, rx: re.Pattern[str]) -> set[int]:
-    """Indices of the lines in which ``rx`` matches (``low``: the lower-cased text)."""
+def _leading_words(alternatives: tuple[str, ...]) -> tuple[str, ...]:
+    """The literals the alternatives of a pattern start with, none twice.
+
+    "attending physician:?" -> "attending physician"; a letter a quantifier makes optional
+    is left out; "signed by" is covered by "signed".
+    """
+    heads = set()
+    for alt in alternatives:
+        head = re.match(r"[a-z /]*", alt).group(0)  # type: ignore[union-attr]
+        heads.add(head[:-1] if alt[len(head):len(head) + 1] in ("?", "*", "+", "{") else head)
+    return tuple(h for h in sorted(heads) if not any(h.startswith(o) for o in heads if o != h))
+
+
+_SIGN_CUE_HEADS = _leading_words(_SIGN_CUES)
+_SIGNER_HEADS = _leading_words(_SIGNERS)
+
+
+def _line_index(lines: list[Line], low: str, rx: re.Pattern[str], heads: tuple[str, ...]
+                ) -> set[int]:
+    """Indices of the lines in which ``rx`` matches (``low``: the lower-cased text).
+
+    ``rx`` is tried only where one of ``heads`` (what its alternatives start with) stands:
+    ``str.find`` skips ahead far faster than the regex engine tries every place. A match
+    never spans lines, so these are the lines of ``rx.finditer`` too.
+    """
     offsets = [off for off, _ in lines]
-    return {bisect_right(offsets, m.start()) - 1 for m in rx.finditer(low)}
+    found = set()
+    for head in heads:
+        at = low.find(head)
+        while at >= 0:
+            if rx.match(low, at):
+                found.add(bisect_right(offsets, at) - 1)
+            at = low.find(head, at + 1)
+    return found
 
 
 def signatures(lines: list[Line], low: str | None = None) -> list[Candidate]:
     """Clinician names in signature blocks (after a cue, or 'Name, MD' lines)."""
     if low is None:
         low = "\n".join(line for _, line in lines).lower()
-    cues = _line_index(lines, low, _SIGN_CUE)
-    signed_by = _line_index(lines, low, _SIGNED_BY)
+    cues = _line_index(lines, low, _SIGN_CUE, _SIGN_CUE_HEADS)
+    signed_by = _line_index(lines, low, _SIGNED_BY, _SIGNER_HEADS)
     out = []
     for i, (off, line) in enumerate(lines):
         if not line or len(line) > 120:
