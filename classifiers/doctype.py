@@ -83,6 +83,9 @@ class DocTypeClassifier:
             raise FileNotFoundError(
                 "document-type model not built: run `python -m classifiers.build`")
         nlp = spacy.load(path)
+        # The bag of words reads ORTH only; English's lexical attributes (norm, shape, stop...)
+        # ran in Python for every new word, a fifth of classifying (not in spaCy's stubs).
+        nlp.vocab.lex_attr_getters = {}  # type: ignore[attr-defined]
         meta = json.loads((path / "chartvault.json").read_text())
         return cls(nlp, str(meta["version"]))
 

@@ -236,14 +236,37 @@ def title_type(text: str) -> str | None:
             cell, phrase = line[start:end], _phrase(line[start:end])
             if not phrase or len(phrase) > 70 or line.startswith(":", end):
                 continue  # empty, prose, or a label ("Reason for consultation: ...")
-            titled = _title_like(cell)
-            for key, titles in TITLE_EVIDENCE.items():
-                for t in titles:
-                    if phrase == t or (titled and len(t) > 6 and phrase.endswith(" " + t)):
-                        if best is None or len(t) > best[0]:
-                            best = (len(t), key)
+            found = _title_in(phrase, cell)
+            if found and (best is None or found[0] > best[0]):
+                best = found
         if best:
             return best[1]
+    return None
+
+
+# Title phrase -> type; those over six letters may also end a cell printed as a title.
+_TITLES = {t: key for key, titles in TITLE_EVIDENCE.items() for t in titles}
+_TAIL_TITLES = {t: key for t, key in _TITLES.items() if len(t) > 6}
+
+
+def _title_in(phrase: str, cell: str) -> tuple[int, str] | None:
+    """(length, type) of the longest title ``phrase`` is, or ends with when titled.
+
+    Dictionary look-ups of the phrase and of its tails at word starts, longest first
+    (the phrase itself is longer than any tail), instead of every title in turn.
+    """
+    key = _TITLES.get(phrase)
+    if key is not None:
+        return len(phrase), key
+    if not _title_like(cell):
+        return None
+    cut = phrase.find(" ")
+    while cut >= 0:
+        tail = phrase[cut + 1:]
+        key = _TAIL_TITLES.get(tail)
+        if key is not None:
+            return len(tail), key
+        cut = phrase.find(" ", cut + 1)
     return None
 
 

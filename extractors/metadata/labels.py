@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from itertools import combinations
 
 FIELD_LABELS: dict[str, tuple[str, ...]] = {
     "name": ("patient name", "patient's name", "pt name", "name of patient", "patient",
@@ -191,6 +192,29 @@ def _fuzzy_index(depth: int, min_len: int) -> dict[str, str | None]:
 
 _FUZZY_1 = _fuzzy_index(1, _FUZZY_MIN)
 _FUZZY_2 = _fuzzy_index(2, _FUZZY_TWO)
+# First and last five letters of the two-slip variants: a key's variant can only meet one
+# if its own ends do, and those come from the key's first and last seven letters.
+_HEADS_2 = frozenset(v[:5] for v in _FUZZY_2)
+_TAILS_2 = frozenset(v[-5:] for v in _FUZZY_2)
+
+
+_FIVE_OF_SEVEN = tuple(combinations(range(7), 5))
+
+
+def _fives(seven: str) -> set[str]:
+    """Every five letters of seven, in order: what the ends of a two-slip variant can be."""
+    return {seven[a] + seven[b] + seven[c] + seven[d] + seven[e]
+            for a, b, c, d, e in _FIVE_OF_SEVEN}
+
+
+def _may_meet_2(key: str) -> bool:
+    """Whether a two-slip variant of ``key`` (11 letters or more) can be in ``_FUZZY_2``.
+
+    Exact as a filter: a variant's first (last) five letters are five of the key's first
+    (last) seven, 21 strings each where the key's own variants are hundreds.
+    """
+    return not _HEADS_2.isdisjoint(_fives(key[:7])) \
+        and not _TAILS_2.isdisjoint(_fives(key[-7:]))
 
 
 @lru_cache(maxsize=8192)
@@ -203,7 +227,7 @@ def _fuzzy_field(key: str) -> str | None:
     if not _FUZZY_MIN - 1 <= len(key) <= 30:
         return None
     found = {_FUZZY_1.get(v, "") for v in _deletions(key, 1)}
-    if len(key) >= _FUZZY_TWO - 1:
+    if len(key) >= _FUZZY_TWO - 1 and _may_meet_2(key):
         found |= {_FUZZY_2.get(v, "") for v in _deletions(key, 2)}
     found.discard("")
     return found.pop() if len(found) == 1 else None

@@ -144,3 +144,47 @@ def test_cue_literals_skip_only_cues_that_cannot_match() -> None:
                 hits += 1
                 assert any(x in low for x in literals), pattern.pattern
     assert hits > len(texts)  # the documents do carry cues
+
+
+def test_title_lookup_is_the_longest_title_of_a_plain_scan() -> None:
+    """The dictionary look-up of title cells picks what trying every title phrase picks."""
+    import random
+    import re
+
+    from classifiers.evidence import _CELL_SEP, TITLE_EVIDENCE, _phrase, _title_like
+
+    def plain(text: str) -> str | None:
+        best: tuple[int, str] | None = None
+        for raw in text[:1200].splitlines()[:14]:
+            line = raw.strip()
+            cuts = [(m.start(), m.end()) for m in _CELL_SEP.finditer(line)]
+            for start, end in zip([0, *(e for _, e in cuts)], [*(b for b, _ in cuts), len(line)],
+                                  strict=True):
+                cell, phrase = line[start:end], _phrase(line[start:end])
+                if not phrase or len(phrase) > 70 or line.startswith(":", end):
+                    continue
+                for key, titles in TITLE_EVIDENCE.items():
+                    for t in titles:
+                        if (phrase == t or (_title_like(cell) and len(t) > 6
+                                            and phrase.endswith(" " + t))) \
+                                and (best is None or len(t) > best[0]):
+                            best = (len(t), key)
+            if best:
+                return best[1]
+        return None
+
+    rnd = random.Random(17)
+    titles = [t for ts in TITLE_EVIDENCE.values() for t in ts]
+    words = ["Mercy", "Hospital", "Inpatient", "Community Health", "of", "and", "Report", ":",
+             "Signed 2/7/2011", "-", "|", "the"]
+    found = 0
+    for _ in range(3000):
+        parts = []
+        for _ in range(rnd.randint(1, 4)):
+            t = rnd.choice(titles)
+            t = rnd.choice([t, t.upper(), t.title(), re.sub(r" ", "  ", t)])
+            parts.append(" ".join([*rnd.sample(words, rnd.randint(0, 2)), t]))
+        text = rnd.choice(["  ", " - ", ": ", " | ", "\n"]).join(parts)
+        assert title_type(text) == plain(text), text
+        found += plain(text) is not None
+    assert found > 1000
