@@ -53,7 +53,7 @@ def cells(line: str) -> list[tuple[int, str]]:
         if at < 0:
             continue
         pos = at + len(cell)
-        stripped = cell.strip().lstrip(_LEAD_SPECKS)
+        stripped = cell.strip().lstrip(_LEAD_SPECKS).lstrip()
         if stripped:
             out.append((at + cell.find(stripped), stripped))
     return out
@@ -256,6 +256,8 @@ def _lone_person(line: str, row: Row) -> str | None:
     return text if _is_person(text, unlabelled=True) else None
 
 
+_CLINICIAN_WORDS = {"dr", "doctor", "physician", "provider", "md", "nurse", "by", "attending",
+                    "surgeon", "consultant", "author", "clinician", "radiologist", "signed"}
 _ANY_LABEL = re.compile(r"([A-Za-z][A-Za-z.' ]{1,24}):\s*")
 
 
@@ -268,8 +270,10 @@ def _person_after_unknown_label(row: Row) -> str | None:
     text = " ".join(c for _, c in row) if len(row) == 2 and row[0][1].endswith(":") \
         else row[0][1] if len(row) == 1 else ""
     m = _ANY_LABEL.match(text)
-    if m is None or label_field(m.group(1)) is not None:
-        return None
+    if m is None or label_field(m.group(1)) is not None \
+            or _CLINICIAN_WORDS.intersection(m.group(1).lower().replace(".", " ").split()) \
+            or text[m.end():].lower().startswith("dr"):
+        return None  # "Responsible Dr: Dr. Henry Seven" is the clinician
     return _lone_person(text[m.end():], [(0, text[m.end():])])
 
 

@@ -294,16 +294,15 @@ def header_tables(lines: list[Line], rows: dict[int, list[str | None]] | None = 
         if i + 1 >= len(lines):
             continue
         voff, vline = lines[i + 1]
-        values = _cells(vline)
-        if len(values) > len(fields):  # OCR specks read as cells ("Taylor  5  Jeffrey")
-            solid = [v for v in values if len(v) > 1 or v in "MF"]
-            values = solid if len(solid) == len(fields) else values
-        if len(values) != len(fields):
-            joined = _joined_fields(lines[i][1])  # "Age / Sex" is one column over "51/F"
-            if joined is None or len(joined) != len(values):
-                out.extend(_typed_alignment(fields, voff, vline))
-                continue
-            fields = joined
+        cells = _cells(vline)
+        solid = [v for v in cells if len(v) > 1 or v in "MF"]  # specks: "Taylor  5  Jeffrey"
+        joined = _joined_fields(lines[i][1])  # "Age / Sex" is one column over "51/F"
+        tries = [(f, v) for f in ([joined] if joined else []) + [fields] for v in (cells, solid)]
+        pair = next(((f, v) for f, v in tries if len(f) == len(v)), None)
+        if pair is None:
+            out.extend(_typed_alignment(fields, voff, vline))
+            continue
+        fields, values = pair
         pos = 0
         for f, v in zip(fields, values, strict=True):
             at = vline.find(v, pos)

@@ -170,3 +170,17 @@ def test_age_beside_the_letterhead_checks_the_birth_date(ex: MetadataExtractor) 
                    "Full Chart  | 12DEC1936  25SEP2013" + BODY)
     assert e.patient.sex == "F"
     assert "age_mismatch" in e.flags  # 76 by the date printed, 74 by the age
+
+
+def test_joined_label_row_over_values_with_a_speck(ex: MetadataExtractor) -> None:
+    e = ex.extract("Richland Medical Center\nHOSPITALIZATION SUMMARY\n"
+                   "Hosp #  Dt. of Birth  Age / Sex  Surname  First Name\n"
+                   "00200721  11/14/1969  50 yoM  Talbot  5  Jeffrey  —" + BODY)
+    assert (e.patient.family, e.patient.given) == ("Talbot", "Jeffrey")
+    assert e.patient.sex == "M"
+
+
+def test_clinician_after_an_unknown_label_is_no_patient(ex: MetadataExtractor) -> None:
+    e = ex.extract("Get Well Clinic\nIsabella Jonas\nHosp # 110107073916281  Birth Dt: 1 May 1947\n"
+                   "Responsible Dr: Dr. Henry Seven" + BODY)
+    assert (e.patient.family, e.patient.given) == ("Jonas", "Isabella")
