@@ -27,6 +27,7 @@ from typing import Any
 
 from chartvault.orphans import mark_orphans, run_tags
 from chartvault.pipeline.intake import exclusive_run, pending_claims, ready_files
+from chartvault.pipeline.understand import MODEL_STRINGS_LIMIT
 from chartvault.runtime import foreground_run
 from chartvault.settings import Settings
 
@@ -44,7 +45,8 @@ class IntakeWatcher:
     """Runs the ingest flow in-process whenever an intake folder has settled files."""
 
     def __init__(self, settings: Settings, report: BatchReport, poll_s: float = 0.25,
-                 model_strings_limit: int = 200_000, claims_every_s: float | None = None
+                 model_strings_limit: int = MODEL_STRINGS_LIMIT,
+                 claims_every_s: float | None = None
                  ) -> None:
         self.settings = settings
         self.report = report
@@ -54,7 +56,6 @@ class IntakeWatcher:
         self._custody_run: dict[str, float] = {}  # intake -> monotonic time of its last run
         self.model_strings_limit = model_strings_limit  # strings added since loading
         self.failures = 0  # consecutive runs that raised
-        self._loaded: tuple[object, list[int]] | None = None  # models, string counts at load
 
     def warm(self, fork: bool = False) -> None:
         """Start the OCR workers, import the flow and load the models, before any file.
@@ -79,29 +80,14 @@ class IntakeWatcher:
                         type(err).__name__)
 
     def recycle_models(self) -> bool:
-        """Reload the models once their string stores have grown past the limit.
+        """Reload the models once they have grown past the limit (see ``renew_models``)."""
+        from chartvault.pipeline.understand import renew_models
 
-        spaCy keeps every distinct token string it has seen (names, MRNs, OCR debris) in
-        the vocabulary for the life of the pipeline: tens of new strings per chart, which
-        in a process that runs for months would grow without bound. Reloading costs
-        ~0.2 s, between runs; returns whether it happened.
-        """
-        from chartvault.pipeline.understand import default_models
-
-        models = default_models(self.settings.classifier_model)
-        sizes = _string_counts(models)
-        if self._loaded is None or self._loaded[0] is not models:
-            self._loaded = (models, sizes)  # first look at these models: their size at load
-            return False
-        grown = max((now - then for now, then in zip(sizes, self._loaded[1], strict=True)),
-                    default=0)
-        if grown <= self.model_strings_limit:
-            return False
-        default_models.cache_clear()
-        fresh = default_models(self.settings.classifier_model)
-        self._loaded = (fresh, _string_counts(fresh))
-        log.info("models reloaded (%d strings added since loading)", grown)
-        return True
+        renewed = renew_models(self.settings.classifier_model, self.model_strings_limit)
+        if renewed:
+            log.info("models reloaded (over %d strings added since loading)",
+                     self.model_strings_limit)
+        return renewed
 
     def waiting(self) -> list[str]:
         """Names of the intake folders holding a settled file and not being ingested.
@@ -188,9 +174,3 @@ class IntakeWatcher:
         from extractors.pool import shutdown_warm
 
         shutdown_warm()
-
-
-def _string_counts(models: tuple[object, ...]) -> list[int]:
-    """Entries in each spaCy model's string store (0 for a model without spaCy)."""
-    return [len(nlp.vocab.strings) if (nlp := getattr(m, "nlp", None)) is not None else 0
-            for m in models]

@@ -37,6 +37,7 @@ from chartvault.pipeline.batch import IngestRun
 from chartvault.pipeline.intake import Claim, exclusive_run
 from chartvault.pipeline.outage import Backoff, Outage, OutageState, outage_of
 from chartvault.pipeline.quarantine import Quarantined
+from chartvault.pipeline.understand import renew_models
 from chartvault.settings import RetrySettings, Settings
 from extractors.pages import SourceInfo
 from flows.base import flow
@@ -162,6 +163,7 @@ def run_intake(settings: Settings, intake_name: str, catalog: Catalog,
             failed = _run_tasks(run)
         _finish_batch(run, catalog)
     log.info("batch %s finished: %s", run.batch_id, run.summary.counts())
+    renew_models(settings.classifier_model)  # a long-lived process stays flat in memory
     return _summary(run, failed)
 
 

@@ -165,7 +165,41 @@ def default_models(classifier_model: Path | None = None
     from classifiers.doctype import DocTypeClassifier
     from extractors.metadata import MetadataExtractor as ChartMetadata
 
-    return DocTypeClassifier.load(classifier_model), ChartMetadata()
+    models = (DocTypeClassifier.load(classifier_model), ChartMetadata())
+    _SIZES_AT_LOAD.clear()
+    _SIZES_AT_LOAD[id(models)] = _string_counts(models)
+    return models
+
+
+# spaCy keeps every distinct token string it has seen (names, MRNs, OCR debris) for the
+# life of a pipeline: ~130 new strings a chart, ~480 bytes each. A long run renews the
+# models between batches once they have grown by this many strings (~25 MB, ~0.3 s).
+MODEL_STRINGS_LIMIT = 50_000
+_SIZES_AT_LOAD: dict[int, list[int]] = {}
+
+
+def _string_counts(models: tuple[object, ...]) -> list[int]:
+    """Entries in each spaCy model's string store (0 for a model without spaCy)."""
+    return [len(nlp.vocab.strings) if (nlp := getattr(m, "nlp", None)) is not None else 0
+            for m in models]
+
+
+def renew_models(classifier_model: Path | None = None,
+                 limit: int = MODEL_STRINGS_LIMIT) -> bool:
+    """Reload the models once their strings grew by more than ``limit`` since loading.
+
+    Returns whether that happened. Call it between batches, never inside one (a batch
+    keeps the models it started with).
+    """
+    models = default_models(classifier_model)
+    start = _SIZES_AT_LOAD.setdefault(id(models), _string_counts(models))
+    grown = max((now - then for now, then in zip(_string_counts(models), start, strict=True)),
+                default=0)
+    if grown <= limit:
+        return False
+    default_models.cache_clear()
+    default_models(classifier_model)
+    return True
 
 
 def default_registry(path: Path | None) -> Registry | None:
