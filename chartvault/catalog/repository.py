@@ -330,6 +330,13 @@ class Catalog:
                 rules[rule or "none"] = rules.get(rule or "none", 0) + 1
         return facilities, rules
 
+    def fixity_rows(self) -> list[tuple[str, str, str, str]]:
+        """(doc_id, manifest_key, sha256, status) of every catalogued record (fixity)."""
+        q = select(documents.c.doc_id, documents.c.manifest_key, documents.c.sha256,
+                   documents.c.status)
+        with self.engine.connect() as conn:
+            return [(r[0], r[1], r[2], r[3]) for r in conn.execute(q)]
+
     def plans_of_document(self, doc_id: str) -> list[str]:
         """Plans that list a document, oldest first (a destroyed record's certificate)."""
         q = (select(disposition_items.c.plan_id)
