@@ -164,6 +164,22 @@ class Catalog:
             q = select(documents).where(documents.c.doc_id == doc_id)
             return conn.execute(q).mappings().first()
 
+    def last_service_date(self, facility: str, mrn: str) -> date | None:
+        """Latest service date catalogued for the patient (facility, MRN as given)."""
+        q = select(func.max(documents.c.service_date)).where(
+            documents.c.facility == facility, documents.c.mrn == normalise_mrn(mrn))
+        with self.engine.connect() as conn:
+            value = conn.execute(q).scalar()
+        return value if isinstance(value, date) else None
+
+    def patient_archived(self, facility: str, mrn: str) -> Sequence[RowMapping]:
+        """Archived document rows of the patient (facility, MRN as given)."""
+        q = select(documents).where(
+            documents.c.facility == facility, documents.c.mrn == normalise_mrn(mrn),
+            documents.c.status == "archived")
+        with self.engine.connect() as conn:
+            return conn.execute(q).mappings().all()
+
     def record_document(
         self, conn: Connection, manifest: Manifest, manifest_key: str, text: str
     ) -> None:

@@ -148,3 +148,16 @@ def test_postgres_app_role_writes_the_trail_but_cannot_rewrite_it(catalog_url: s
     assert app.verify_audit().ok and app.verify_audit().events == 2
     app.close()
     owner.close()
+
+
+def test_patient_reads_normalise_the_mrn_and_keep_to_the_facility(catalog_url: str) -> None:
+    c = _catalog(catalog_url)
+    with c.transaction() as conn:
+        c.record_document(conn, _manifest("a" * 24, "Lee", "MR-001", date(2020, 5, 1)), "ka", "")
+        c.record_document(conn, _manifest("b" * 24, "Lee", "MR-001", date(2022, 7, 3)), "kb", "")
+        c.record_document(conn, _manifest("c" * 24, "Roe", "MR-002", date(2024, 1, 1)), "kc", "")
+    assert c.last_service_date("F1", "mr 001") == date(2022, 7, 3)
+    assert c.last_service_date("F2", "mr 001") is None
+    assert sorted(r["doc_id"][0] for r in c.patient_archived("F1", "mr-001")) == ["a", "b"]
+    assert sorted((r[0][0], r[1]) for r in c.fixity_rows()) == [("a", "ka"), ("b", "kb"),
+                                                                ("c", "kc")]
