@@ -12,6 +12,7 @@ from typing import Any
 
 from chartvault import anchors
 from chartvault.catalog import Catalog
+from chartvault.catalog.disposition import scrub
 from chartvault.certificate import certificate, compliance_until, to_pdf
 from chartvault.disposition import (
     DispositionError,
@@ -20,7 +21,6 @@ from chartvault.disposition import (
     done_report,
     execute,
     finish,
-    scrub,
 )
 from chartvault.pipeline import crash
 from chartvault.pipeline.retention import run_post_commit
