@@ -349,19 +349,14 @@ def done_report(catalog: Catalog, store: ObjectStore, plan_id: str) -> Execution
 
 
 def finish(catalog: Catalog, plan_id: str, certificate_key: str | None,
-           report: ExecutionReport) -> None:
-    """Close the plan and scrub the catalog database of destroyed data."""
+           report: ExecutionReport, actor: str) -> None:
+    """Close the plan as ``actor`` (who executed it) and scrub the destroyed data."""
     with catalog.transaction() as conn:
         plan_rows.update_plan(conn, plan_id, status="done", finished_at=datetime.now(UTC),
                               certificate_key=certificate_key)
-        catalog.audit(report_actor(report), "retention_execute", report.done,
+        catalog.audit(actor, "retention_execute", report.done,
                       detail={"plan_id": plan_id, "destroyed": len(report.done),
                               "purged": len(report.purged),
                               "skipped_hold": len(report.skipped_hold),
                               "review": len(report.review)}, conn=conn)
     plan_rows.scrub(catalog)
-
-
-def report_actor(report: ExecutionReport) -> str:
-    """Identity recorded for the closing event: the flow's service identity."""
-    return EXECUTOR_IDENTITY

@@ -80,7 +80,7 @@ def run_execution(catalog: Catalog, store: ObjectStore, settings: Settings, plan
     crash.point("execute-before-certificate")
     key = certify(catalog, store, plan_id, report)
     crash.point("certificate-before-finish")
-    finish(catalog, plan_id, key, report)
+    finish(catalog, plan_id, key, report, actor)
     # the destruction's closing event is vouched for outside the database at once
     anchors.anchor_now(catalog, store, "certificate",
                        retain_days=settings.audit.anchor_retain_days)
