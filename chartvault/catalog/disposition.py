@@ -14,8 +14,10 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, func, insert, literal, select, update
 
 from chartvault.catalog import dialect
+from chartvault.catalog.rebuild import tombstone_row
 from chartvault.catalog.repository import Catalog
 from chartvault.catalog.schema import disposition_items, disposition_plans, documents
+from chartvault.events import RecordEvent
 
 
 def _due(as_of: date) -> ColumnElement[bool]:
@@ -71,6 +73,13 @@ def set_item(conn: Connection, plan_id: str, doc_id: str, status: str) -> None:
     conn.execute(update(disposition_items).where(
         (disposition_items.c.plan_id == plan_id) & (disposition_items.c.doc_id == doc_id))
         .values(status=status, done_at=datetime.now(UTC)))
+
+
+def replace_by_tombstone(conn: Connection, doc_id: str, tomb: RecordEvent) -> None:
+    """A destroyed record's text goes and its row becomes the tombstone's (no patient data)."""
+    dialect.unindex_text(conn, doc_id)
+    conn.execute(documents.delete().where(documents.c.doc_id == doc_id))
+    conn.execute(insert(documents).values(**tombstone_row(tomb)))
 
 
 def scrub(catalog: Catalog) -> None:
