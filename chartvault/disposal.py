@@ -17,11 +17,11 @@ import shutil
 from datetime import date, datetime
 from pathlib import Path
 
-from sqlalchemy import RowMapping, insert
+from sqlalchemy import RowMapping
 
-from chartvault.catalog import Catalog, dialect
-from chartvault.catalog.rebuild import apply_event, tombstone_row
-from chartvault.catalog.schema import documents
+from chartvault.catalog import Catalog
+from chartvault.catalog import disposition as plan_rows
+from chartvault.catalog.rebuild import apply_event
 from chartvault.events import RecordEvent
 from chartvault.holds import is_held
 from chartvault.model import Manifest
@@ -123,9 +123,7 @@ def destroy_record(catalog: Catalog, store: ObjectStore, doc_id: str, plan_id: s
         crash.point("destroy-mid-objects")
     crash.point("destroy-before-row")
     with catalog.transaction() as conn:
-        dialect.unindex_text(conn, doc_id)
-        conn.execute(documents.delete().where(documents.c.doc_id == doc_id))
-        conn.execute(insert(documents).values(**tombstone_row(tomb)))
+        plan_rows.replace_by_tombstone(conn, doc_id, tomb)
         catalog.audit(actor, "destroy", [doc_id], detail={"plan_id": plan_id}, conn=conn)
 
 

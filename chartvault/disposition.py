@@ -22,10 +22,10 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
-from sqlalchemy import RowMapping, func, insert, literal, select, update
+from sqlalchemy import RowMapping
 
-from chartvault.catalog import Catalog, dialect
-from chartvault.catalog.schema import disposition_items, disposition_plans, documents
+from chartvault.catalog import Catalog
+from chartvault.catalog import disposition as plan_rows
 from chartvault.disposal import destroy_record, purge_record, why_not
 from chartvault.errors import ChartvaultError, NotFound, UserError
 from chartvault.events import RecordEvent
@@ -74,29 +74,15 @@ def sweep(catalog: Catalog, today: date, requested_by: str = SCHEDULER_IDENTITY)
                 f"as-of {today.isoformat()} is later than today: a plan can only list "
                 "records already past their retain-until")
     plan_id = "p-" + today.strftime("%Y%m%d") + "-" + uuid.uuid4().hex[:8]
-    due = (documents.c.status == "archived") & (documents.c.retain_until < today) & (
-        documents.c.legal_hold.is_(False)) & (documents.c.disposition.is_not(None))
     with catalog.transaction() as conn:
-        conn.execute(insert(disposition_plans).values(
-            plan_id=plan_id, created_at=datetime.now(UTC), as_of=today,
-            requested_by=requested_by, status="planned", counts={}))
-        conn.execute(insert(disposition_items).from_select(
-            ["plan_id", "doc_id", "action", "status"],
-            select(literal(plan_id), documents.c.doc_id, documents.c.disposition,
-                   literal("planned")).where(due)))
-        rows = conn.execute(
-            select(documents.c.disposition, documents.c.doc_type, documents.c.policy_id,
-                   func.count())
-            .where(due).group_by(documents.c.disposition, documents.c.doc_type,
-                                 documents.c.policy_id)).all()
+        plan_rows.insert_plan(conn, plan_id, today, requested_by)
         counts: dict[str, Any] = {"by_action": {}, "by_type": {}, "by_policy": {}, "total": 0}
-        for action, doc_type, policy, n in rows:
+        for action, doc_type, policy, n in plan_rows.due_groups(conn, today):
             for k, v in (("by_action", action), ("by_type", doc_type),
                          ("by_policy", policy or "none")):
                 counts[k][v] = counts[k].get(v, 0) + n
             counts["total"] += n
-        conn.execute(update(disposition_plans).where(disposition_plans.c.plan_id == plan_id)
-                     .values(counts=counts))
+        plan_rows.update_plan(conn, plan_id, counts=counts)
         catalog.audit(requested_by, "retention_sweep", outcome="planned",
                       detail={"plan_id": plan_id, "as_of": today.isoformat(),
                               "total": counts["total"]}, conn=conn)
@@ -110,18 +96,14 @@ def _set_status(catalog: Catalog, plan_id: str, before: tuple[str, ...], actor: 
 
     False when another process moved it first.
     """
-    plans = disposition_plans.c
     with catalog.transaction() as conn:
-        moved = conn.execute(update(disposition_plans).where(
-            (plans.plan_id == plan_id) & plans.status.in_(before)).values(**values)).rowcount
+        moved = plan_rows.move_plan(conn, plan_id, before, **values)
         if moved:
             if values.get("status") == "abandoned":
-                conn.execute(update(disposition_items).where(
-                    (disposition_items.c.plan_id == plan_id)
-                    & disposition_items.c.status.in_(OPEN_ITEM)).values(status="abandoned"))
+                plan_rows.close_items(conn, plan_id, OPEN_ITEM, "abandoned")
             catalog.audit(actor, action, outcome=values["status"],
                           detail={"plan_id": plan_id}, conn=conn)
-    return bool(moved)
+    return moved
 
 
 def _named_person(catalog: Catalog, plan: RowMapping, actor: str, action: str,
@@ -268,9 +250,7 @@ def _close_item(catalog: Catalog, plan_id: str, doc_id: str, status: str, actor:
                 why: str | None = None) -> None:
     """An item's outcome; a refusal or failure is audited in the same transaction."""
     with catalog.transaction() as conn:
-        conn.execute(update(disposition_items).where(
-            (disposition_items.c.plan_id == plan_id) & (disposition_items.c.doc_id == doc_id))
-            .values(status=status, done_at=datetime.now(UTC)))
+        plan_rows.set_item(conn, plan_id, doc_id, status)
         if why is not None:
             catalog.audit(actor, "disposition_item", [doc_id],
                           outcome="failed" if status == "failed" else "refused",
@@ -297,8 +277,7 @@ def execute(catalog: Catalog, store: ObjectStore, plan_id: str, actor: str,
     now = now or datetime.now(UTC)
     plan = check_executable(catalog, plan_id, actor)
     with catalog.transaction() as conn:
-        conn.execute(update(disposition_plans).where(disposition_plans.c.plan_id == plan_id)
-                     .values(status="executing"))
+        plan_rows.update_plan(conn, plan_id, status="executing")
     report = ExecutionReport(plan_id)
     for item in catalog.plan_items(plan_id):
         doc_id, action = item["doc_id"], item["action"]
@@ -370,37 +349,14 @@ def done_report(catalog: Catalog, store: ObjectStore, plan_id: str) -> Execution
 
 
 def finish(catalog: Catalog, plan_id: str, certificate_key: str | None,
-           report: ExecutionReport) -> None:
-    """Close the plan and scrub the catalog database of destroyed data."""
+           report: ExecutionReport, actor: str) -> None:
+    """Close the plan as ``actor`` (who executed it) and scrub the destroyed data."""
     with catalog.transaction() as conn:
-        conn.execute(update(disposition_plans).where(disposition_plans.c.plan_id == plan_id)
-                     .values(status="done", finished_at=datetime.now(UTC),
-                             certificate_key=certificate_key))
-        catalog.audit(report_actor(report), "retention_execute", report.done,
+        plan_rows.update_plan(conn, plan_id, status="done", finished_at=datetime.now(UTC),
+                              certificate_key=certificate_key)
+        catalog.audit(actor, "retention_execute", report.done,
                       detail={"plan_id": plan_id, "destroyed": len(report.done),
                               "purged": len(report.purged),
                               "skipped_hold": len(report.skipped_hold),
                               "review": len(report.review)}, conn=conn)
-    scrub(catalog)
-
-
-def report_actor(report: ExecutionReport) -> str:
-    """Identity recorded for the closing event: the flow's service identity."""
-    return EXECUTOR_IDENTITY
-
-
-def scrub(catalog: Catalog) -> None:
-    """Make deleted rows unrecoverable from the database files."""
-    with catalog.engine.connect() as conn:
-        if dialect.is_sqlite(conn):
-            conn.exec_driver_sql("INSERT INTO document_fts(document_fts) VALUES('optimize')")
-            conn.commit()
-            conn.exec_driver_sql("VACUUM")
-            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-        else:
-            conn.commit()
-            raw = conn.connection.driver_connection
-            if raw is not None:
-                raw.autocommit = True
-                raw.execute("VACUUM (FULL) document_text")
-                raw.execute("VACUUM (FULL) documents")
+    plan_rows.scrub(catalog)

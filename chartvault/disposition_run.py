@@ -12,6 +12,7 @@ from typing import Any
 
 from chartvault import anchors
 from chartvault.catalog import Catalog
+from chartvault.catalog.disposition import scrub
 from chartvault.certificate import certificate, compliance_until, to_pdf
 from chartvault.disposition import (
     DispositionError,
@@ -20,7 +21,6 @@ from chartvault.disposition import (
     done_report,
     execute,
     finish,
-    scrub,
 )
 from chartvault.pipeline import crash
 from chartvault.pipeline.retention import run_post_commit
@@ -80,7 +80,7 @@ def run_execution(catalog: Catalog, store: ObjectStore, settings: Settings, plan
     crash.point("execute-before-certificate")
     key = certify(catalog, store, plan_id, report)
     crash.point("certificate-before-finish")
-    finish(catalog, plan_id, key, report)
+    finish(catalog, plan_id, key, report, actor)
     # the destruction's closing event is vouched for outside the database at once
     anchors.anchor_now(catalog, store, "certificate",
                        retain_days=settings.audit.anchor_retain_days)

@@ -18,10 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import ValidationError
-from sqlalchemy import select
 
 from chartvault.catalog import Catalog
-from chartvault.catalog.schema import documents
 from chartvault.events import RecordEvent
 from chartvault.model import Manifest
 from storage.base import ObjectStore
@@ -136,11 +134,7 @@ def verify(catalog: Catalog, store: ObjectStore, actor: str) -> FixityReport:
     """Check every catalogued record's objects and tombstones; records an audit event."""
     report = FixityReport()
     known: set[str] = set()
-    with catalog.engine.connect() as conn:
-        rows = conn.execute(
-            select(documents.c.doc_id, documents.c.manifest_key, documents.c.sha256,
-                   documents.c.status)
-        ).all()
+    rows = catalog.fixity_rows()
     stored = list(store.list("records/"))  # once: a local store walks its whole tree
     events: dict[str, list[str]] = {}
     for key in stored:

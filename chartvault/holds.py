@@ -26,11 +26,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, insert, select, update
+from sqlalchemy import Connection
 
-from chartvault.catalog import Catalog, normalise_mrn
+from chartvault.catalog import Catalog, guarded, legal_holds, normalise_mrn
 from chartvault.catalog.custody import add_steps
-from chartvault.catalog.schema import documents, holds
 from chartvault.errors import NotFound, UserError
 from chartvault.events import RecordEvent
 from chartvault.model import Manifest
@@ -72,15 +71,6 @@ class HoldResult:
     doc_ids: tuple[str, ...]
 
 
-def _active(conn: Connection, doc_id: str, facility: str, mrn: str | None) -> list[str]:
-    cond = and_(holds.c.kind == "document", holds.c.doc_id == doc_id)
-    if mrn:
-        cond = cond | and_(holds.c.kind == "patient", holds.c.facility == facility,
-                           holds.c.mrn == mrn)
-    q = select(holds.c.hold_id).where(cond, holds.c.released_at.is_(None))
-    return [r[0] for r in conn.execute(q)]
-
-
 def _object_keys(store: ObjectStore, doc_id: str, manifest_key: str) -> list[str]:
     if store.head(manifest_key) is None:
         # a destruction stopped half-way through the record's objects: hold what is left
@@ -111,8 +101,7 @@ def sync_flags(catalog: Catalog, store: ObjectStore, doc_id: str, hold_id: str,
     row = catalog.get(doc_id)
     if row is None or row["status"] == "destroyed":
         return
-    with catalog.engine.connect() as conn:
-        on = bool(_active(conn, doc_id, row["facility"], row["mrn"]))
+    on = bool(legal_holds.active_ids(catalog, doc_id, row["facility"], row["mrn"]))
     for i, key in enumerate(_object_keys(store, doc_id, row["manifest_key"])):
         store.set_legal_hold(key, on)
         if i == 0:
@@ -120,16 +109,12 @@ def sync_flags(catalog: Catalog, store: ObjectStore, doc_id: str, hold_id: str,
     event = RecordEvent(doc_id=doc_id, kind="hold_set" if on else "hold_released", actor=actor,
                         data={"hold_id": hold_id, "other_holds": on})
     store.put(event.key(), event.model_dump_json().encode(), content_type="application/json")
-    with catalog.transaction() as conn:
-        conn.execute(update(documents).where(documents.c.doc_id == doc_id)
-                     .values(legal_hold=on))
+    legal_holds.set_flag(catalog, doc_id, on)
 
 
 def write_release_object(store: ObjectStore, catalog: Catalog, hold_id: str) -> None:
     """Store a hold's release (after its commit; a crash before it leaves storage held)."""
-    with catalog.engine.connect() as conn:
-        hold = conn.execute(select(holds.c.released_at, holds.c.released_by)
-                            .where(holds.c.hold_id == hold_id)).first()
+    hold = legal_holds.release_of(catalog, hold_id)
     if hold is None or hold[0] is None:
         return
     released = hold[0] if hold[0].tzinfo else hold[0].replace(tzinfo=UTC)
@@ -148,15 +133,10 @@ def run_steps(catalog: Catalog, store: ObjectStore, actor: str, step_ids: set[st
 def _patient_scope(conn: Connection, mrn: str, facility: str | None) -> tuple[list[str], str]:
     """Documents and facility a patient hold covers; refuses an unknown or ambiguous MRN."""
     norm = normalise_mrn(mrn)
-    q = select(documents.c.doc_id).where(documents.c.mrn == norm,
-                                         documents.c.status != "destroyed")
-    if facility:
-        q = q.where(documents.c.facility == facility)
-    targets = [r[0] for r in conn.execute(q)]
+    targets = legal_holds.patient_doc_ids(conn, norm, facility, destroyed=False)
     if facility:
         return targets, facility  # a known facility may hold a patient not yet ingested
-    facilities = {r[0] for r in conn.execute(select(documents.c.facility)
-                                             .where(documents.c.mrn == norm).distinct())}
+    facilities = legal_holds.facilities_of_mrn(conn, norm)
     if not facilities:
         raise NotFound("no document in the archive has this MRN; to hold a patient whose "
                        "records are not ingested yet, name the facility with --facility")
@@ -210,9 +190,8 @@ def _add_hold(catalog: Catalog, store: ObjectStore, *, actor: str, case_name: st
         "doc_id": values.get("doc_id"), "mrn": values.get("mrn"),
         "facility": values.get("facility")})
     with catalog.transaction() as conn:
-        conn.execute(insert(holds).values(
-            hold_id=hold_id, case_name=case_name, reason=reason,
-            created_at=created, created_by=actor, **values))
+        legal_holds.insert_hold(conn, hold_id=hold_id, case_name=case_name, reason=reason,
+                                created_at=created, created_by=actor, **values)
         catalog.audit(actor, "hold_set", targets, detail={"hold_id": hold_id,
                                                            "kind": values["kind"]}, conn=conn)
         steps = _record_steps(conn, targets, hold_step(hold_id, True))
@@ -226,23 +205,20 @@ def release_hold(catalog: Catalog, store: ObjectStore, hold_id: str, actor: str)
     """Release one hold; records still covered by another hold stay held."""
     with _audited_refusal(catalog, actor, "hold_released", {"hold_id": hold_id}), \
             catalog.engine.connect() as conn:
-        hold = conn.execute(select(holds).where(holds.c.hold_id == hold_id)).mappings().first()
+        hold = guarded.hold(conn, hold_id)
         if hold is None:
             raise NotFound(f"no hold {hold_id}")
         if hold["released_at"] is not None:
             raise HoldError(f"hold {hold_id} was released already")
     with catalog.transaction() as conn:
         released = datetime.now(UTC)
-        if not conn.execute(update(holds).where(
-                (holds.c.hold_id == hold_id) & holds.c.released_at.is_(None))
-                .values(released_at=released, released_by=actor)).rowcount:
+        if not legal_holds.mark_released(conn, hold_id, released, actor):
             raise HoldError(f"hold {hold_id} was released by another request just now")
         if hold["kind"] == "document":
             targets = [hold["doc_id"]]
         else:
-            q = select(documents.c.doc_id).where(documents.c.mrn == hold["mrn"],
-                                                 documents.c.facility == hold["facility"])
-            targets = [r[0] for r in conn.execute(q)]
+            targets = legal_holds.patient_doc_ids(conn, hold["mrn"], hold["facility"],
+                                                  destroyed=True)
         catalog.audit(actor, "hold_released", targets, detail={"hold_id": hold_id}, conn=conn)
         steps = _record_steps(conn, [hold_id], RELEASE_OBJECT + hold_id)
         steps |= _record_steps(conn, targets, hold_step(hold_id, False))
@@ -256,8 +232,7 @@ def apply_patient_holds(catalog: Catalog, store: ObjectStore, doc_id: str, actor
     row = catalog.get(doc_id)
     if row is None:
         return False
-    with catalog.engine.connect() as conn:
-        active = _active(conn, doc_id, row["facility"], row["mrn"])
+    active = legal_holds.active_ids(catalog, doc_id, row["facility"], row["mrn"])
     for hold_id in active:
         sync_flags(catalog, store, doc_id, hold_id, actor)
         catalog.audit(actor, "hold_set", [doc_id], detail={"hold_id": hold_id,
@@ -279,5 +254,4 @@ def is_held(catalog: Catalog, doc_id: str) -> bool:
     row = catalog.get(doc_id)
     if row is None:
         return False
-    with catalog.engine.connect() as conn:
-        return bool(_active(conn, doc_id, row["facility"], row["mrn"]))
+    return bool(legal_holds.active_ids(catalog, doc_id, row["facility"], row["mrn"]))

@@ -164,6 +164,22 @@ class Catalog:
             q = select(documents).where(documents.c.doc_id == doc_id)
             return conn.execute(q).mappings().first()
 
+    def last_service_date(self, facility: str, mrn: str) -> date | None:
+        """Latest service date catalogued for the patient (facility, MRN as given)."""
+        q = select(func.max(documents.c.service_date)).where(
+            documents.c.facility == facility, documents.c.mrn == normalise_mrn(mrn))
+        with self.engine.connect() as conn:
+            value = conn.execute(q).scalar()
+        return value if isinstance(value, date) else None
+
+    def patient_archived(self, facility: str, mrn: str) -> Sequence[RowMapping]:
+        """Archived document rows of the patient (facility, MRN as given)."""
+        q = select(documents).where(
+            documents.c.facility == facility, documents.c.mrn == normalise_mrn(mrn),
+            documents.c.status == "archived")
+        with self.engine.connect() as conn:
+            return conn.execute(q).mappings().all()
+
     def record_document(
         self, conn: Connection, manifest: Manifest, manifest_key: str, text: str
     ) -> None:
@@ -329,6 +345,13 @@ class Catalog:
                     documents.c.doc_id.in_(ids))):
                 rules[rule or "none"] = rules.get(rule or "none", 0) + 1
         return facilities, rules
+
+    def fixity_rows(self) -> list[tuple[str, str, str, str]]:
+        """(doc_id, manifest_key, sha256, status) of every catalogued record (fixity)."""
+        q = select(documents.c.doc_id, documents.c.manifest_key, documents.c.sha256,
+                   documents.c.status)
+        with self.engine.connect() as conn:
+            return [(r[0], r[1], r[2], r[3]) for r in conn.execute(q)]
 
     def plans_of_document(self, doc_id: str) -> list[str]:
         """Plans that list a document, oldest first (a destroyed record's certificate)."""

@@ -12,13 +12,10 @@ from datetime import UTC, date, datetime, time
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import func, select
-
 from chartvault import events
-from chartvault.catalog import Catalog, normalise_mrn
+from chartvault.catalog import Catalog
 from chartvault.catalog.custody import fail_step, finish_step, pending_steps
 from chartvault.catalog.rebuild import apply_event
-from chartvault.catalog.schema import documents
 from chartvault.errors import phi_safe
 from chartvault.model import Manifest, Retention, Routing
 from chartvault.pipeline import crash
@@ -45,12 +42,7 @@ def last_encounter(catalog: Catalog, facility: str, mrn: str | None) -> date | N
     """Latest service date catalogued for the patient (facility, MRN)."""
     if not mrn:
         return None
-    q = select(func.max(documents.c.service_date)).where(
-        documents.c.facility == facility, documents.c.mrn == normalise_mrn(mrn)
-    )
-    with catalog.engine.connect() as conn:
-        value = conn.execute(q).scalar()
-    return value if isinstance(value, date) else None
+    return catalog.last_service_date(facility, mrn)
 
 
 def facts_for(u: Understanding, routing: Routing, previous: date | None) -> RetentionFacts:
@@ -127,14 +119,8 @@ def extend_patient_records(
     if not mrn:
         return []
     policies = shipped_policies()
-    q = select(documents).where(
-        documents.c.facility == facility, documents.c.mrn == normalise_mrn(mrn),
-        documents.c.status == "archived",
-    )
-    with catalog.engine.connect() as conn:
-        rows = conn.execute(q).mappings().all()
     extended = []
-    for row in rows:
+    for row in catalog.patient_archived(facility, mrn):
         if row["doc_id"] == exclude or row["retain_until"] is None:
             continue
         decision = decide(facts_from_row(catalog, row), policies)

@@ -68,7 +68,7 @@ def test_destroy_leaves_no_trace_of_the_canary(copy: Settings) -> None:
     catalog.close()
 
     needles = [CANARY.encode(), CANARY.upper().encode(), CANARY.lower().encode()]
-    from chartvault.disposition import scrub
+    from chartvault.catalog.disposition import scrub
 
     scrub(Catalog(copy.sqlalchemy_url))
     offenders = []

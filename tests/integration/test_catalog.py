@@ -148,3 +148,48 @@ def test_postgres_app_role_writes_the_trail_but_cannot_rewrite_it(catalog_url: s
     assert app.verify_audit().ok and app.verify_audit().events == 2
     app.close()
     owner.close()
+
+
+def test_patient_reads_normalise_the_mrn_and_keep_to_the_facility(catalog_url: str) -> None:
+    c = _catalog(catalog_url)
+    with c.transaction() as conn:
+        c.record_document(conn, _manifest("a" * 24, "Lee", "MR-001", date(2020, 5, 1)), "ka", "")
+        c.record_document(conn, _manifest("b" * 24, "Lee", "MR-001", date(2022, 7, 3)), "kb", "")
+        c.record_document(conn, _manifest("c" * 24, "Roe", "MR-002", date(2024, 1, 1)), "kc", "")
+    assert c.last_service_date("F1", "mr 001") == date(2022, 7, 3)
+    assert c.last_service_date("F2", "mr 001") is None
+    assert sorted(r["doc_id"][0] for r in c.patient_archived("F1", "mr-001")) == ["a", "b"]
+    assert sorted((r[0][0], r[1]) for r in c.fixity_rows()) == [("a", "ka"), ("b", "kb"),
+                                                                ("c", "kc")]
+
+
+def test_plan_rows_list_due_records_and_move_only_from_the_given_states(
+        catalog_url: str) -> None:
+    from chartvault.catalog import disposition as plan_rows
+    from chartvault.catalog.repository import document_row
+
+    c = _catalog(catalog_url)
+    rows = []
+    for doc_id, until, held in (("a", date(2020, 1, 1), False), ("b", date(2020, 1, 1), True),
+                                ("c", date(2030, 1, 1), False)):
+        row = document_row(_manifest(doc_id * 24, "Lee", "MR-001", date(2010, 1, 1)), "k")
+        rows.append({**row, "retain_until": until, "disposition": "destroy",
+                     "legal_hold": held, "policy_id": "p"})
+    c.bulk_insert(rows)
+    with c.transaction() as conn:
+        plan_rows.insert_plan(conn, "p1", date(2025, 1, 1), "svc:scheduler")
+        assert plan_rows.due_groups(conn, date(2025, 1, 1)) == [
+            ("destroy", "progress_note", "p", 1)]
+    assert [(i["doc_id"][0], i["status"]) for i in c.plan_items("p1")] == [("a", "planned")]
+    with c.transaction() as conn:
+        assert not plan_rows.move_plan(conn, "p1", ("approved",), status="executing")
+        assert plan_rows.move_plan(conn, "p1", ("planned",), status="approved")
+        plan_rows.close_items(conn, "p1", ("failed",), "abandoned")
+    assert (c.plan("p1") or {})["status"] == "approved"
+    assert [i["status"] for i in c.plan_items("p1")] == ["planned"]
+    with c.transaction() as conn:
+        plan_rows.set_item(conn, "p1", "a" * 24, "done")
+    assert [(i["status"], i["done_at"] is not None) for i in c.plan_items("p1")] == [
+        ("done", True)]
+    plan_rows.scrub(c)  # both dialects' vacuum runs outside a transaction
+    assert c.search_count() == 3

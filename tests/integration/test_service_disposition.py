@@ -51,6 +51,7 @@ def test_approval_needs_reauthentication_and_a_second_person(world: World) -> No
     # the certificate's closing event is anchored outside the database at once
     (anchor,) = [a for a in anchors.load(w.store) if a.reason == "certificate"]
     assert anchor.seq == w.last_seq() and w.last_event()["action"] == "retention_execute"
+    assert w.last_event()["actor"] == "manager"  # the person who executed it closes it
     cert = json.loads(w.store.get(result["certificate"].removesuffix(".pdf") + ".json"))
     assert cert["facility"] == "Main Facility" and cert["records"]["doc_ids"] == [due]
     assert cert["authority"]["policies"] == {"adult-10y.v1": 1}
