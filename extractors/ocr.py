@@ -218,6 +218,8 @@ def finish_page(page: Prepared, result: OcrResult, options: OcrOptions) -> PageT
     gray, rotation = page.gray, 0
     if options.cleanup and _suspect_orientation(gray, result):
         gray, rotation, result = _right(page, result, options)
+    if options.cleanup and len(result.words) < FEW_WORDS:
+        gray, result = _flattened(gray, result, page.dpi, options)
     h, w = gray.shape
     return PageText(index=page.index, method="ocr", text=result.text, words=result.words,
                     width=w, height=h, dpi=page.dpi, mean_conf=round(result.mean_conf, 2),
@@ -233,6 +235,18 @@ def _suspect_orientation(gray: np.ndarray, result: OcrResult) -> bool:
     h, w = gray.shape
     return (result.mean_conf < LOW_CONFIDENCE or len(result.words) < FEW_WORDS
             or w > LANDSCAPE * h)
+
+
+def _flattened(gray: np.ndarray, first: OcrResult, dpi: int, options: OcrOptions
+               ) -> tuple[np.ndarray, OcrResult]:
+    """A page that read (almost) nothing, read again with its shading divided out.
+
+    Tesseract can find no text at all on a print-filled page shaded dark towards one
+    corner that our ink check passes as clean; kept only if it then reads more.
+    """
+    flat = cleanup.flatten(gray, max_ink=0.0)[0]
+    second = recognise(flat, options.language, options.timeout_s, dpi=dpi)
+    return (flat, second) if _mass(second) > _mass(first) else (gray, first)
 
 
 def _mass(result: OcrResult) -> float:

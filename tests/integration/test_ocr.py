@@ -322,3 +322,21 @@ def test_a_kept_pool_serves_the_next_run_and_is_replaced_when_broken(tmp_path: P
     with PagePool(2, OcrOptions()):
         pass
     assert 2 not in _prestarted  # keeping is off again
+
+
+def test_a_page_tesseract_reads_nothing_on_is_read_again_flattened(tmp_path: Path) -> None:
+    # the soak's one good document that went to quarantine as "no_text": print on paper
+    # shaded from 204 to 248, which passes the ink check yet reads 0 words as it is
+    import random
+
+    from chartvault.synth import batch
+
+    rng = random.Random(7002)
+    keys = list(batch.FORMAT_MIX)
+    fmts = [rng.choices(keys, weights=[batch.FORMAT_MIX[k] for k in keys])[0] for _ in range(42)]
+    row = batch._one((tmp_path, 42, 7002 * 100003 + 41, fmts[41], None))
+    ref = inspect_source(tmp_path / row["file"]).pages[0]
+    raw = read_page(ref, OcrOptions(cleanup=False))
+    page = read_page(ref, OcrOptions())
+    assert len(raw.words) < 10
+    assert row["patient"]["family"].upper() in page.text.upper() and len(page.words) > 50
