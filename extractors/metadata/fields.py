@@ -476,7 +476,7 @@ def _initials_prefix(name: str) -> str:
 _NAME_STARTS = {"st", "st.", "mt", "mt.", "ft", "ft.", "saint", "new", "old", "the", "san",
                 "santa", "los", "las", "el", "la", "le", "de", "du", "van", "von", "fort",
                 "port", "lake", "east", "west", "north", "south", "mount", "our"}
-_LOGO_JUNK = re.compile(r"[^A-Za-z]|^[a-z]+$")
+_LOGO_JUNK = re.compile(r"[^A-Za-z.]|^[a-z]+$")  # "A}", "jeg"; never "St."
 
 
 def _without_logo(cells: list[str]) -> list[str]:
@@ -489,7 +489,7 @@ def _without_logo(cells: list[str]) -> list[str]:
         return cells
     first, _, rest = cells[0].partition(" ")
     if rest and len(first) <= 6 and _LOGO_JUNK.search(first) and _ORG_WORDS.search(rest) \
-            and rest[:1].isupper():
+            and rest[:1].isupper() and first.lower() not in _NAME_STARTS:
         return [rest, *cells[1:]]  # junk glued to the name by a narrow gap
     if len(cells) > 1 and len(cells[0]) <= 4 and " " not in cells[0] \
             and cells[0].lower() not in _NAME_STARTS and not _ORG_WORDS.search(cells[0]) \

@@ -184,3 +184,9 @@ def test_clinician_after_an_unknown_label_is_no_patient(ex: MetadataExtractor) -
     e = ex.extract("Get Well Clinic\nIsabella Jonas\nHosp # 110107073916281  Birth Dt: 1 May 1947\n"
                    "Responsible Dr: Dr. Henry Seven" + BODY)
     assert (e.patient.family, e.patient.given) == ("Jonas", "Isabella")
+
+
+def test_saint_is_no_logo(ex: MetadataExtractor) -> None:
+    e = ex.extract("St. Olivia Health System    Brief Operative Report\n12 Harbor Road, Duluth, "
+                   "MN 55802\nPatient: Doe, Jane\n" + BODY)
+    assert e.facility == "St. Olivia Health System"
