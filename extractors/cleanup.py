@@ -177,9 +177,14 @@ def flatten(gray: Gray, max_ink: float = DARK_SHARE) -> tuple[Gray, bool]:
     """
     if _ink(gray).mean() < max_ink * 255:
         return gray, False
+    return divide_shading(gray), True
+
+
+def divide_shading(gray: Gray) -> Gray:
+    """The page divided by its paper: even shading, whatever the ink share."""
     paper = cv2.resize(_background(gray), (gray.shape[1], gray.shape[0]),
                        interpolation=cv2.INTER_LINEAR)
-    return cv2.divide(gray, paper, scale=255), True  # type: ignore[return-value]
+    return cv2.divide(gray, paper, scale=255)  # type: ignore[return-value]
 
 
 def prepare(gray: Gray, dpi: int) -> tuple[Gray, int, float]:

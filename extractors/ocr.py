@@ -244,7 +244,7 @@ def _flattened(gray: np.ndarray, first: OcrResult, dpi: int, options: OcrOptions
     Tesseract can find no text at all on a print-filled page shaded dark towards one
     corner that our ink check passes as clean; kept only if it then reads more.
     """
-    flat = cleanup.flatten(gray, max_ink=0.0)[0]
+    flat = cleanup.divide_shading(gray)
     second = recognise(flat, options.language, options.timeout_s, dpi=dpi)
     return (flat, second) if _mass(second) > _mass(first) else (gray, first)
 

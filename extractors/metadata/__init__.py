@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from chartvault.model import Extraction
-from extractors.metadata.given_names import given_names
+from extractors.metadata import given_names
 from extractors.metadata.pipeline import build, make_doc
 
 MAX_CHARS = 40000  # identity and dates live in the head and the signature
@@ -34,7 +34,7 @@ class MetadataExtractor:
 
     def __init__(self) -> None:
         self.nlp = build()
-        given_names()  # Faker's name lists (~0.1 s) load with the models, not in a document
+        given_names.load()  # Faker's name lists load with the models, not in a document
 
     def extract(self, text: str) -> Extraction:
         """Fields of one document."""

@@ -19,6 +19,7 @@ from extractors.metadata.fields import (
     _LEAD_SPECKS,
     _ORG_WORDS,
     _TITLE_WORDS,
+    _WIDE_SPLIT,
     CELL_SPLIT,
     Candidate,
     Line,
@@ -120,13 +121,12 @@ def typed(field: str, value: str) -> bool:
             and all(w[:1].isupper() for w in words)
     if field in _DATE_FIELDS:
         return bool(_DATE_START.match(value)) and parse_date(value) is not None
-    if field == "mrn":
+    if field == "mrn":  # "14JUL1958" is a date, "1002 Healthcare Dr." an address
         words = value.split()
         token = words[0] if words else ""
         return sum(ch.isdigit() for ch in token) >= 3 and clean_mrn(token) is not None \
             and parse_date(token) is None \
             and all(any(ch.isdigit() for ch in w) for w in words[1:3])
-        # "14JUL1958" is a date and "1002 Healthcare Dr." an address, whatever the label
     if field == "sex":
         return bool(_SEX_VALUE.fullmatch(value.split()[0] if value.split() else "")) \
             and sex_from(value) is not None
@@ -340,9 +340,6 @@ def _label_tail(row: Row) -> list[str | None] | None:
     return tail[::-1]
 
 
-_WIDE_SPLIT = re.compile(r"\s{2,}|\t|\s*\|\s*")
-
-
 def _wide_cells(line: str) -> Row:
     """Cells split at wide gaps only: a joined label ("Age / Sex") stays one cell."""
     out, pos = [], 0
@@ -369,12 +366,13 @@ def shared_label_rows(lines: list[Line], rows: list[Row]) -> list[Candidate]:
     """
     out: list[Candidate] = []
     for i in range(min(len(rows), GRID_LINES) - 1):
-        fields = _label_tail(_wide_cells(lines[i][1])) if len(rows[i]) >= 2 else None
+        labels = _wide_cells(lines[i][1]) if len(rows[i]) >= 2 else []
+        fields = _label_tail(labels) if labels else None
         if fields is None:
             continue
         off = lines[i + 1][0]
         values = _wide_cells(lines[i + 1][1])
-        whole = len(fields) == len(_wide_cells(lines[i][1]))
+        whole = len(fields) == len(labels)
         if len(values) < len(fields) or (whole and len(values) == len(fields)):
             continue  # a whole label row over as many values is ``header_tables``' own
         if whole and any(_identity_shaped(c) for _, c in values[:-len(fields)]):

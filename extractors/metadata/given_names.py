@@ -43,6 +43,11 @@ def is_given_name(word: str) -> bool:
     return fold(word.strip(".,'`")) in given_names()
 
 
+def load() -> None:
+    """Build the lexicon and its misread index now (with the models, not in a document)."""
+    _substitution_index()
+
+
 @cache
 def _substitution_index() -> frozenset[str]:
     """Every known given name with one letter masked, by position ("ad?m" for Adam)."""

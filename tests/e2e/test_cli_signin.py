@@ -21,17 +21,14 @@ import pyotp
 import pytest
 from sqlalchemy import select
 
-from chartvault.auth.accounts import Enrolment
 from chartvault.auth.roles import Role
 from chartvault.catalog import Catalog
 from chartvault.catalog.schema import audit_events
-from chartvault.service import Service
-from chartvault.settings import AuthSettings, Settings
-from storage.factory import open_store
+from chartvault.settings import Settings
 from tests.e2e.expired import PATIENT, Expired
 from tests.e2e.expired import expired_fixture as expired_fixture  # fixture, used by name
-from tests.support.people import ENV
-from tests.support.world import FAST_ARGON2, password_of
+from tests.support.people import ENV, enrol_people
+from tests.support.world import password_of
 
 pytestmark = [pytest.mark.prefect, pytest.mark.slow]
 
@@ -127,28 +124,9 @@ def test_login_keeps_an_owner_only_session_and_logout_revokes_it(site: Site) -> 
     assert unknown.returncode == 6 and _line(unknown) == _line(wrong)
 
 
-def _enrol(data_dir: Path, people: dict[str, tuple[Role, ...]]) -> dict[str, Enrolment]:
-    """A fresh archive whose admin created ``people``: their one-time passwords, unused."""
-    settings = Settings(data_dir=data_dir, auth=AuthSettings(**FAST_ARGON2))
-    settings.ensure_data_dir()
-    catalog = Catalog(settings.sqlalchemy_url)
-    catalog.create()
-    service = Service(catalog, open_store(settings), settings)
-    try:
-        boot = service.bootstrap("admin")
-        assert boot.one_time_password and boot.totp_secret
-        admin = service.sign_in("admin", boot.one_time_password,
-                                pyotp.TOTP(boot.totp_secret).now(),
-                                new_password=password_of("admin")).bearer
-        return {name: service.create_account(admin, name, roles)
-                for name, roles in people.items()}
-    finally:
-        catalog.close()
-
-
 def test_first_login_from_stdin_reads_only_the_lines_the_account_needs(
         tmp_path: Path) -> None:
-    got = _enrol(tmp_path / "data", {"plain": (Role.AUDITOR,), "second": (Role.LEGAL,),
+    got = enrol_people(tmp_path / "data", {"plain": (Role.AUDITOR,), "second": (Role.LEGAL,),
                                      "older": (Role.AUDITOR,)})
     assert got["plain"].totp_secret is None and got["second"].totp_secret
     site = Site(tmp_path / "data", tmp_path / "config", {})
