@@ -8,6 +8,7 @@ searchable PDF can be built later without a second OCR.
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 
@@ -147,6 +148,17 @@ def _page_space(data: dict[str, list[object]]) -> float:
     return float(gaps[len(gaps) // 2]) if gaps else 0.0
 
 
+# Specks, table rules and scanner dust come back as "words" of punctuation alone, read at
+# low confidence; printed punctuation standing alone ("- 2 -", "|") reads at 70 and over.
+_SYMBOLS_ONLY = re.compile(r"[^\w]+")
+NOISE_CONF = 70.0
+
+
+def is_noise(text: str, conf: float) -> bool:
+    """A word of symbols alone, read unsure: no print, whatever Tesseract made of it."""
+    return conf < NOISE_CONF and _SYMBOLS_ONLY.fullmatch(text) is not None
+
+
 def _assemble(data: dict[str, list[object]]) -> OcrResult:
     words: list[Word] = []
     lines: list[str] = []
@@ -161,8 +173,12 @@ def _assemble(data: dict[str, list[object]]) -> OcrResult:
         text = str(raw).strip()
         if not text:
             continue
+        conf = float(str(data["conf"][i]))
+        confs.append(conf)  # noise included: a page read upside down must still read unsure
         key = (data["block_num"][i], data["par_num"][i], data["line_num"][i])
         left, width = int(str(data["left"][i])), int(str(data["width"][i]))
+        if is_noise(text, conf):  # the gap it stood in is measured between real words
+            continue
         if key != current:
             if line_words:
                 lines.append("".join(line_words))
@@ -172,8 +188,6 @@ def _assemble(data: dict[str, list[object]]) -> OcrResult:
             line_words.append("  " if left - right > wide else " ")
         right = left + width
         line_words.append(text)
-        conf = float(str(data["conf"][i]))
-        confs.append(conf)
         words.append(Word(text=text, left=left, top=int(str(data["top"][i])), width=width,
                           height=int(str(data["height"][i])), conf=conf, line=len(lines)))
     if line_words:

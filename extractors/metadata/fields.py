@@ -639,8 +639,9 @@ def signatures(lines: list[Line], low: str | None = None) -> list[Candidate]:
     return out
 
 
-_DATE_ONLY = re.compile(r"^\s*(?:[A-Z][a-z]+\.?\s+\d{1,2},?\s+\d{4}|\d{1,2}/\d{1,2}/\d{2,4}|"
-                        r"\d{4}-\d{2}-\d{2}|\d{1,2}[ -][A-Z][a-z]{2,8}[ -]\d{4})\s*$")
+_DATE_ONLY = re.compile(r"^\s*(?:[A-Z][A-Za-z]+\.?\s+\d{1,2},?\s+\d{4}|"
+                        r"\d{1,2}([/.-])\d{1,2}\1\d{2,4}|\d{4}([/.-])\d{1,2}\2\d{1,2}|"
+                        r"\d{1,2}[ -]?[A-Z][A-Za-z]{2,8}\.?[ -]?\d{4})\s*$")
 
 
 def date_lines(lines: list[Line]) -> list[Candidate]:

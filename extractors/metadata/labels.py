@@ -131,7 +131,11 @@ MORE_LABELS: dict[str, tuple[str, ...]] = {
     "author": ("examined by", "treating provider", "signed by", "clinician name",
                "provider name", "physician name", "attending md", "attending dr",
                "attending doctor", "doctor", "md", "responsible physician", "note author",
-               "author of note", "consulting provider", "treating doctor", "practitioner"),
+               "author of note", "consulting provider", "treating doctor", "practitioner",
+               "responsible dr", "responsible doctor", "responsible clinician",
+               "responsible provider", "responsible consultant", "operating surgeon",
+               "reading radiologist", "reporting radiologist", "reporting pathologist",
+               "performing physician", "performing surgeon", "operating physician"),
     "facility": ("hospital/facility",
                  "organisation", "health facility", "provider organization"),
     "ignore": ("encounter id", "enc #", "enc no", "enc id", "visit id", "visit no",
@@ -240,7 +244,8 @@ _WORDS_OF = re.compile(r"[a-z]+")
 _ABBREV = {"dt": "date", "dte": "date", "svc": "service", "serv": "service", "adm": "admission",
            "admit": "admission", "disch": "discharge", "dc": "discharge", "rpt": "report",
            "pt": "patient", "pts": "patient", "enc": "encounter", "hosp": "hospital",
-           "med": "medical", "rec": "record", "num": "number", "nbr": "number", "nr": "number",
+           "med": "medical", "rec": "record", "spec": "specimen", "specs": "specimen",
+           "num": "number", "nbr": "number", "nr": "number",
            "dob": "dob", "phys": "physician", "prov": "provider", "fac": "facility"}
 _BIRTH_WORD = re.compile(r"birth|\bborn\b|\bd\.?o\.?b\b", re.IGNORECASE)
 # Birth words that are some other field: the baby's weight, the mother's, the place.
@@ -251,15 +256,17 @@ _EVENT_WORDS = {"visit", "encounter", "service", "exam", "examination", "study",
                 "triage", "scan", "imaging", "treatment", "evaluation", "evaluated", "ed",
                 "er", "clinic", "office", "specimen", "biopsy", "accessioned", "received",
                 "test", "testing", "session", "episode", "surgical", "operative", "acquired",
-                "presentation", "presented", "imaged", "scanned"}
+                "presentation", "presented", "imaged", "scanned", "or", "theatre", "theater",
+                "obtained"}
 _EVENT_LABEL_WORDS = {"date", "dt", "dte", "of", "the", "on", "time", "and", "day", "patient",
                       "was", "when", "start", "dos", "first", "initial"}
 # An event word names a date only with a word of time ("Exam Date", "Surgery Performed"),
 # or alone when it is itself a moment ("Arrived", "Seen", "Visit").
 _WHEN_WORDS = {"date", "dt", "dte", "on", "time", "day", "performed", "collected", "received",
-               "seen", "arrived", "accessioned", "acquired", "dos", "imaged", "scanned"}
+               "seen", "arrived", "accessioned", "acquired", "dos", "imaged", "scanned",
+               "obtained"}
 _WHEN_EVENTS = {"visit", "encounter", "arrival", "arrived", "seen", "appointment", "appt",
-                "collected", "performed", "dos", "accessioned"}
+                "collected", "performed", "dos", "accessioned", "obtained"}
 _BIRTH_LABEL_WORDS = {"date", "dt", "dte", "of", "patient", "pt", "patients", "the", "day", "on",
                       "d", "b", "o", "mm", "dd", "yyyy", "yy", "age", "his", "her", "client"}
 _NOT_BIRTH = re.compile(r"weight|history|control|place|country|city|state|order|sex|gender|"

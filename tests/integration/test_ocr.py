@@ -340,3 +340,70 @@ def test_a_page_tesseract_reads_nothing_on_is_read_again_flattened(tmp_path: Pat
     page = read_page(ref, OcrOptions())
     assert len(raw.words) < 10
     assert row["patient"]["family"].upper() in page.text.upper() and len(page.words) > 50
+
+
+def test_specks_read_as_symbols_are_left_out_of_text_and_words(tmp_path: Path) -> None:
+    import pytesseract
+
+    from extractors.tesseract import is_noise, recognise
+
+    gray = page().copy()
+    rng = np.random.default_rng(7)
+    for _ in range(400):  # scanner dust: square specks 3-6 px wide
+        y, x = rng.integers(0, gray.shape[0] - 6), rng.integers(0, gray.shape[1] - 6)
+        r = int(rng.integers(3, 7))
+        gray[y:y + r, x:x + r] = 0
+    Image.fromarray(gray).save(tmp_path / "dusty.png")
+    raw = pytesseract.image_to_data(str(tmp_path / "dusty.png"), config="--psm 3",
+                                    output_type=pytesseract.Output.DICT)
+    specks = [t for t, c in zip(raw["text"], raw["conf"], strict=True)
+              if t.strip() and is_noise(t.strip(), float(c))]
+    assert len(specks) >= 3  # Tesseract does read the dust as punctuation
+    result = recognise(gray, "eng", 60)
+    assert not [w for w in result.words if is_noise(w.text, w.conf)]
+    assert all(not is_noise(t, 0.0) for t in result.text.split())
+    assert result.text.count("Medical Record Number: 4417209") == 3
+
+
+def test_symbols_printed_and_read_surely_are_kept() -> None:
+    from extractors.tesseract import is_noise
+
+    assert not is_noise("-", 91.0) and not is_noise("|", 88.0)  # "- 2 -", table rules
+    assert is_noise(".", 12.0) and is_noise("‘", 40.0) and is_noise("--.", 12.0)
+    assert not is_noise("I10", 20.0) and not is_noise("5.", 30.0)  # any letter or digit is read
+
+
+def _letterhead_with_barcode(bars: bool = True) -> np.ndarray:
+    img = Image.new("L", (2550, 900), 240)
+    d = ImageDraw.Draw(img)
+    d.text((200, 180), "Lake Erikview Regional Medical Center",
+           font=ImageFont.truetype(FONT.replace("Sans", "Sans-Bold"), 46), fill=20)
+    d.text((200, 250), "418 Johnson Parks, Lisatown, PW 04410", font=ImageFont.truetype(FONT, 34),
+           fill=20)
+    d.text((200, 400), "WHEELER, DEREK C", font=ImageFont.truetype(FONT, 90), fill=20)
+    if bars:
+        rng = np.random.default_rng(3)
+        x = 1800
+        while x < 2300:  # Code 39-like: bars and gaps 2-7 px at 300 dpi
+            w = int(rng.integers(2, 8))
+            d.rectangle((x, 170, x + w - 1, 260), fill=0)
+            x += w + int(rng.integers(2, 8))
+        d.text((1930, 270), "*4137935*", font=ImageFont.truetype(FONT, 30), fill=20)
+    return np.asarray(img)
+
+
+def test_barcodes_are_found_and_large_type_is_not_one() -> None:
+    gray = _letterhead_with_barcode()
+    (x, y, w, h), = cleanup.barcodes(gray, 300)
+    assert 1790 <= x <= 1810 and 160 <= y <= 180 and 480 <= w <= 520 and 80 <= h <= 100
+    assert cleanup.barcodes(_letterhead_with_barcode(bars=False), 300) == []
+
+
+def test_a_letterhead_beside_a_barcode_is_read_once_the_bars_are_painted_over() -> None:
+    gray = _letterhead_with_barcode()
+    cleaned = cleanup.drop_barcodes(gray, 300)
+    assert cleanup.barcodes(cleaned, 300) == []
+    text = ocr_image(gray, 300, 0, OcrOptions()).text
+    # with the bars, Tesseract reads them into the letterhead's line ("... Center  tA")
+    assert text.splitlines()[0] == "Lake Erikview Regional Medical Center"
+    assert "*4137935*" in text

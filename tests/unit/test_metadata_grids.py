@@ -190,3 +190,34 @@ def test_saint_is_no_logo(ex: MetadataExtractor) -> None:
     e = ex.extract("St. Olivia Health System    Brief Operative Report\n12 Harbor Road, Duluth, "
                    "MN 55802\nPatient: Doe, Jane\n" + BODY)
     assert e.facility == "St. Olivia Health System"
+
+
+def test_clinician_labels_of_grid_rows_are_known(ex: MetadataExtractor) -> None:
+    # one unknown label in a two-cell row used to lose the row, and its date with it
+    e = ex.extract("Fernhill General Hospital\nED Provider Note\n"
+                   "Unit No.  Dt. of Birth  Legal Sex  Full Name  ED Arrival\n"
+                   "4402817  3 March 1971  male  Owen T Barlow  9 May 2019\n"
+                   "Note Dt  Responsible Dr\n10 May 2019  Ruth Calder, DO" + BODY)
+    assert e.document_date == date(2019, 5, 10)
+    assert e.author == "Ruth Calder"
+    e = ex.extract("Fernhill General Hospital\nOperative Record\nHRN  Birth Dt  Legal Sex\n"
+                   "562-1188  1960/02/14  female\nDate Reported  Operating Surgeon\n"
+                   "2019/05/09  Ian Morrow, MD" + BODY)
+    assert (e.document_date, e.author) == (date(2019, 5, 9), "Ian Morrow")
+
+
+@pytest.mark.parametrize("label", ["OR Date", "Spec. Collected", "Obtained"])
+def test_when_it_happened_in_the_words_of_operating_rooms_and_labs(
+        ex: MetadataExtractor, label: str) -> None:
+    e = ex.extract(f"Fernhill General Hospital\nLast Name  Given Name\nBarlow  Owen\n"
+                   f"Dt. of Birth  Finalized\n8/28/1984  9/9/2012\n{label}\n9/7/2012" + BODY)
+    assert e.service_date == date(2012, 9, 7)
+    assert e.document_date == date(2012, 9, 9)
+
+
+@pytest.mark.parametrize("printed", ["12FEB2017", "2017/02/12", "12.02.2017", "FEB 12, 2017"])
+def test_a_letter_dated_in_any_common_form(ex: MetadataExtractor, printed: str) -> None:
+    e = ex.extract(f"Fernhill Medical Group\n14 Mill Lane, Troy, NY 12180\n{printed}\n"
+                   "Concerning: Barlow, Owen\nDt. of Birth 12JUN1929    Legal Sex male\n"
+                   "Dear Dr. Sample:" + BODY)
+    assert e.document_date == date(2017, 2, 12)
