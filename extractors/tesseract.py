@@ -119,7 +119,95 @@ def recognise_many(pages: list[tuple[Gray, int]], language: str, timeout_s: floa
     finally:
         for p in paths:
             os.unlink(p)
-    return [_assemble(part) for part in _split_pages(data, len(pages))]
+    parts = _split_pages(data, len(pages))
+    if psm == 3:
+        parts = _reread_small_print(parts, pages, language, timeout_s)
+    return [_assemble(part) for part in parts]
+
+
+Rows = dict[str, list[object]]
+SMALL = 0.6  # a word under this share of its line's tallest word is small print beside large
+UNSURE = 70.0  # ... and read under this confidence, it is read again on its own
+
+
+def _small_print_runs(part: Rows) -> list[list[int]]:
+    """Runs of unsure small words on lines shared with large type (a letterhead, a title).
+
+    Tesseract sizes a text line by its tallest words: a label grid printed beside the
+    letterhead then reads as "teva nane" for "Legal Name", at confidence 40-50.
+    """
+    lines: dict[tuple[object, object, object], list[int]] = {}
+    for i, raw in enumerate(part["text"]):
+        if str(raw).strip():
+            key = (part["block_num"][i], part["par_num"][i], part["line_num"][i])
+            lines.setdefault(key, []).append(i)
+    runs: list[list[int]] = []
+    for idx in lines.values():
+        tall = max(int(str(part["height"][i])) for i in idx)
+        run: list[int] = []
+        for i in [*idx, -1]:
+            small = i >= 0 and int(str(part["height"][i])) < SMALL * tall
+            if small and float(str(part["conf"][i])) < UNSURE and not is_noise(
+                    str(part["text"][i]).strip(), 0.0):
+                run.append(i)
+                continue
+            if run:
+                runs.append(run)
+            run = []
+    return runs
+
+
+def _box(part: Rows, run: list[int], shape: tuple[int, ...]) -> tuple[int, int, int, int]:
+    """The run's words with a margin of half their height: x0, y0, x1, y1."""
+    h = max(int(str(part["height"][i])) for i in run)
+    x0 = min(int(str(part["left"][i])) for i in run) - h
+    y0 = min(int(str(part["top"][i])) for i in run) - h // 2
+    x1 = max(int(str(part["left"][i])) + int(str(part["width"][i])) for i in run) + h
+    y1 = max(int(str(part["top"][i])) + int(str(part["height"][i])) for i in run) + h // 2
+    return max(0, x0), max(0, y0), min(shape[1], x1), min(shape[0], y1)
+
+
+def _reread_small_print(parts: list[Rows], pages: list[tuple[Gray, int]], language: str,
+                        timeout_s: float) -> list[Rows]:
+    """Unsure small words beside large type, read again cropped out as one line each.
+
+    All crops of all pages go through one Tesseract run (single-line mode); a crop's
+    words replace the run's only when they are surer by a quarter of ``UNSURE`` on average.
+    """
+    todo = [(k, run, _box(part, run, pages[k][0].shape))
+            for k, part in enumerate(parts) for run in _small_print_runs(part)]
+    if not todo:
+        return parts
+    crops = [(pages[k][0][y0:y1, x0:x1], pages[k][1]) for k, _, (x0, y0, x1, y1) in todo]
+    try:
+        again = recognise_many(crops, language, timeout_s, psm=7)
+    except QuarantineError:
+        return parts  # the first reading stands
+    swaps: list[dict[int, list[dict[str, object]]]] = [{} for _ in parts]
+    for (k, run, (x0, y0, _, _)), res in zip(todo, again, strict=True):
+        before = sum(float(str(parts[k]["conf"][i])) for i in run) / len(run)
+        if res.words and res.mean_conf >= before + UNSURE / 4:
+            swaps[k][run[0]] = [{"text": w.text, "conf": w.conf, "left": x0 + w.left,
+                                 "top": y0 + w.top, "width": w.width, "height": w.height}
+                                for w in res.words]
+            for i in run[1:]:
+                swaps[k][i] = []
+    return [_swapped(part, swap) if swap else part for part, swap in zip(parts, swaps,
+                                                                           strict=True)]
+
+
+def _swapped(part: Rows, swap: dict[int, list[dict[str, object]]]) -> Rows:
+    """The page's rows with each swapped word replaced by the words read again."""
+    out: Rows = {c: [] for c in part}
+    for i in range(len(part["text"])):
+        if i not in swap:
+            for c, column in part.items():
+                out[c].append(column[i])
+            continue
+        for new in swap[i]:
+            for c, column in part.items():
+                out[c].append(new.get(c, column[i]))  # block, paragraph, line: the run's
+    return out
 
 
 def _split_pages(data: dict[str, list[object]], n: int) -> list[dict[str, list[object]]]:

@@ -1,5 +1,8 @@
 """How sure OCR was of the record number a document would be filed under.
 
+Two checks: the words' own confidence, and whether the text holds the number a second
+way, one character apart (a page header read "T9437711" where the grid read "19437711").
+
 A record number that Tesseract misread ("V9631697" read as "9631697", its first letter
 lost) looks as clean in the text as one it read well, and no text rule can tell them
 apart. Tesseract's own word confidence can: when every printed occurrence of the chosen
@@ -47,3 +50,34 @@ def mrn_read_weakly(mrn: str | None, pages: Sequence[PageText]) -> bool:
             if w and (key in w or (len(w) >= 4 and w in key)):
                 confs.append(word.conf)
     return bool(confs) and max(confs) < MIN_MRN_CONF
+
+
+_TOKEN = re.compile(r"[0-9A-Za-z][0-9A-Za-z-]{3,}")
+
+
+def _one_apart(a: str, b: str) -> bool:
+    """Edit distance exactly one (a substitution, or one character more or less)."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b, strict=True)) == 1
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    return any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
+
+
+def mrn_read_two_ways(mrn: str | None, text: str) -> bool:
+    """True when the text also holds the MRN with one character changed or one more.
+
+    Registries hold patients whose numbers are one digit apart: of two readings of one
+    print, filing under either may be filing under somebody else. A shorter reading
+    ("99899" beside "998991") is the same print with a character lost, no doubt.
+    """
+    if not mrn or len(mrn) < 5:
+        return False
+    key = _NOT_ALNUM.sub("", mrn.upper())
+    for m in _TOKEN.finditer(text):
+        tok = _NOT_ALNUM.sub("", m.group().upper())
+        if len(key) <= len(tok) <= len(key) + 1 and sum(c.isdigit() for c in tok) >= 4 \
+                and _one_apart(tok, key):
+            return True
+    return False

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from chartvault.model import Classification, Extraction, PageText, Patient
-from chartvault.pipeline.ocr_identity import mrn_read_weakly
+from chartvault.pipeline.ocr_identity import mrn_read_two_ways, mrn_read_weakly
 
 if TYPE_CHECKING:
     from extractors.registry import Link, Registry
@@ -64,11 +64,13 @@ def review_reasons(
     extraction: Extraction,
     threshold: float,
     pages: Sequence[PageText] = (),
+    text: str = "",
 ) -> tuple[str, ...]:
     """Why a document must be looked at by a person (empty: file automatically).
 
     ``pages`` (OCR output with word confidences) lets a record number that OCR itself
-    doubted send the document to review; without them only the text is judged.
+    doubted send the document to review; ``text``, one printed two ways. Without them
+    only the extraction is judged.
     """
     reasons = []
     if classification.confidence < threshold:
@@ -78,6 +80,8 @@ def review_reasons(
     reasons.extend(sorted(_IDENTITY_FLAGS.intersection(extraction.flags)))
     if mrn_read_weakly(extraction.patient.mrn, pages):
         reasons.append("low_ocr_confidence_mrn")
+    if mrn_read_two_ways(extraction.patient.mrn, text):
+        reasons.append("mrn_read_two_ways")
     return tuple(reasons)
 
 
@@ -95,7 +99,7 @@ def understand(
     """
     cls = classifier.classify(text)
     ex = extractor.extract(text)
-    reasons = review_reasons(cls, ex, threshold, pages)
+    reasons = review_reasons(cls, ex, threshold, pages, text)
     if registry is not None:
         from extractors.registry import link
 
@@ -107,6 +111,7 @@ def understand(
 # MRN was printed and whose names and birth date the text confirms (so a printed age that
 # contradicted a misread birth date is answered by the registered one).
 _SETTLED_BY_LINK = {"identity_not_established", "low_ocr_confidence_mrn", "conflicting_mrn",
+                    "mrn_read_two_ways",
                     "conflicting_name", "conflicting_birth_date", "doubtful_name",
                     "age_mismatch"}
 _LINK_CONFIDENCE = 0.99

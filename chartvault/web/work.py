@@ -37,6 +37,7 @@ REASONS = {
     "identity_not_established": "the patient could not be identified",
     "low_ocr_confidence_mrn": "the record number was hard to read",
     "conflicting_mrn": "the pages show different record numbers",
+    "mrn_read_two_ways": "the record number reads two ways, one character apart",
     "conflicting_name": "the pages show different patient names",
     "conflicting_birth_date": "the pages show different birth dates",
     "age_mismatch": "the stated age does not fit the birth date",

@@ -352,6 +352,24 @@ def _wide_cells(line: str) -> Row:
     return _solid(out)
 
 
+_PERSON_THEN_VALUE = re.compile(r"(.*[A-Za-z.])\s+(\d\S*(?:\s+\S+)*)")
+
+
+def _unmerged(row: Row) -> Row:
+    """Cells with a person and the next cell's value parted where OCR lost the gap.
+
+    "Lori S Henderson 56/F" under "Full Name  Age/Sex" is two cells printed close.
+    """
+    out: Row = []
+    for at, cell in row:
+        m = _PERSON_THEN_VALUE.fullmatch(cell)
+        if m and _is_person(m.group(1)):
+            out += [(at, m.group(1)), (at + m.start(2), m.group(2))]
+        else:
+            out.append((at, cell))
+    return out
+
+
 def _identity_shaped(cell: str) -> bool:
     """A cell that could be a grid value: a date, a record number, a sex, a person."""
     return any(typed(f, cell) for f in ("dob", "mrn", "sex")) or _is_person(cell, True)
@@ -372,6 +390,8 @@ def shared_label_rows(lines: list[Line], rows: list[Row]) -> list[Candidate]:
             continue
         off = lines[i + 1][0]
         values = _wide_cells(lines[i + 1][1])
+        if len(values) < len(fields):
+            values = _unmerged(values)
         whole = len(fields) == len(labels)
         if len(values) < len(fields) or (whole and len(values) == len(fields)):
             continue  # a whole label row over as many values is ``header_tables``' own

@@ -351,6 +351,8 @@ _DATE_FIELDS = ("dob", "service", "admission", "discharge", "document", "documen
 
 
 _PERSON_FIELDS = ("name", "author")
+# The next cell's value run into a name when OCR lost the gap: an age/sex, a date, a number.
+_MERGED_TAIL = re.compile(r"(?<=[A-Za-z.])\s+\d[\w/.,-]*(?:\s+[\w/.,-]+)*$")
 
 
 def _people_by_type(fields: list[str | None], voff: int, vline: str) -> list[Candidate]:
@@ -363,6 +365,7 @@ def _people_by_type(fields: list[str | None], voff: int, vline: str) -> list[Can
     for cell in _cells(vline):
         at = vline.find(cell, pos)
         pos = at + len(cell)
+        cell = _MERGED_TAIL.sub("", cell)  # "Lori S Henderson 56/F": the gap OCR lost
         if not any(ch.isdigit() for ch in cell) and all(parse_person(cell)):
             people.append((at, cell))
     if len(people) != len(wanted):
@@ -661,6 +664,7 @@ def date_lines(lines: list[Line]) -> list[Candidate]:
 # ahead to candidate positions; word boundaries in front are checked in Python (``_free``).
 _AGE = re.compile(r"(\d{1,3})(?:[\s-]*(?:years?|yrs?)[\s-]*old\b|\s*(?:y/o|yo|y\.o\.)(?!\w))|"
                   r"\((\d{1,3})\s*y\)")
+_INFANT = re.compile(r"(\d{1,3})[\s-]*(month|week|day)s?[\s-]*old\b")  # "a 3-week-old boy"
 _PERSON = re.compile(r"\d{1,3}[\s-]*(?:year|yr|month|week|day)s?[\s-]*old\s+"
                      r"(woman|female|lady|girl|man|male|gentleman|boy)\b")
 _YO_SEX = re.compile(r"\d{1,3}\s*(?:yo|y/o|y\.o\.|yr)\s*([MF])\b")
@@ -708,6 +712,9 @@ def narrative(text: str, lines: list[Line]) -> list[Candidate]:
     out = [Candidate("age", m.group(1) or m.group(2), m.start(), "narrative")
            for m in (_AGE.finditer(low) if _AGE_CUE.search(low) else ())
            if m.group(2) or _free(low, m.start())]
+    out += [Candidate("age", str(int(m.group(1)) // 12 if m.group(2) == "month" else 0),
+                      m.start(), "narrative")
+            for m in (_INFANT.finditer(low) if "old" in low else ()) if _free(low, m.start())]
     if _PERSON_CUE.search(low):
         out += [Candidate("sex", m.group(1), m.start(1), "phrase")
                 for m in _PERSON.finditer(low) if _free(low, m.start())]

@@ -245,11 +245,10 @@ def _validate(conf: dict[str, float], flags: list[str], today: date, dob: date |
         conf["patient.birth_date"] = min(conf.get("patient.birth_date", 1.0), 0.3)
     if admission and discharge and admission > discharge:
         flags.append("admission_after_discharge")
-    ref = service or document
-    if dob and ref and ages:
+    # the age at the visit, or on the day the chart was printed: forms print either
+    reals = {(ref - dob).days // 365 for ref in (service, document) if ref and dob}
+    if reals and ages:
         printed = {int(a.value) for a in ages if a.value.isdigit()}
-        real = (ref - dob).days // 365
-        if printed and all(abs(a - real) > 1 for a in printed) and not any(
-                abs(a - real) <= 1 for a in printed):
+        if printed and not any(abs(a - real) <= 1 for a in printed for real in reals):
             flags.append("age_mismatch")
             conf["patient.birth_date"] = min(conf.get("patient.birth_date", 1.0), 0.4)

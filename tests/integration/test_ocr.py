@@ -407,3 +407,38 @@ def test_a_letterhead_beside_a_barcode_is_read_once_the_bars_are_painted_over() 
     # with the bars, Tesseract reads them into the letterhead's line ("... Center  tA")
     assert text.splitlines()[0] == "Lake Erikview Regional Medical Center"
     assert "*4137935*" in text
+
+
+def _letterhead_with_small_labels() -> np.ndarray:
+    img = Image.new("L", (2550, 500), 250)
+    d = ImageDraw.Draw(img)
+    d.text((150, 150), "North Jeffreyfort Radiology Associates",
+           font=ImageFont.truetype(FONT.replace("Sans", "Sans-Bold"), 58), fill=10)
+    small = ImageFont.truetype(FONT, 26)
+    d.text((1650, 185), "Legal Name", font=small, fill=10)
+    d.text((2050, 185), "Date Born", font=small, fill=10)
+    d.text((1650, 235), "Esparza, April", font=small, fill=10)
+    return np.asarray(img)
+
+
+def test_small_print_misread_beside_large_type_is_read_again_alone(tmp_path: Path) -> None:
+    import pytesseract
+
+    from extractors import tesseract
+
+    gray = _letterhead_with_small_labels()
+    Image.fromarray(gray).save(tmp_path / "head.png")
+    data = pytesseract.image_to_data(str(tmp_path / "head.png"), config="--psm 3",
+                                     output_type=pytesseract.Output.DICT)
+    # the fault seen on damaged scans, set into a clean reading: the labels beside the
+    # letterhead misread at low confidence ("teva nane" for "Legal Name")
+    for i, word in enumerate(data["text"]):
+        if word in ("Legal", "Name"):
+            data["text"][i], data["conf"][i] = {"Legal": "teva", "Name": "nane"}[word], 45
+    runs = tesseract._small_print_runs(data)
+    assert [[data["text"][i] for i in run] for run in runs] == [["teva", "nane"]]
+    again = tesseract._reread_small_print([data], [(gray, 300)], "eng", 60)[0]
+    line = tesseract._assemble(again).text.splitlines()[0]
+    assert line == "North Jeffreyfort Radiology Associates  Legal Name  Date Born"
+    sure = {**data, "conf": [99 if c == 45 else c for c in data["conf"]]}
+    assert tesseract._small_print_runs(sure) == []  # what was read surely is left alone

@@ -221,3 +221,12 @@ def test_a_letter_dated_in_any_common_form(ex: MetadataExtractor, printed: str) 
                    "Concerning: Barlow, Owen\nDt. of Birth 12JUN1929    Legal Sex male\n"
                    "Dear Dr. Sample:" + BODY)
     assert e.document_date == date(2017, 2, 12)
+
+
+def test_a_name_run_into_the_next_cell_beside_the_letterhead(ex: MetadataExtractor) -> None:
+    # OCR lost the gap between the name and the age/sex under "Full Name  Age/Sex"
+    e = ex.extract("Eastbrook Regional Medical Center  Full Name  Age/Sex\n"
+                   "Lori S Hartwell 56/F\n"
+                   "63002 Hudson Rue, Erinview, DC 45032  HRN  Visit No.\n"
+                   "Tel (774) 809-9685 Fax (774) 306-3451  00880099  23519517\n" + BODY)
+    assert (e.patient.family, e.patient.given, e.patient.sex) == ("Hartwell", "Lori", "F")

@@ -179,3 +179,20 @@ def test_speck_comma_inside_a_name_part_is_not_read(raw: str) -> None:
 def test_credentials_after_tight_commas_still_read() -> None:
     assert parse_person("Smith,John, MD") == ("John", "Smith")
     assert parse_person("Smith,John,MD, PhD") == ("John", "Smith")
+
+
+def test_age_printed_on_the_day_of_the_chart_fits(ex: MetadataExtractor) -> None:
+    # a summary printed in 2014 of a 2010 visit gives the age of 2014
+    e = ex.extract(HEAD + "Patient: Doe, Jane    MRN: 4455667\nDOB: 1953-07-28\n"
+                   "Age/Sex 60 F\nDOS: 2010-04-09\nPrinted: 2014-04-16\n")
+    assert "age_mismatch" not in e.flags
+    e = ex.extract(HEAD + "Patient: Doe, Jane    MRN: 4455667\nDOB: 1953-07-28\n"
+                   "Age/Sex 66 F\nDOS: 2010-04-09\nPrinted: 2014-04-16\n")
+    assert "age_mismatch" in e.flags
+
+
+def test_an_infant_in_weeks_is_no_age_mismatch(ex: MetadataExtractor) -> None:
+    e = ex.extract(HEAD + "Patient: Doe, John    MRN: 4455667\nDOB: 2021-04-27\n"
+                   "DOS: 2021-05-19\nHISTORY: This is a 3-week-old baby boy; his 4-year-old "
+                   "brother is well.\n")
+    assert "age_mismatch" not in e.flags

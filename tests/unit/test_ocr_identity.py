@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from chartvault.model import Classification, PageText, Word
-from chartvault.pipeline.ocr_identity import mrn_read_weakly
+from chartvault.pipeline.ocr_identity import mrn_read_two_ways, mrn_read_weakly
 from chartvault.pipeline.understand import review_reasons
 from extractors.metadata import MetadataExtractor
 
@@ -36,3 +36,24 @@ def test_review_reason_from_ocr_confidence() -> None:
     cls = Classification(doc_type="progress_note", loinc=None, confidence=0.99)
     assert review_reasons(cls, e, 0.5) == ()
     assert review_reasons(cls, e, 0.5, [_page(("9631697", 0.0))]) == ("low_ocr_confidence_mrn",)
+
+
+def test_a_record_number_read_two_ways_is_doubted() -> None:
+    text = "PATIENT  MRN  DOB\nLAMBERT, KYLE  19437711  08/18/1953\n\fLambert, Kyle  T9437711\n"
+    assert mrn_read_two_ways("19437711", text)  # a letter read as a digit
+    assert mrn_read_two_ways("9437711", "MRN 9437711 ... T9437711")  # its first letter lost
+    assert mrn_read_two_ways("5197984", "Unit No. 5197984 ... 5197934")  # one digit apart
+    assert not mrn_read_two_ways("19437711", "MRN 19437711 ... MRN 19437711")
+    assert not mrn_read_two_ways("19437711", "FIN 19437722, visit 2024-05-06")  # two apart
+    assert not mrn_read_two_ways("19437711", "dose 1943 mg")  # too short to be the number
+    assert not mrn_read_two_ways("C8769440", "*8769440*")  # a character lost: the same print
+    assert not mrn_read_two_ways(None, "T9437711")
+
+
+def test_review_reason_from_a_second_reading() -> None:
+    text = ("Patient: Doe, Jane\nMRN: 9631697\nDOB: 01/02/1960\nHISTORY: Knee pain.\n"
+            "\fContinued  Doe, Jane  9631607  Page 2\nPLAN: Rest.\n")
+    e = MetadataExtractor().extract(text)
+    cls = Classification(doc_type="progress_note", loinc=None, confidence=0.99)
+    assert e.patient.mrn == "9631697"
+    assert "mrn_read_two_ways" in review_reasons(cls, e, 0.5, text=text)
