@@ -104,10 +104,14 @@ def _is_person(value: str, unlabelled: bool = False) -> bool:
     words = value.split()
     if not 2 <= len(words) <= 5 or not _NAME_CHARS.fullmatch(value):
         return False
-    if _ORG_WORDS.search(value) or _TITLE_WORDS.search(value) or _FORM_WORDS.search(value):
+    if _ORG_WORDS.search(value) or _TITLE_WORDS.search(value):
         return False
     g, f = parse_person(value)
-    return bool(g and f) and (not unlabelled or is_given_name(g or ""))
+    known = is_given_name(g or "")
+    # "PAGE, LEAH": a surname that is a form word, ordered as only names are
+    if _FORM_WORDS.search(value) and not ("," in value and known):
+        return False
+    return bool(g and f) and (not unlabelled or known)
 
 
 def typed(field: str, value: str) -> bool:
@@ -242,7 +246,12 @@ def _identity_line(line: str, row: Row) -> bool:
 
 
 def _lone_person(line: str, row: Row) -> str | None:
-    """A line that is only a person's name (no label, no credentials)."""
+    """A line that is only a person's name (no label, no credentials).
+
+    Two cells may be one name that large type or a speck spread ("Patricia  T Deleon").
+    """
+    if len(row) == 2 and not any(ch.isdigit() for _, c in row for ch in c):
+        row = [(row[0][0], f"{row[0][1]} {row[1][1]}")]
     if len(row) != 1:
         return None
     text = row[0][1]

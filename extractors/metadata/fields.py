@@ -246,6 +246,24 @@ _ROW_GAP = re.compile(r"\S(?:\s{2,}|\t|\s*\|\s*|\s+/\s+)\S")
 
 
 def label_row(line: str) -> list[str | None] | None:
+    """Fields of a header row's label cells, or None.
+
+    Read first with table rules inside labels ("Last | Name") taken for spaces, then as
+    printed.
+    """
+    if "|" in line:
+        closed = _RULE_IN_LABEL.sub(" ", line)
+        if closed != line:
+            fields = _label_row(closed)
+            if fields is not None:
+                return fields
+    return _label_row(line)
+
+
+_RULE_IN_LABEL = re.compile(r"(?<=[A-Za-z.])\s?\|\s?(?=[A-Za-z])")
+
+
+def _label_row(line: str) -> list[str | None] | None:
     """Fields of a header row's label cells ("PATIENT NAME  DOB  SEX  MRN"), or None.
 
     Cells without letters are scan specks ("2", ":") and dropped. One cell that is no
@@ -303,10 +321,15 @@ def header_tables(lines: list[Line], rows: dict[int, list[str | None]] | None = 
             out.extend(_typed_alignment(fields, voff, vline))
             continue
         fields, values = pair
+        misfit = [not _fits(f, v) for f, v in zip(fields, values, strict=True)]
+        if sum(misfit) >= 2:  # counts agree by chance ("Birth | Dt" read as two labels)
+            out.extend(_typed_alignment(pair[0], voff, vline))
         pos = 0
-        for f, v in zip(fields, values, strict=True):
+        for f, v, bad in zip(fields, values, misfit, strict=True):
             at = vline.find(v, pos)
             pos = at + len(v) if at >= 0 else pos
+            if sum(misfit) >= 2 and bad:
+                continue
             if f and f != "ignore":
                 out += _labelled(f, v, voff + max(at, 0), "table")
             elif f is None and "sex" not in fields and _SEX_ONLY.fullmatch(v):
@@ -315,6 +338,18 @@ def header_tables(lines: list[Line], rows: dict[int, list[str | None]] | None = 
 
 
 _WIDE_SPLIT = re.compile(r"\s{2,}|\t|\s*\|\s*")
+
+
+def _fits(field: str | None, value: str) -> bool:
+    """Whether a value can belong to its column's label, by the plainest signs of type."""
+    digits = any(ch.isdigit() for ch in value)
+    if field in _DATE_FIELDS or field == "mrn":
+        return digits
+    if field == "sex":
+        return bool(_SEX_ONLY.fullmatch(value) or _SEX_TOKEN.search(value))
+    if field == "name":
+        return not digits and all(parse_person(value))
+    return True
 
 
 def _joined_fields(line: str) -> list[str | None] | None:
@@ -340,19 +375,22 @@ def label_rows(lines: list[Line]) -> dict[int, list[str | None]]:
     return found
 
 
-_DATE_TOKEN = re.compile(r"\b(?:\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}|\d{4}-\d{2}-\d{2}|"
-                         r"[A-Z][a-z]{2,8}\.? \d{1,2},? \d{4}|\d{1,2}-[A-Z][a-z]{2}-\d{4})\b")
+_DATE_TOKEN = re.compile(r"\b(?:\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}|\d{4}[/-]\d{1,2}[/-]\d{1,2}|"
+                         r"[A-Z][a-z]{2,8}\.? \d{1,2},? \d{4}|\d{1,2}[- ][A-Z][a-z]{2,8}[- ]\d{4}|"
+                         r"\d{1,2}[A-Z]{3}\d{4})\b")
 _SEX_TOKEN = re.compile(r"(?<!\S)[‘’'`.,]?(M|F|Male|Female|Femdle|Maie|U|Unknown)(?![^\s.,;:])")
 # A cell that can only be a sex, whatever its column's label: "F", "Female", "F - Female".
 _SEX_ONLY = re.compile(r"(?:[MF]|Male|Female|MALE|FEMALE)"
                        r"(?:\s*[-/(]\s*(?:Male|Female|MALE|FEMALE)\)?)?")
 _AGE_SLASH_SEX = re.compile(r"(?:(?<=\d/)|(?<!\S))(M|F)(?=/\d|[^A-Za-z/]|$)")
+_AGE_SEX_JOINED = re.compile(r"(?<!\S)\d{1,3}\s?([MF])(?![A-Za-z0-9])")  # "54M", "54 F"
 _DATE_FIELDS = ("dob", "service", "admission", "discharge", "document", "document_generic")
 
 
 _PERSON_FIELDS = ("name", "author")
 # The next cell's value run into a name when OCR lost the gap: an age/sex, a date, a number.
 _MERGED_TAIL = re.compile(r"(?<=[A-Za-z.])\s+\d[\w/.,-]*(?:\s+[\w/.,-]+)*$")
+_MERGED_HEAD = re.compile(r"^\d[\w/.-]*(?:\s+\S)?\s+(?=[A-Z][a-z])")
 
 
 def _people_by_type(fields: list[str | None], voff: int, vline: str) -> list[Candidate]:
@@ -365,7 +403,8 @@ def _people_by_type(fields: list[str | None], voff: int, vline: str) -> list[Can
     for cell in _cells(vline):
         at = vline.find(cell, pos)
         pos = at + len(cell)
-        cell = _MERGED_TAIL.sub("", cell)  # "Lori S Henderson 56/F": the gap OCR lost
+        # "Lori S Henderson 56/F", "54M 7 Henry Seven, MD": the gap OCR lost
+        cell = _MERGED_TAIL.sub("", _MERGED_HEAD.sub("", cell)).lstrip(_LEAD_SPECKS)
         if not any(ch.isdigit() for ch in cell) and all(parse_person(cell)):
             people.append((at, cell))
     if len(people) != len(wanted):
@@ -390,7 +429,8 @@ def _typed_alignment(fields: list[str | None], voff: int, vline: str) -> list[Ca
                 out.append(Candidate(f, m.group(0), voff + m.start(), "table"))
     rest = _DATE_TOKEN.sub(" ", vline)
     if "sex" in fields:
-        sm = list(_SEX_TOKEN.finditer(rest)) or list(_AGE_SLASH_SEX.finditer(rest))
+        sm = list(_SEX_TOKEN.finditer(rest)) or list(_AGE_SLASH_SEX.finditer(rest)) \
+            or list(_AGE_SEX_JOINED.finditer(rest))
         if len(sm) == 1:
             out.append(Candidate("sex", sm[0].group(1), voff + sm[0].start(), "table"))
     if "mrn" in fields:

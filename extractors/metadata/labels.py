@@ -326,8 +326,8 @@ def label_field(cell: str, fuzzy: bool = False, slips: bool = True) -> str | Non
         found = label_field(cell.replace("m", "rn"), fuzzy, slips=False)
         if found is not None:
             return found
-    if found is None and not _label_words_only(cell):
-        return _fuzzy_field(key) if fuzzy and slips else None  # a value, not a label
+    if found is None and not _label_words_only(cell):  # a value, not a label, or a speck in it
+        return (_fuzzy_field(key) or _without_specks(cell)) if fuzzy and slips else None
     if found is None and "(" in cell:  # "Date of Birth (mm/dd/yyyy)", "Name (Last, First)"
         bare = _PAREN.sub(" ", cell).strip()
         if bare and bare != cell:
@@ -357,6 +357,16 @@ def label_field(cell: str, fuzzy: bool = False, slips: bool = True) -> str | Non
     elif found is not None and not fuzzy and key in _HEAD_ONLY_KEYS:
         return None
     return found
+
+
+def _without_specks(cell: str) -> str | None:
+    """Field of a label with a speck read as a short word inside ("Family Ni Name")."""
+    words = cell.split()
+    kept = [w for w in words if len(w.strip(".,:;#")) > 2 or not w.strip(".,:;")
+            or w.lower().strip(".,:;") in _VOCAB_WORDS]
+    if len(words) < 3 or len(kept) == len(words) or not kept:
+        return None
+    return label_field(" ".join(kept), fuzzy=True, slips=False)
 
 
 # Every word that labels are made of, for ``_label_words_only``.

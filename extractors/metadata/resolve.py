@@ -111,8 +111,11 @@ def _names(f: dict[str, list[Candidate]]) -> list[Candidate]:
     return sorted(names, key=lambda c: c.start)
 
 
+_SPECK_WORD = re.compile(r" [^\w\s,.'-]+(?= )")  # "REBECCA \\ M WELLS": a speck between words
+
+
 def _person(c: Candidate) -> tuple[str, str] | None:
-    g, fam = parse_person(c.value)
+    g, fam = parse_person(_SPECK_WORD.sub("", c.value))
     return (g, fam) if g and fam else None
 
 

@@ -230,3 +230,44 @@ def test_a_name_run_into_the_next_cell_beside_the_letterhead(ex: MetadataExtract
                    "63002 Hudson Rue, Erinview, DC 45032  HRN  Visit No.\n"
                    "Tel (774) 809-9685 Fax (774) 306-3451  00880099  23519517\n" + BODY)
     assert (e.patient.family, e.patient.given, e.patient.sex) == ("Hartwell", "Lori", "F")
+
+
+@pytest.mark.parametrize("labels", ["Family Ni Name  Forename  Birth Dt",
+                                    "| Last | Name  Given Name  Birth Dt"])
+def test_a_label_cut_by_a_rule_or_a_speck_is_read_whole(
+        ex: MetadataExtractor, labels: str) -> None:
+    e = ex.extract(f"Fernhill General Hospital\nDischarge Report\n{labels}\n"
+                   "Hartwell  Joseph  29 April 1952\n" + BODY)
+    assert (e.patient.family, e.patient.given) == ("Hartwell", "Joseph")
+    assert e.patient.birth_date == date(1952, 4, 29)
+
+
+def test_cells_that_agree_in_count_only_by_chance_are_read_by_type(
+        ex: MetadataExtractor) -> None:
+    # "Birth | Dt" read as two labels, "Rivera, Wanda | Michele" as two values
+    e = ex.extract("Fernhill General Hospital\nSOAP Note\n"
+                   "HRN  Birth | Dt  Legal Sex  Client  Date Seen\n"
+                   "| 00545834  2 January 1972  F - Female  Rivera, Wanda | Michele  3 March 2019\n"
+                   + BODY)
+    assert (e.patient.family, e.patient.given) == ("Rivera", "Wanda")
+    assert e.patient.birth_date == date(1972, 1, 2) and e.patient.mrn == "00545834"
+
+
+def test_specks_and_merged_cells_around_names_in_a_grid(ex: MetadataExtractor) -> None:
+    e = ex.extract("Fernhill General Hospital\nHealth Summary\n"
+                   "‘Full Name  Birth Dt  HRN  Age / Sex  Seen by\n"
+                   "‘Ramon Stevenson  4/19/1959  998991  54M 7 Henry Seven, MD\n" + BODY)
+    assert (e.patient.family, e.patient.given, e.patient.sex) == ("Stevenson", "Ramon", "M")
+    assert e.author == "Henry Seven"
+    e = ex.extract("Fernhill General Hospital\nHistory and Physical Examination\n"
+                   "Full Name  Legal Sex  HRN  Dt. of Birth\n"
+                   "REBECCA \\ M WELLS  F - Female  00299411  14JUN1986\n" + BODY)
+    assert (e.patient.family, e.patient.given) == ("Wells", "Rebecca")
+
+
+def test_lone_names_spread_by_ocr_or_spelled_like_a_form_word(ex: MetadataExtractor) -> None:
+    for name, want in (("Patricia  T Deleon", ("Deleon", "Patricia")),
+                       ("PAGE, LEAH", ("Page", "Leah"))):
+        e = ex.extract(f"Walker Health Partners\nTel (686) 440-1885\n{name}\n"
+                       "Legal Sex F - Female  EMPI: 6063469  Date Born 26MAR1942\n" + BODY)
+        assert (e.patient.family, e.patient.given) == want
