@@ -42,7 +42,8 @@ _IDENTITY = {"dob", "mrn", "sex", "age_sex", "combo:age+dob", "combo:dob+sex", "
 _AGE_SEX = re.compile(r"\s*(?:\d{1,3}\s*(?:y|yr|yrs|yo|y/o|years?)?\s*[/,-]?\s*(?:M|F|Male|Female)|"
                       r"(?:M|F|Male|Female)\s*[/,-]\s*\d{1,3}\s*(?:y|yr|yrs|yo)?)\b", re.IGNORECASE)
 _DATE_START = re.compile(r"\s*(?:\d|[OlIS]\d|[A-Za-z]{3,9}\.?[\s-]*\d)")  # "I5APR1971"
-_SEX_VALUE = re.compile(r"(?:M|F|U|Male|Female|MALE|FEMALE|Unknown|UNKNOWN|male|female)[.,]?")
+_SEX_VALUE = re.compile(r"(?:[MF]-)?(?:M|F|U|Male|Female|MALE|FEMALE|Unknown|UNKNOWN|male|"
+                        r"female)[.,]?")  # "M-Male": "M - Male" with its gaps lost
 _NAME_CHARS = re.compile(r"[A-Za-z\u00c0-\u024f][A-Za-z\u00c0-\u024f'`.,\- ]*")
 
 
@@ -334,12 +335,14 @@ def _label_tail(row: Row) -> list[str | None] | None:
     tail: list[str | None] = []
     unknown = 0
     for _, c in reversed(row):
+        if len(c) == 1 and c not in "MF":
+            continue  # a speck ("é", "j"): no column
         if any(ch.isdigit() for ch in c) or len(c) > 30:
             break
         f = label_field(c, fuzzy=True)
         if f is None:
             unknown += 1
-            if unknown > 1 or len(c) > 12 or not c.replace(" ", "").replace(",", "").isalpha():
+            if unknown > 1 or len(c) > 12 or not re.sub(r"[\W_]", "", c).isalpha():
                 break
         tail.append(f)
     while tail and tail[-1] is None:

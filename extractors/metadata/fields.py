@@ -118,7 +118,8 @@ def _labels_in(line: str, fuzzy: bool = False) -> list[tuple[int, int, str]]:
     return found
 
 
-_AGE_SEX = re.compile(r"(\d{1,3})?\s*[a-zA-Z]*\s*[/,-]?\s*\b(M|F|Male|Female)\b", re.IGNORECASE)
+_AGE_SEX = re.compile(r"(\d{1,3})?\s*[a-zA-Z]*\s*[/,-]?\s*(?:\b|(?<=\d))(M|F|Male|Female)\b",
+                      re.IGNORECASE)  # "45/F", "45 yo F", "7F"
 
 
 _COMBO_DATE = re.compile(r"\d{1,4}[/.-]\d{1,2}[/.-]\d{2,4}|"

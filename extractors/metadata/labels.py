@@ -309,6 +309,9 @@ def _label_words_only(cell: str) -> bool:
     return all(w in _VOCAB_WORDS or "birth" in w for w in _WORDS_OF.findall(cell.lower()))
 
 
+_OCR_SWAPS = (("m", "rn"), ("l", "/"), ("!", "I"))
+
+
 @lru_cache(maxsize=32768)
 def label_field(cell: str, fuzzy: bool = False, slips: bool = True) -> str | None:
     """Field of a label cell ('Patient Name:', 'DATEOF SURGERY.'), or None.
@@ -322,10 +325,12 @@ def label_field(cell: str, fuzzy: bool = False, slips: bool = True) -> str | Non
     if not 0 < len(key) <= 40:
         return None
     found = LABELS.get(key)
-    if found is None and fuzzy and slips and "m" in cell:  # "Date Bom": "rn" read as "m"
-        found = label_field(cell.replace("m", "rn"), fuzzy, slips=False)
-        if found is not None:
-            return found
+    if found is None and fuzzy and slips:  # "Date Bom", "AgelSex", "EMP!": OCR's swaps
+        for seen, printed in _OCR_SWAPS:
+            if seen in cell:
+                found = label_field(cell.replace(seen, printed), fuzzy, slips=False)
+                if found is not None:
+                    return found
     if found is None and not _label_words_only(cell):  # a value, not a label, or a speck in it
         return (_fuzzy_field(key) or _without_specks(cell)) if fuzzy and slips else None
     if found is None and "(" in cell:  # "Date of Birth (mm/dd/yyyy)", "Name (Last, First)"

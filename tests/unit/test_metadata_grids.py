@@ -271,3 +271,15 @@ def test_lone_names_spread_by_ocr_or_spelled_like_a_form_word(ex: MetadataExtrac
         e = ex.extract(f"Walker Health Partners\nTel (686) 440-1885\n{name}\n"
                        "Legal Sex F - Female  EMPI: 6063469  Date Born 26MAR1942\n" + BODY)
         assert (e.patient.family, e.patient.given) == want
+
+
+def test_labels_and_values_with_ocr_swaps_and_specks(ex: MetadataExtractor) -> None:
+    e = ex.extract("Fernhill General Hospital\nRadiology Results\n"
+                   "Surname  First Name  Date Born  EMPI  AgelSex\n"
+                   "Hartwell  Isabella  2005/05/01  998991  7F\n" + BODY)
+    assert (e.patient.sex, e.patient.mrn) == ("F", "998991")
+    e = ex.extract("Fernhill General Hospital  Resident  Date Born\n"
+                   "Hartwell, Owen  1961/02/03\n"
+                   "29210 Rhonda Way Apt. 533, Hintonmouth, WY 63240  é  Legal Sex  EMP!\n"
+                   "Tel (440) 917-9375 Fax (440) 583-9225  M-Male _  A9270470\n" + BODY)
+    assert (e.patient.sex, e.patient.mrn) == ("M", "A9270470")
