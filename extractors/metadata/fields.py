@@ -436,8 +436,10 @@ def _typed_alignment(fields: list[str | None], voff: int, vline: str) -> list[Ca
             out.append(Candidate("sex", sm[0].group(1), voff + sm[0].start(), "table"))
     if "mrn" in fields:
         mm = re.findall(r"(?<!\S)[A-Z]{0,3}\d[\d-]{3,}[A-Z]?(?!\S)", rest)
-        if len(mm) == 1:
-            out.append(Candidate("mrn", mm[0], voff + vline.find(mm[0]), "table"))
+        ids = [f for f in fields if f in ("mrn", "ignore")]  # "Record No.  FIN": in order
+        one = mm[0] if len(mm) == 1 else mm[ids.index("mrn")] if len(mm) == len(ids) else None
+        if one:
+            out.append(Candidate("mrn", one, voff + vline.find(one), "table"))
     return out
 
 
@@ -459,11 +461,11 @@ _FAX_LINE = re.compile(r"\b(from|to)\s*:|p\.\s*\d{3}|\bpage\s+\d|\d{1,2}:\d{2}",
 _ORG_HEAD = re.compile(r"\b(hospitals?|center|centre|clinic|associates|group|practice|partners|"
                        r"institute|system|infirmary|llc|inc|p\.?\s?a\.?|hie|laboratory|labs|"
                        r"medicine|physicians|specialists|services|healthcare|network|"
-                       r"foundation|imaging|radiology|pediatrics|surgery)\W*$", re.IGNORECASE)
+                       r"foundation|imaging|radiology|pediatrics|surgery)[\W_]*$", re.IGNORECASE)
 _TITLE_CASE_WORD = re.compile(r"(?:[A-Z][a-z'&.\-]+|of|and|the|&|at|for)$")
 
 
-_TITLE_SEP = re.compile(r"\s*:\s+|\s+[-\u2013\u2014|]\s+")
+_TITLE_SEP = re.compile(r"\s*:\s+|\s+[-\u2013\u2014|_~]+\s+")
 
 
 def _letterhead_name(cells: list[str]) -> str:

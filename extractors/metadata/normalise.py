@@ -380,9 +380,18 @@ def clean_org(value: str) -> str | None:
             out.append(low.upper() if upper else low)
         return "".join(out)
 
+    # a rule or a run of specks parts the name from whatever OCR joined to its line
+    head = _SYMBOL_WORD.split(value)[0]
+    if head != value and _ORG_NOUN.search(head):
+        value = head
     name = _DIGIT_IN_WORD.sub(letters, _ORG_SPECK.sub("", value)).strip(" .,:;'")
     name = _EDGE_SPECKS.sub("", name)
     return name or None
+
+
+_ORG_NOUN = re.compile(r"\b(hospitals?|clinic|cent(?:er|re)|medical|health|associates|practice|"
+                       r"group|partners|institute|infirmary|radiology|laboratory|care)\b", re.I)
+_SYMBOL_WORD = re.compile(r"(?<=[\w)])\s+[_|~]+\s+(?=\S)")
 
 
 # Marks a scan leaves at the ends of a letterhead line ("~Mercy Hospital", "Clinic _ °"):

@@ -119,6 +119,19 @@ def _person(c: Candidate) -> tuple[str, str] | None:
     return (g, fam) if g and fam else None
 
 
+def _not_visit(cands: list[Candidate], f: dict[str, list[Candidate]],
+               _birth: Callable[[Candidate], date | None],
+               _date: Callable[[Candidate], date | None]) -> list[Candidate]:
+    """Birth-date candidates without those that repeat a visit or report date.
+
+    A letter's template line "DOB: 02/14/2019" under a visit of 02/14/2019 is no birth
+    date when the head prints another; a newborn's only birth date, seen that day, stays.
+    """
+    visits = {_date(c) for k in ("service", "document") for c in f.get(k, [])} - {None}
+    kept = [c for c in cands if _birth(c) not in visits]
+    return kept if kept and len(kept) < len(cands) else cands
+
+
 def _not_birth(cands: list[Candidate], dob: date | None,
                _date: Callable[[Candidate], date | None]) -> list[Candidate]:
     """Service-date candidates without those that repeat the birth date.
@@ -175,9 +188,11 @@ def resolve(cands: Sequence[Candidate], codes: Sequence[tuple[str, str]],
     if mrn and mrn_ambiguous(mrn):
         flags.append("conflicting_mrn")  # two readings of one print: not a safe key
         conf["patient.mrn"] = min(conf["patient.mrn"], 0.5)
+    def _birth(c: Candidate) -> date | None:
+        return parse_date(c.value, birth=True, today=today, order=order)
+
     dob = note("patient.birth_date", "dob", pick(
-        f.get("dob", []), "dob", lambda c: parse_date(c.value, birth=True, today=today,
-                                                     order=order)))
+        _not_visit(f.get("dob", []), f, _birth, _date), "dob", _birth))
     sex_cands = f.get("sex", [])
     sex: Sex | None = note("patient.sex", "sex", pick(sex_cands, "sex",
                                                        lambda c: sex_from(c.value)))

@@ -283,3 +283,31 @@ def test_labels_and_values_with_ocr_swaps_and_specks(ex: MetadataExtractor) -> N
                    "29210 Rhonda Way Apt. 533, Hintonmouth, WY 63240  é  Legal Sex  EMP!\n"
                    "Tel (440) 917-9375 Fax (440) 583-9225  M-Male _  A9270470\n" + BODY)
     assert (e.patient.sex, e.patient.mrn) == ("M", "A9270470")
+
+
+@pytest.mark.parametrize(("line", "want"), [
+    ("New Michael Radiology Associates _ | Last Name  Given Name",
+     "New Michael Radiology Associates"),
+    ("NEXTGEN Medical Practice (Horsham) __ | Fanynare  Forename",
+     "NEXTGEN Medical Practice (Horsham)")])
+def test_a_letterhead_parted_from_the_grid_by_a_rule(
+        ex: MetadataExtractor, line: str, want: str) -> None:
+    e = ex.extract(f"{line}\nCampbell  Henry\n"
+                   "830 Jacobs Glens Suite 565, Nicolehaven, NH 03015  Age / Sex  Hosp #\n" + BODY)
+    assert e.facility == want
+
+
+def test_a_template_birth_date_equal_to_the_visit_gives_way(ex: MetadataExtractor) -> None:
+    e = ex.extract("Cox Family Medicine\n2/20/2019\nConcerning: Linda N Hartwell\n"
+                   "Date Born 7/28/1982    Age / Sex: 36/F    EMPI: 4589947\n"
+                   "Date Seen 2/14/2019\nRE: Linda Hartwell\nDOB: 02/14/2019\nDear Dr. XYZ:"
+                   + BODY)
+    assert e.patient.birth_date == date(1982, 7, 28)
+
+
+def test_the_record_number_among_other_numbers_by_its_column(ex: MetadataExtractor) -> None:
+    # the row lost a label to the line above: counts differ, the ids keep their order
+    e = ex.extract("Fernhill General Hospital\nHealth Summary\n"
+                   "Record No.  FIN  Birth Dt  Family Name\n"
+                   "998991  E3189739  02MAY1989  female  DIXON\n" + BODY)
+    assert e.patient.mrn == "998991"
