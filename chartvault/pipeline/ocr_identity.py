@@ -81,3 +81,31 @@ def mrn_read_two_ways(mrn: str | None, text: str) -> bool:
                 and _one_apart(tok, key):
             return True
     return False
+
+
+# Letters OCR takes for one another; a name read once with one of them swapped is in doubt.
+_SWAPPABLE = [set("il1|!t"), set("o0qd"), set("ce"), set("nu"), set("hb"), set("s5"), set("a@")]
+_WORD = re.compile(r"[^\W\d_]{5,}")
+
+
+def _lookalike(a: str, b: str) -> bool:
+    return any(a in group and b in group for group in _SWAPPABLE)
+
+
+def name_read_two_ways(family: str | None, text: str) -> bool:
+    """True when the text also holds the family name with one look-alike letter swapped.
+
+    "ClinicaiSummary" in the grid and "ClinicalSummary" on the next page: one of them
+    is misread, and the registry holds look-alike names; a person decides.
+    """
+    if not family or len(family) < 5:
+        return False
+    key = family.lower()
+    for m in _WORD.finditer(text):
+        tok = m.group().lower()
+        if len(tok) != len(key) or tok == key:
+            continue
+        diff = [(x, y) for x, y in zip(tok, key, strict=True) if x != y]
+        if len(diff) == 1 and _lookalike(*diff[0]):
+            return True
+    return False

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from chartvault.model import Classification, Extraction, PageText, Patient
-from chartvault.pipeline.ocr_identity import mrn_read_two_ways, mrn_read_weakly
+from chartvault.pipeline.ocr_identity import mrn_read_two_ways, mrn_read_weakly, name_read_two_ways
 
 if TYPE_CHECKING:
     from extractors.registry import Link, Registry
@@ -82,6 +82,8 @@ def review_reasons(
         reasons.append("low_ocr_confidence_mrn")
     if mrn_read_two_ways(extraction.patient.mrn, text):
         reasons.append("mrn_read_two_ways")
+    if name_read_two_ways(extraction.patient.family, text):
+        reasons.append("name_read_two_ways")
     return tuple(reasons)
 
 
@@ -111,7 +113,7 @@ def understand(
 # MRN was printed and whose names and birth date the text confirms (so a printed age that
 # contradicted a misread birth date is answered by the registered one).
 _SETTLED_BY_LINK = {"identity_not_established", "low_ocr_confidence_mrn", "conflicting_mrn",
-                    "mrn_read_two_ways",
+                    "mrn_read_two_ways", "name_read_two_ways",
                     "conflicting_name", "conflicting_birth_date", "doubtful_name",
                     "age_mismatch"}
 _LINK_CONFIDENCE = 0.99

@@ -38,6 +38,7 @@ REASONS = {
     "low_ocr_confidence_mrn": "the record number was hard to read",
     "conflicting_mrn": "the pages show different record numbers",
     "mrn_read_two_ways": "the record number reads two ways, one character apart",
+    "name_read_two_ways": "the family name reads two ways, one letter apart",
     "conflicting_name": "the pages show different patient names",
     "conflicting_birth_date": "the pages show different birth dates",
     "age_mismatch": "the stated age does not fit the birth date",

@@ -18,6 +18,7 @@ from functools import lru_cache
 from extractors.metadata.fields import (
     _LEAD_SPECKS,
     _ORG_WORDS,
+    _RULE_IN_LABEL,
     _TITLE_WORDS,
     _WIDE_SPLIT,
     CELL_SPLIT,
@@ -396,8 +397,14 @@ def shared_label_rows(lines: list[Line], rows: list[Row]) -> list[Candidate]:
     """
     out: list[Candidate] = []
     for i in range(min(len(rows), GRID_LINES) - 1):
-        labels = _wide_cells(lines[i][1]) if len(rows[i]) >= 2 else []
-        fields = _label_tail(labels) if labels else None
+        labels: Row = []
+        fields = None
+        line = lines[i][1]
+        for seen in ([_RULE_IN_LABEL.sub(" ", line)] if "|" in line else []) + [line]:
+            labels = _wide_cells(seen) if len(rows[i]) >= 2 else []  # "Last | Name" first
+            fields = _label_tail(labels) if labels else None
+            if fields is not None:
+                break
         if fields is None:
             continue
         off = lines[i + 1][0]

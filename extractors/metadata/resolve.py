@@ -16,7 +16,7 @@ from typing import Any
 
 from chartvault.model import Extraction, Patient, Sex
 from extractors.metadata.calibration import confidence_for
-from extractors.metadata.fields import Candidate
+from extractors.metadata.fields import _ORG_WORDS, _TITLE_WORDS, Candidate
 from extractors.metadata.given_names import misread_given_name
 from extractors.metadata.normalise import (
     DateOrder,
@@ -116,7 +116,21 @@ _SPECK_WORD = re.compile(r" [^\w\s,.'-]+(?= )")  # "REBECCA \\ M WELLS": a speck
 
 def _person(c: Candidate) -> tuple[str, str] | None:
     g, fam = parse_person(_SPECK_WORD.sub("", c.value))
+    words = (fam or "").split()
+    ran_in = [i for i, w in enumerate(words) if _TITLE_WORDS.fullmatch(w.strip(":,."))
+              or _ORG_WORDS.fullmatch(w.strip(":,."))]
+    if len(words) > 1 and ran_in:
+        # "Community Health and Hospitals: Health Summary Payne, Beth": a title ran in
+        fam = " ".join(words[ran_in[-1] + 1:]) or None
     return (g, fam) if g and fam else None
+
+
+def _clinician_shaped(value: str) -> bool:
+    """A grid cell under a clinician's label that is no document title run into it.
+
+    "INPATIENT CONSULTATION" under "Responsible Dr" is the title, its line read as one.
+    """
+    return _TITLE_WORDS.search(value) is None
 
 
 def _not_visit(cands: list[Candidate], f: dict[str, list[Candidate]],
@@ -214,7 +228,8 @@ def resolve(cands: Sequence[Candidate], codes: Sequence[tuple[str, str]],
         _not_birth(service_cands, dob, _date), "service",
         lambda c: document if c.kind == "today" else _date(c)))
     author = note("author", "author", pick(
-        f.get("author", []), "author", _person, key=lambda v: (_letters(v[0]), _letters(v[1])),
+        [c for c in f.get("author", []) if c.kind != "table" or _clinician_shaped(c.value)],
+        "author", _person, key=lambda v: (_letters(v[0]), _letters(v[1])),
         last=("signature", "signature_weak")))
     facility = note("facility", "facility", pick(
         f.get("facility", []), "facility", lambda c: clean_org(c.value), key=_letters))

@@ -311,3 +311,18 @@ def test_the_record_number_among_other_numbers_by_its_column(ex: MetadataExtract
                    "Record No.  FIN  Birth Dt  Family Name\n"
                    "998991  E3189739  02MAY1989  female  DIXON\n" + BODY)
     assert e.patient.mrn == "998991"
+
+
+def test_a_title_run_into_the_clinician_column_is_no_author(ex: MetadataExtractor) -> None:
+    e = ex.extract("Morris Family Medicine\nResident  Admin. Sex\nHARTWELL, LAURA  F - Female\n"
+                   "Authenticated  Responsible Dr\nINPATIENT CONSULTATION  8/20/2010\n" + BODY
+                   + "I will follow her with you as needed.\nRoger Johnson, MD\n")
+    assert e.author == "Roger Johnson"
+
+
+def test_a_label_cut_by_a_rule_beside_the_letterhead(ex: MetadataExtractor) -> None:
+    e = ex.extract("Sandratown Regional Medical Center  | Last | Name  \"Given Name\n"
+                   "Hartwell  Vanessa\n"
+                   "17397 Alejandro Prairie, Kelseyberg, SC 56923  Legal Sex  HRN\n"
+                   "Tel (778) 932-7733 Fax (778) 267-5486  F - Female  8534420\n" + BODY)
+    assert (e.patient.family, e.patient.given) == ("Hartwell", "Vanessa")

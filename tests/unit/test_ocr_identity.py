@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from chartvault.model import Classification, PageText, Word
-from chartvault.pipeline.ocr_identity import mrn_read_two_ways, mrn_read_weakly
+from chartvault.pipeline.ocr_identity import (
+    mrn_read_two_ways,
+    mrn_read_weakly,
+    name_read_two_ways,
+)
 from chartvault.pipeline.understand import review_reasons
 from extractors.metadata import MetadataExtractor
 
@@ -57,3 +61,12 @@ def test_review_reason_from_a_second_reading() -> None:
     cls = Classification(doc_type="progress_note", loinc=None, confidence=0.99)
     assert e.patient.mrn == "9631697"
     assert "mrn_read_two_ways" in review_reasons(cls, e, 0.5, text=text)
+
+
+def test_a_family_name_read_two_ways_is_doubted() -> None:
+    text = "Resident  HRN\nClinicaiSummary, Three  26840\n\fClinicalSummary, Three\n"
+    assert name_read_two_ways("ClinicaiSummary", text)  # l read as i
+    assert not name_read_two_ways("Davis", "Davis, David  4417209")  # s/d: no OCR look-alike
+    assert not name_read_two_ways("Hartwell", "HARTWELL, EDITH  hartwell")  # case alone
+    assert not name_read_two_ways("Lee", "Lei")  # too short to judge
+    assert not name_read_two_ways(None, "Smith")
