@@ -437,7 +437,8 @@ def _typed_alignment(fields: list[str | None], voff: int, vline: str) -> list[Ca
     if "mrn" in fields:
         mm = re.findall(r"(?<!\S)[A-Z]{0,3}\d[\d-]{3,}[A-Z]?(?!\S)", rest)
         ids = [f for f in fields if f in ("mrn", "ignore")]  # "Record No.  FIN": in order
-        one = mm[0] if len(mm) == 1 else mm[ids.index("mrn")] if len(mm) == len(ids) else None
+        one = mm[0] if len(mm) == 1 else mm[ids.index("mrn")] if len(mm) == len(ids) and all(
+            len(m) >= 5 for m in mm) else None  # a year ("1934") is no id: no order to trust
         if one:
             out.append(Candidate("mrn", one, voff + vline.find(one), "table"))
     return out

@@ -1,8 +1,8 @@
 """Metadata extraction alone on the dev and dev2 truth texts (no OCR), scored with the
 shared scorer's own normalisation; floors sit just under the scores reached (dev: family,
 given and facility 0.992, all others 1.000; dev2, the same documents in other layouts:
-family/given 0.976, DOB 0.992, sex 1.000, MRN 1.000, service 0.967, document date 0.943,
-author 0.951, facility 0.967; misfiles 0 on both)."""
+family/given 0.992, DOB 1.000, sex 1.000, MRN 1.000, service 1.000, document date 1.000,
+author 0.984, facility 0.967; misfiles 0 on both)."""
 
 from __future__ import annotations
 
@@ -25,9 +25,9 @@ FLOORS = {
 
 # dev2 is a check of generalisation: a drop here is fitting to dev.
 FLOORS_DEV2 = {
-    "patient.family": 0.965, "patient.given": 0.965, "patient.birth_date": 0.985,
-    "patient.sex": 0.99, "patient.mrn": 0.99, "service_date": 0.955, "document_date": 0.935,
-    "author": 0.94, "facility": 0.96,
+    "patient.family": 0.985, "patient.given": 0.985, "patient.birth_date": 0.995,
+    "patient.sex": 0.995, "patient.mrn": 0.995, "service_date": 0.995, "document_date": 0.995,
+    "author": 0.975, "facility": 0.96,
 }
 
 

@@ -326,3 +326,11 @@ def test_a_label_cut_by_a_rule_beside_the_letterhead(ex: MetadataExtractor) -> N
                    "17397 Alejandro Prairie, Kelseyberg, SC 56923  Legal Sex  HRN\n"
                    "Tel (778) 932-7733 Fax (778) 267-5486  F - Female  8534420\n" + BODY)
     assert (e.patient.family, e.patient.given) == ("Hartwell", "Vanessa")
+
+
+def test_no_record_number_by_order_when_a_year_stands_among_the_ids(
+        ex: MetadataExtractor) -> None:
+    e = ex.extract("Davenportbury Imaging Center\nRODRIGUEZ, LAURA\n"
+                   "AGE/GENDER:   DOB:   VISIT NUMBER:  CHART NO.:\n"
+                   "78y / F   JUN 29 1934   517283104   46759.5644\n" + BODY)
+    assert e.patient.mrn != "517283104"  # the visit number is nobody's record number
