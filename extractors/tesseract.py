@@ -147,8 +147,8 @@ def _small_print_runs(part: Rows) -> list[list[int]]:
         run: list[int] = []
         for i in [*idx, -1]:
             small = i >= 0 and int(str(part["height"][i])) < SMALL * tall
-            if small and float(str(part["conf"][i])) < UNSURE and not is_noise(
-                    str(part["text"][i]).strip(), 0.0):
+            if small and float(str(part["conf"][i])) < UNSURE \
+                    and not _SYMBOLS_ONLY.fullmatch(str(part["text"][i]).strip()):
                 run.append(i)
                 continue
             if run:

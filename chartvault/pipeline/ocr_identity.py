@@ -15,6 +15,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from rapidfuzz.distance import Levenshtein
+
 from chartvault.model import PageText
 
 # Tesseract word confidence (0-100) under which a reading is a guess. Clean print scores
@@ -55,16 +57,6 @@ def mrn_read_weakly(mrn: str | None, pages: Sequence[PageText]) -> bool:
 _TOKEN = re.compile(r"[0-9A-Za-z][0-9A-Za-z-]{3,}")
 
 
-def _one_apart(a: str, b: str) -> bool:
-    """Edit distance exactly one (a substitution, or one character more or less)."""
-    if a == b or abs(len(a) - len(b)) > 1:
-        return False
-    if len(a) == len(b):
-        return sum(x != y for x, y in zip(a, b, strict=True)) == 1
-    short, long_ = (a, b) if len(a) < len(b) else (b, a)
-    return any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
-
-
 def mrn_read_two_ways(mrn: str | None, text: str) -> bool:
     """True when the text also holds the MRN with one character changed or one more.
 
@@ -78,7 +70,7 @@ def mrn_read_two_ways(mrn: str | None, text: str) -> bool:
     for m in _TOKEN.finditer(text):
         tok = _NOT_ALNUM.sub("", m.group().upper())
         if len(key) <= len(tok) <= len(key) + 1 and sum(c.isdigit() for c in tok) >= 4 \
-                and _one_apart(tok, key):
+                and Levenshtein.distance(tok, key, score_cutoff=1) == 1:
             return True
     return False
 

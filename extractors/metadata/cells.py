@@ -18,7 +18,6 @@ from functools import lru_cache
 from extractors.metadata.fields import (
     _LEAD_SPECKS,
     _ORG_WORDS,
-    _RULE_IN_LABEL,
     _TITLE_WORDS,
     _WIDE_SPLIT,
     CELL_SPLIT,
@@ -26,6 +25,7 @@ from extractors.metadata.fields import (
     Line,
     _labelled,
     _labels_in,
+    label_readings,
     label_row,
     split_combo,
 )
@@ -400,7 +400,7 @@ def shared_label_rows(lines: list[Line], rows: list[Row]) -> list[Candidate]:
         labels: Row = []
         fields = None
         line = lines[i][1]
-        for seen in ([_RULE_IN_LABEL.sub(" ", line)] if "|" in line else []) + [line]:
+        for seen in label_readings(line):
             labels = _wide_cells(seen) if len(rows[i]) >= 2 else []  # "Last | Name" first
             fields = _label_tail(labels) if labels else None
             if fields is not None:

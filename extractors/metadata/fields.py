@@ -252,16 +252,20 @@ def label_row(line: str) -> list[str | None] | None:
     Read first with table rules inside labels ("Last | Name") taken for spaces, then as
     printed.
     """
-    if "|" in line:
-        closed = _RULE_IN_LABEL.sub(" ", line)
-        if closed != line:
-            fields = _label_row(closed)
-            if fields is not None:
-                return fields
-    return _label_row(line)
+    for seen in label_readings(line):
+        fields = _label_row(seen)
+        if fields is not None:
+            return fields
+    return None
 
 
 _RULE_IN_LABEL = re.compile(r"(?<=[A-Za-z.])\s?\|\s?(?=[A-Za-z])")
+
+
+def label_readings(line: str) -> list[str]:
+    """A label line with table rules inside labels ("Last | Name") closed, then as printed."""
+    closed = _RULE_IN_LABEL.sub(" ", line) if "|" in line else line
+    return [closed, line] if closed != line else [line]
 
 
 def _label_row(line: str) -> list[str | None] | None:
