@@ -215,11 +215,18 @@ def _bare_labels(lines: list[Line]) -> dict[int, str]:
     """
     found = {}
     for i, (_, line) in enumerate(lines[:HEAD_LINES]):
-        if 2 < len(line) <= 40 and ":" not in line and line.strip()[:1].isalpha():
-            field = label_field(line) or label_field(line, fuzzy=True)
+        if ":" not in line:
+            field = _bare_label(line)
             if field:
                 found[i] = field
     return found
+
+
+def _bare_label(line: str) -> str | None:
+    """Field of a line that is one label alone, or None."""
+    if 2 < len(line) <= 40 and line.strip()[:1].isalpha():
+        return label_field(line) or label_field(line, fuzzy=True)
+    return None
 
 
 def _value_below(lines: list[Line], i: int) -> tuple[int, str] | None:
@@ -314,14 +321,15 @@ def header_tables(lines: list[Line], rows: dict[int, list[str | None]] | None = 
     if rows is None:
         rows = label_rows(lines)
     for i, fields in rows.items():
-        if i + 1 >= len(lines):
-            continue
+        if i + 1 >= len(lines) or i + 1 in rows:
+            continue  # the row under a label row is no value row when it holds labels
         voff, vline = lines[i + 1]
         cells = _cells(vline)
         solid = [v for v in cells if len(v) > 1 or v in "MF"]  # specks: "Taylor  5  Jeffrey"
         joined = _joined_fields(lines[i][1])  # "Age / Sex" is one column over "51/F"
         tries = [(f, v) for f in ([joined] if joined else []) + [fields] for v in (cells, solid)]
-        pair = next(((f, v) for f, v in tries if len(f) == len(v)), None)
+        pair = next(((f, v) for f, v in tries if len(f) == len(v)), None) \
+            or _split_label_row(lines, rows, i, cells)
         if pair is None:
             out.extend(_typed_alignment(fields, voff, vline))
             continue
@@ -340,6 +348,38 @@ def header_tables(lines: list[Line], rows: dict[int, list[str | None]] | None = 
             elif f is None and "sex" not in fields and _SEX_ONLY.fullmatch(v):
                 out.append(Candidate("sex", v, voff + max(at, 0), "table"))  # "F - Female"
     return out
+
+
+def _split_label_row(lines: list[Line], rows: dict[int, list[str | None]], i: int,
+                     values: list[str]) -> tuple[list[str | None], list[str]] | None:
+    """A label row that OCR read as two lines, for a value row with more cells.
+
+    A table printed a little askew reads its label row's right-hand end as a line of its
+    own, one or two lines above the rest ("Age / Sex  Last Name" over "EMPI  FIN  Date
+    Born"). Those labels join the row where the values' types fit them best.
+    """
+    for j in (i - 1, i - 2):
+        if j < 0 or (j == i - 2 and i - 1 in rows):
+            continue
+        line = lines[j][1].strip().lstrip(_LEAD_SPECKS + "“”")
+        one = None if j in rows else _bare_label(line)
+        readings = [rows[j], _joined_fields(line)] if j in rows else [[one] if one else None]
+        extra = next((r for r in readings if r and len(rows[i]) + len(r) == len(values)), None)
+        if not extra:
+            continue
+        ways = [rows[i][:k] + extra + rows[i][k:] for k in range(len(rows[i]), -1, -1)]
+        best = min(ways, key=lambda fs: sum(not _fits_strictly(f, v)
+                                            for f, v in zip(fs, values, strict=True)))
+        return best, values
+    return None
+
+
+def _fits_strictly(field: str | None, value: str) -> bool:
+    """``_fits``, and a name part is neither a number nor a sex, whatever its case."""
+    sex = value.strip(" .").lower() in ("m", "f", "male", "female")
+    if field in ("family", "given"):
+        return not sex and not any(ch.isdigit() for ch in value)
+    return sex if field == "sex" else _fits(field, value)
 
 
 _WIDE_SPLIT = re.compile(r"\s{2,}|\t|\s*\|\s*")

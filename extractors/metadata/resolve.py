@@ -105,7 +105,7 @@ def _names(f: dict[str, list[Candidate]]) -> list[Candidate]:
         givens = f.get("given", [])
         same = [g for g in givens if (g.kind in LABELLED) == (fam.kind in LABELLED)]
         giv = min(same, key=lambda g: abs(g.start - fam.start), default=None)
-        if giv is not None and abs(giv.start - fam.start) < 200:
+        if giv is not None and abs(giv.start - fam.start) < 320:
             names.append(Candidate("name", f"{fam.value.split()[0]}, {giv.value}",
                                    min(fam.start, giv.start), fam.kind))
     return sorted(names, key=lambda c: c.start)

@@ -334,3 +334,34 @@ def test_no_record_number_by_order_when_a_year_stands_among_the_ids(
                    "AGE/GENDER:   DOB:   VISIT NUMBER:  CHART NO.:\n"
                    "78y / F   JUN 29 1934   517283104   46759.5644\n" + BODY)
     assert e.patient.mrn != "517283104"  # the visit number is nobody's record number
+
+
+def test_a_label_row_whose_right_end_ocr_read_a_line_higher(ex: MetadataExtractor) -> None:
+    # a table printed askew: its last two labels come out as a line above the rest
+    e = ex.extract("Lakeside Regional Hospital\nImaging Report\nAge / Sex  Family Name\n"
+                   "Unit No.  Acct  Date Born\nK2204918  A7731002  03MAR1961  62F  Okafor\n"
+                   "Forename  Exam Dt\nGrace  12JAN2024" + BODY)
+    assert (e.patient.family, e.patient.given, e.patient.sex) == ("Okafor", "Grace", "F")
+    assert e.patient.mrn == "K2204918"
+    assert e.patient.birth_date == date(1961, 3, 3)
+
+
+def test_a_label_read_two_lines_up_joins_where_the_values_fit(ex: MetadataExtractor) -> None:
+    # "Sex" sits above the row, a speck line between: it goes where "male" stands
+    e = ex.extract("Pinecrest Health\nClinic Summary\n\u201cSex\n. 4-1\n"
+                   "Hosp No.  Account  Birth Dt  Surname\n"
+                   "5501873  F2201934  14AUG1977  male  BRENNAN\nForename  Visit Dt\n"
+                   "THOMAS  02FEB2022" + BODY)
+    assert (e.patient.family, e.patient.given, e.patient.sex) == ("Brennan", "Thomas", "M")
+
+
+def test_names_of_a_column_read_into_long_letterhead_lines(ex: MetadataExtractor) -> None:
+    # the right-hand column's labels share the letterhead's lines: surname and first name
+    # end up some 250 characters apart, still one identity
+    e = ex.extract("Eastbrook General Hospital and Regional Cancer Institute  Surname\nMorrow\n"
+                   "1800 Old Quarry Lane, Building C, Eastbrook Heights, OH 44101  Birth Dt\n"
+                   "Tel (216) 555-0142 Fax (216) 555-0199 www.eastbrook-general.org  "
+                   "2 February 1966\nAge Sex\nCytology and Fine Needle Aspiration Report  53F\n"
+                   "Collected\n9 May 2019\nFirst Name\nDelia\nUnit No\nW4410273" + BODY)
+    assert (e.patient.family, e.patient.given) == ("Morrow", "Delia")
+    assert e.patient.birth_date == date(1966, 2, 2)
