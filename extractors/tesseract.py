@@ -247,41 +247,72 @@ def is_noise(text: str, conf: float) -> bool:
     return conf < NOISE_CONF and _SYMBOLS_ONLY.fullmatch(text) is not None
 
 
+_Box = tuple[str, int, int, int, int, float]  # text, left, top, width, height, confidence
+
+
 def _assemble(data: dict[str, list[object]]) -> OcrResult:
-    words: list[Word] = []
-    lines: list[str] = []
-    current: tuple[object, object, object] | None = None
-    line_words: list[str] = []
+    lines: list[list[_Box]] = []
     confs: list[float] = []
-    # A gap well over the page's usual word gap separates table cells or label/value
-    # columns: keep it visible as two spaces, as the printed form shows it.
-    wide = max(10.0, 2.2 * _page_space(data))
-    right = 0
+    current: tuple[object, object, object] | None = None
     for i, raw in enumerate(data["text"]):
         text = str(raw).strip()
         if not text:
             continue
         conf = float(str(data["conf"][i]))
         confs.append(conf)  # noise included: a page read upside down must still read unsure
-        key = (data["block_num"][i], data["par_num"][i], data["line_num"][i])
-        left, width = int(str(data["left"][i])), int(str(data["width"][i]))
         if is_noise(text, conf):  # the gap it stood in is measured between real words
             continue
+        key = (data["block_num"][i], data["par_num"][i], data["line_num"][i])
         if key != current:
-            if line_words:
-                lines.append("".join(line_words))
-            line_words = []
+            lines.append([])
             current = key
-        else:
-            line_words.append("  " if left - right > wide else " ")
-        right = left + width
-        line_words.append(text)
-        words.append(Word(text=text, left=left, top=int(str(data["top"][i])), width=width,
-                          height=int(str(data["height"][i])), conf=conf, line=len(lines)))
-    if line_words:
-        lines.append("".join(line_words))
+        lines[-1].append((text, int(str(data["left"][i])), int(str(data["top"][i])),
+                          int(str(data["width"][i])), int(str(data["height"][i])), conf))
+    # A gap well over the page's usual word gap separates table cells or label/value
+    # columns: keep it visible as two spaces, as the printed form shows it.
+    wide = max(10.0, 2.2 * _page_space(data))
+    words: list[Word] = []
+    texts: list[str] = []
+    for line in _rejoined(lines):
+        parts: list[str] = []
+        right = 0
+        for text, left, top, width, height, conf in line:
+            if parts:
+                parts.append("  " if left - right > wide else " ")
+            parts.append(text)
+            right = left + width
+            words.append(Word(text=text, left=left, top=top, width=width, height=height,
+                              conf=conf, line=len(texts)))
+        texts.append("".join(parts))
     mean = sum(confs) / len(confs) if confs else 0.0
-    return OcrResult("\n".join(lines), tuple(words), mean)
+    return OcrResult("\n".join(texts), tuple(words), mean)
+
+
+def _rejoined(lines: list[list[_Box]]) -> list[list[_Box]]:
+    """Tesseract's lines, with consecutive ones that stand side by side made one row.
+
+    Tesseract ends a line where a table printed slightly askew steps up or down, and
+    gives the two halves of one printed row one after the other ("Age / Sex  Last Name",
+    then "EMPI  FIN  Date Born"): lines that share half their height and no column are
+    one row, read left to right.
+    """
+    out: list[list[_Box]] = []
+    for line in lines:
+        if out and _side_by_side(out[-1], line):
+            out[-1] = sorted(out[-1] + line, key=lambda w: w[1])
+        else:
+            out.append(line)
+    return out
+
+
+def _side_by_side(a: list[_Box], b: list[_Box]) -> bool:
+    a_top, a_bottom = min(w[2] for w in a), max(w[2] + w[4] for w in a)
+    b_top, b_bottom = min(w[2] for w in b), max(w[2] + w[4] for w in b)
+    shared = min(a_bottom, b_bottom) - max(a_top, b_top)
+    if shared < 0.5 * min(a_bottom - a_top, b_bottom - b_top):
+        return False
+    return min(w[1] for w in b) > max(w[1] + w[3] for w in a) \
+        or max(w[1] + w[3] for w in b) < min(w[1] for w in a)
 
 
 def orientation(gray: Gray, timeout_s: float) -> int:

@@ -442,3 +442,38 @@ def test_small_print_misread_beside_large_type_is_read_again_alone(tmp_path: Pat
     assert line == "North Jeffreyfort Radiology Associates  Legal Name  Date Born"
     sure = {**data, "conf": [99 if c == 45 else c for c in data["conf"]]}
     assert tesseract._small_print_runs(sure) == []  # what was read surely is left alone
+
+
+def _boxed_row(step: int) -> np.ndarray:
+    """A label row over a value row, each cell boxed; the right two columns ``step`` higher."""
+    img = Image.new("L", (2550, 600), 255)
+    d = ImageDraw.Draw(img)
+    font = ImageFont.truetype(FONT, 34)
+    cells = [("EMPI", "M1947037"), ("FIN", "E6684590"), ("Date Born", "14JUL1958"),
+             ("Age / Sex", "50 M"), ("Last Name", "Ford")]
+    for k, (label, value) in enumerate(cells):
+        x, y = 150 + 440 * k, 200 - (step if k >= 3 else 0)
+        d.rectangle((x, y, x + 440, y + 60), outline=0, width=3)
+        d.rectangle((x, y + 60, x + 440, y + 130), outline=0, width=3)
+        d.text((x + 12, y + 12), label, fill=0, font=font)
+        d.text((x + 12, y + 72), value, fill=0, font=font)
+    return np.asarray(img)
+
+
+@pytest.mark.parametrize("step", [0, 10])
+def test_a_boxed_row_read_cell_by_cell_comes_out_as_one_row(step: int, tmp_path: Path) -> None:
+    # Tesseract takes each boxed cell for a block of its own, and a row printed askew
+    # for two lines: the text keeps the printed rows, left to right
+    from extractors import tesseract
+
+    lines = tesseract.recognise(_boxed_row(step), "eng", 60).text.splitlines()
+    assert lines[:2] == ["EMPI  FIN  Date Born  Age / Sex  Last Name",
+                         "M1947037  E6684590  14JUL1958  50M  Ford"]
+    import pytesseract
+
+    Image.fromarray(_boxed_row(step)).save(tmp_path / "row.png", dpi=(300, 300))
+    data = pytesseract.image_to_data(str(tmp_path / "row.png"), config="--psm 3",
+                                     output_type=pytesseract.Output.DICT)
+    keys = {(data["block_num"][i], data["par_num"][i], data["line_num"][i])
+            for i, word in enumerate(data["text"]) if word in ("EMPI", "Last")}
+    assert len(keys) == 2  # Tesseract's own lines part the row
