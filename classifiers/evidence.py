@@ -17,7 +17,9 @@ import re
 # Title phrases (lower case), seen on a line of their own near the top, or closing or
 # opening a letterhead line.
 TITLE_EVIDENCE: dict[str, tuple[str, ...]] = {
-    "discharge_summary": ("discharge summary", "discharge summarization", "discharge note"),
+    "discharge_summary": ("discharge summary", "discharge summarization", "discharge note",
+                          "hospital discharge summary", "hospitalization summary",
+                          "discharge report"),
     "history_and_physical": ("history and physical", "history & physical", "h&p",
                              "history and physical examination", "admission history"),
     "operative_note": ("operative report", "operative note", "operation report",

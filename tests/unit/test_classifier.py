@@ -40,6 +40,8 @@ def test_title_evidence() -> None:
     assert title_type("Mercy Clinic  OPERATIVE REPORT\n1 Main St") == "operative_note"
     assert title_type("Mercy Clinic: Procedure Note\n") == "procedure_note"
     assert title_type("Get Well Clinic  Referral Summary\n") == "summary_of_care"
+    assert title_type("Lakeside Hospital\nHOSPITALIZATION SUMMARY\nPatient: X") \
+        == "discharge_summary"
     assert title_type("EMERGENCY DEPARTMENT COURSE: stable") is None
     assert title_type("Body text only, no title here at all.") is None
 
