@@ -551,14 +551,40 @@ _LH_SPLIT = re.compile(r"\s+[•·|]\s+|,\s+(?=\d)")
 
 
 def _initials_prefix(name: str) -> str:
-    """Without a leading logo of the name's own initials ("MGH Mercy General Hospital")."""
+    """Without a leading logo of the name's own initials ("MGH Mercy General Hospital").
+
+    Specks OCR read beside the logo go with it: "GGH I ~Georgeshire General Hospital".
+    """
     first, _, rest = name.partition(" ")
     if not (first.isupper() and 2 <= len(first) <= 6 and first.isalpha() and rest):
         return name
+    rest = _LOGO_SPECKS.sub("", rest)
     initials = "".join(w[0] for w in rest.split() if w[:1].isupper())
     it = iter(initials)
     if all(ch in it for ch in first) and not rest.isupper():
         return rest
+    return name
+
+
+_LOGO_SPECKS = re.compile(r"^(?:[^\w\s]+\s+|[A-Za-z]\s+(?=\S*[^\w\s]))*[^\w\s]*")
+
+
+def _spaced(name: str, lines: list[Line]) -> str:
+    """The name as printed again with its spaces ("Get WellClinic" over "Get Well Clinic, ..").
+
+    Large letterhead type loses word gaps in OCR; the same name in the address line's
+    smaller type keeps them.
+    """
+    bare = name.replace(" ", "")
+    for _, line in lines[:8]:
+        if line.replace(" ", "").startswith(bare):
+            k, seen = 0, 0
+            while seen < len(bare):
+                seen += line[k] != " "
+                k += 1
+            spaced = line[:k].split()
+            if (k == len(line) or not line[k].isalnum()) and len(spaced) > len(name.split()):
+                return " ".join(spaced)
     return name
 
 
@@ -610,8 +636,20 @@ def _letterhead_lines(lines: list[Line]) -> list[Candidate]:
         if not line.strip():
             continue
         seen += 1
-        if seen > 5 or _labels_in(line):
+        if len(line.strip()) <= 3:
+            continue  # a logo read as a letter or two ("re"), not a label that ends the head
+        labels = _labels_in(line)
+        if labels:  # "General Hospital  HRN  Enc #": the identity grid beside the name
+            line = line[:labels[0][0]]
+            if seen > 5 or not _ORG_WORDS.search(line) or label_row(line) is not None:
+                break
+        if seen > 5:
             break
+        row = label_row(line)
+        if row is not None:  # a label row names no organisation, unless it starts with one
+            line = CELL_SPLIT.split(line.strip())[0]  # "Chavez Medical Group  Resident  Sex"
+            if row[0] is not None or not _ORG_WORDS.search(line):
+                break  # "Resident  Dt. of Birth  Record No"
         if _FAX_LINE.search(line):
             continue
         cells = [c for c in CELL_SPLIT.split(line.strip()) if any(ch.isalnum() for ch in c)]
@@ -626,7 +664,7 @@ def _letterhead_lines(lines: list[Line]) -> list[Candidate]:
                 and not _ORG_WORDS.search(cells[0]) and _ORG_WORDS.search(cells[1]):
             cells = cells[1:]  # "PROGRESS NOTE    Mercy Hospital": the title came first
         cells = _without_logo(cells)
-        name = _initials_prefix(_letterhead_name(cells))  # a right-aligned title is not the name
+        name = _spaced(_initials_prefix(_letterhead_name(cells)), lines)
         if _ADDRESS.search(name) or len(name) < 4 or len(name) > 80:
             continue
         org = _ORG_WORDS.search(name)

@@ -365,3 +365,27 @@ def test_names_of_a_column_read_into_long_letterhead_lines(ex: MetadataExtractor
                    "Collected\n9 May 2019\nFirst Name\nDelia\nUnit No\nW4410273" + BODY)
     assert (e.patient.family, e.patient.given) == ("Morrow", "Delia")
     assert e.patient.birth_date == date(1966, 2, 2)
+
+
+@pytest.mark.parametrize(("head", "facility"), [
+    # a logo read as a letter or two on a line of its own, then more letters before the name
+    ("re\nmya Harbor View Medical Center\n12 Pier Rd, Harbor View, ME 04101",
+     "Harbor View Medical Center"),
+    # the identity grid's labels on the letterhead's line
+    ("Pine Ridge Community Hospital  HRN  Enc #\n7628991  40773822",
+     "Pine Ridge Community Hospital"),
+    ("Oakmont Medical Group  Resident  Legal Sex\nLAMBERT, KYLE A  male", "Oakmont Medical Group"),
+    # the logo's initials with specks OCR read beside them
+    ("OVH I ~Orchard Valley Hospital\n5 Elm St, Orchard, VT 05401", "Orchard Valley Hospital"),
+    # large type lost a word gap; the address line prints the name again
+    ("Bay WellClinic\nBay Well Clinic, 12 Shore Rd., Portland, OR 97005", "Bay Well Clinic"),
+])
+def test_letterheads_as_ocr_reads_them(ex: MetadataExtractor, head: str, facility: str) -> None:
+    assert ex.extract(head + "\nProgress Note" + BODY).facility == facility
+
+
+def test_a_label_row_at_the_top_names_no_facility(ex: MetadataExtractor) -> None:
+    e = ex.extract("2014/06/08 18:02 FAX 8544279148  JOB 4910 P1/1\nPatient Care Summary\n"
+                   "Resident  Ot. of Birth  Record No,  Legal Sex  Authenticated\n"
+                   "MILLER, JOEY  1947/10/10  28366080  male  2014/05/31" + BODY)
+    assert e.facility is None
