@@ -171,6 +171,12 @@ def _labelled(field: str, value: str, at: int, kind: str) -> list[Candidate]:
     return out
 
 
+# A colon-less age/sex label run into the value before it: the label is unmistakable and
+# its value has a shape of its own.
+_RUN_IN_AGE_SEX = re.compile(r"(?<=\d)\s+(?:Age\s*/\s*Sex|Age\s*/\s*Gender|AGE\s*/\s*SEX)\s+"
+                             r"(\d{1,3}\s*(?:y|yo|yrs?)?\s*/?\s*(?:M|F|Male|Female))\b")
+
+
 def inline_pairs(lines: list[Line], label_rows: set[int] | None = None) -> list[Candidate]:
     """'Label: value' pairs; a value runs to the next label; a bare label takes the next line.
 
@@ -198,7 +204,13 @@ def inline_pairs(lines: list[Line], label_rows: set[int] | None = None) -> list[
             if field == "ignore":
                 continue
             if value:
-                out += _labelled(field, value, off + vstart + raw.find(value), "inline")
+                at = off + vstart + raw.find(value)
+                run_in = _RUN_IN_AGE_SEX.search(value) if field not in ("sex", "age_sex") \
+                    else None
+                if run_in:  # "Birth Dt: 28 September 1942 Age/Sex 71 M": OCR lost the gap
+                    out += _labelled("age_sex", run_in.group(1), at + run_in.start(1), "inline")
+                    value = value[:run_in.start()].rstrip()
+                out += _labelled(field, value, at, "inline")
             elif len(labels) == 1 and not line[:labels[0][0]].strip():
                 below = _value_below(lines, i)
                 if below:
@@ -325,6 +337,11 @@ def header_tables(lines: list[Line], rows: dict[int, list[str | None]] | None = 
             continue  # the row under a label row is no value row when it holds labels
         voff, vline = lines[i + 1]
         cells = _cells(vline)
+        if len(cells) == 1 and len(fields) > 1 and _TITLE_WORDS.search(vline) \
+                and i + 2 < len(lines) and i + 2 not in rows \
+                and len(_cells(lines[i + 2][1])) == len(fields):
+            voff, vline = lines[i + 2]  # a title OCR read between the labels and values
+            cells = _cells(vline)
         solid = [v for v in cells if len(v) > 1 or v in "MF"]  # specks: "Taylor  5  Jeffrey"
         joined = _joined_fields(lines[i][1])  # "Age / Sex" is one column over "51/F"
         tries = [(f, v) for f in ([joined] if joined else []) + [fields] for v in (cells, solid)]

@@ -389,3 +389,20 @@ def test_a_label_row_at_the_top_names_no_facility(ex: MetadataExtractor) -> None
                    "Resident  Ot. of Birth  Record No,  Legal Sex  Authenticated\n"
                    "MILLER, JOEY  1947/10/10  28366080  male  2014/05/31" + BODY)
     assert e.facility is None
+
+
+def test_an_age_sex_label_run_into_the_birth_date(ex: MetadataExtractor) -> None:
+    # OCR lost the gap before a colon-less "Age/Sex": both values are kept apart
+    e = ex.extract("Mercy Hospital\nHOLT, VERNON\nRecord No, 998991  Birth Dt: 28 September 1942 "
+                   "Age/Sex 67 M\nDate Seen: 28 February 2010" + BODY)
+    assert e.patient.birth_date == date(1942, 9, 28)
+    assert e.patient.sex == "M"
+    assert "age_mismatch" not in e.flags
+
+
+def test_a_title_read_between_a_label_row_and_its_values(ex: MetadataExtractor) -> None:
+    e = ex.extract("Community Health and Hospitals\nFamily Name  Forename\nTerry  Jeffrey\n"
+                   "Age/Sex  Attending MD\nCommunity Health and Hospitals: Health Summary\n"
+                   "58 M  Henry Seven, MD" + BODY)
+    assert e.patient.sex == "M"
+    assert e.author == "Henry Seven"
