@@ -84,9 +84,21 @@ def leading_label(cell: str) -> tuple[str, int] | None:
             if slips and (len(phrase) > 26 or phrase.count(" ") > 3):
                 continue
             field = label_field(phrase, fuzzy=True, slips=slips)
+            if field == "document_generic" and not slips:
+                # "Date Bom 6/21/1942": a longer label with one OCR slip before bare "Date"
+                field, end = _slipped_longer(phrases, end) or (field, end)
             if field:
                 rest = cell[end:]
                 return field, end + len(rest) - len(rest.lstrip(_SEPS))
+    return None
+
+
+def _slipped_longer(phrases: list[tuple[int, str]], end: int) -> tuple[str, int] | None:
+    for longer_end, phrase in phrases:
+        if longer_end > end and len(phrase) <= 26 and phrase.count(" ") <= 3:
+            field = label_field(phrase, fuzzy=True)
+            if field and field != "document_generic":
+                return field, longer_end
     return None
 
 

@@ -406,3 +406,11 @@ def test_a_title_read_between_a_label_row_and_its_values(ex: MetadataExtractor) 
                    "58 M  Henry Seven, MD" + BODY)
     assert e.patient.sex == "M"
     assert e.author == "Henry Seven"
+
+
+def test_a_colon_less_label_misread_is_not_taken_for_a_bare_date(ex: MetadataExtractor) -> None:
+    # "Date Bom" is "Date Born" with OCR's m for rn, not the label "Date" with a stray word
+    e = ex.extract("Downs Clinic\nAllen, David\nUnit No. 00623279  Date Bom 6/21/1942  "
+                   "Age / Sex: 78M  Date Seen 10/12/2020\nFinalized: 10/13/2020" + BODY)
+    assert e.patient.birth_date == date(1942, 6, 21)
+    assert e.service_date == date(2020, 10, 12)
