@@ -110,8 +110,11 @@ def _labels_in(line: str, fuzzy: bool = False) -> list[tuple[int, int, str]]:
             continue  # "MRN #:" ends at the colon
         words = list(_WORD.finditer(line, bound, p))
         hit = _label_at(line, words, p, False)
-        if fuzzy and (hit is None or hit[1] == "ignore"):  # "pate of Visit": not "Visit #"
-            hit = _label_at(line, words, p, True) or hit
+        if fuzzy and (hit is None or hit[1] in ("ignore", "document_generic")):
+            # "pate of Visit": not "Visit #"; "Sve Date:" is no bare "Date:"
+            slipped = _label_at(line, words, p, True)
+            if hit is None or (slipped and slipped[0] < hit[0]):
+                hit = slipped or hit
         if hit:
             found.append((hit[0], p + 1, hit[1]))
             bound = p + 1
@@ -785,7 +788,7 @@ def signatures(lines: list[Line], low: str | None = None) -> list[Candidate]:
     return out
 
 
-_DATE_ONLY = re.compile(r"^\s*(?:[A-Z][A-Za-z]+\.?\s+\d{1,2},?\s+\d{4}|"
+_DATE_ONLY = re.compile(r"^[\s\-\u2013.]*(?:[A-Z][A-Za-z]+\.?\s+\d{1,2},?\s+\d{4}|"
                         r"\d{1,2}([/.-])\d{1,2}\1\d{2,4}|\d{4}([/.-])\d{1,2}\2\d{1,2}|"
                         r"\d{1,2}[ -]?[A-Z][A-Za-z]{2,8}\.?[ -]?\d{4})\s*$")
 

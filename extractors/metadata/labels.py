@@ -309,7 +309,8 @@ def _label_words_only(cell: str) -> bool:
     return all(w in _VOCAB_WORDS or "birth" in w for w in _WORDS_OF.findall(cell.lower()))
 
 
-_OCR_SWAPS = (("m", "rn"), ("l", "/"), ("!", "I"))
+# OCR misreads inside labels: "Date Bom", "Agel Sex", "EMP!", "visit ot" / "Ot. of Birth"
+_OCR_SWAPS = (("m", "rn"), ("l", "/"), ("!", "I"), (" ot", " dt"), ("Ot", "Dt"))
 
 
 @lru_cache(maxsize=32768)

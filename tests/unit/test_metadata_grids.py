@@ -414,3 +414,25 @@ def test_a_colon_less_label_misread_is_not_taken_for_a_bare_date(ex: MetadataExt
                    "Age / Sex: 78M  Date Seen 10/12/2020\nFinalized: 10/13/2020" + BODY)
     assert e.patient.birth_date == date(1942, 6, 21)
     assert e.service_date == date(2020, 10, 12)
+
+
+def test_a_label_with_an_ocr_slip_is_no_bare_date_label(ex: MetadataExtractor) -> None:
+    # "Svc" read "Sve": the label is the service date's, not the bare "Date:"
+    e = ex.extract("Harbor Clinic\nPAGE, LEAH\nDate Born 12/11/1935  Unit No, 998991  "
+                   "Responsible Dr: Henry Seven, MD  Sve Date: 12/18/2009" + BODY)
+    assert e.service_date == date(2009, 12, 18)
+
+
+def test_dt_read_as_ot_in_a_label_row(ex: MetadataExtractor) -> None:
+    e = ex.extract("Ramirez Medical Group\nOffice Note\nFull Name  Unit No.  Ot. of Birth\n"
+                   "PARKER, SABRINA  00794334  1935/04/21\nAttending MD  visit ot\n"
+                   "Amy Williams, MD  :  2021/02/11" + BODY)
+    assert e.patient.birth_date == date(1935, 4, 21)
+    assert e.service_date == date(2021, 2, 11)
+
+
+def test_a_letter_date_after_a_dash_speck(ex: MetadataExtractor) -> None:
+    e = ex.extract("Hicks Clinic\n2086 Ashley Common Suite 420, Ellenside, CO 19243\n"
+                   "- 7 August 2021\nConcerning: Theresa K Marsh\nDate Born 4 July 1940\n"
+                   "Dear Theresa," + BODY)
+    assert e.document_date == date(2021, 8, 7)
