@@ -656,17 +656,19 @@ def _letterhead_lines(lines: list[Line]) -> list[Candidate]:
         if not line.strip():
             continue
         seen += 1
+        if seen > 5:
+            break
         if len(line.strip()) <= 3:
             continue  # a logo read as a letter or two ("re"), not a label that ends the head
         labels = _labels_in(line)
         if labels:  # "General Hospital  HRN  Enc #": the identity grid beside the name
             line = line[:labels[0][0]]
-            if seen > 5 or not _ORG_WORDS.search(line) or label_row(line) is not None:
+            if not _ORG_WORDS.search(line):
                 break
-        if seen > 5:
-            break
         row = label_row(line)
         if row is not None:  # a label row names no organisation, unless it starts with one
+            if labels:
+                break
             line = CELL_SPLIT.split(line.strip())[0]  # "Chavez Medical Group  Resident  Sex"
             if row[0] is not None or not _ORG_WORDS.search(line):
                 break  # "Resident  Dt. of Birth  Record No"
